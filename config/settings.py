@@ -1,0 +1,205 @@
+"""Flowdesk settings, read from the environment.
+
+With no environment variables set, everything is embedded (SQLite in WAL mode, the django-q2 ORM
+broker): a fresh machine needs only Python. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL
+and the Redis broker for production.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+DATA_DIR = Path(os.environ.get("FLOWDESK_DATA_DIR", BASE_DIR / "var"))
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY") or "flowdesk-insecure-local-key-change-me-in-production"
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "django_q",
+    "channels",
+    "workflows",
+    "workflows.demo",
+    "designer",
+    "approvals",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60)),
+    }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # The test database name is set explicitly so every process (pytest, qcluster, daphne)
+        # agrees on it; see tests/conftest.py.
+        DATABASES["default"].setdefault("TEST", {})
+        if os.environ.get("FLOWDESK_TEST_DB_NAME"):
+            DATABASES["default"]["TEST"]["NAME"] = os.environ["FLOWDESK_TEST_DB_NAME"]
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("SQLITE_PATH", str(DATA_DIR / "flowdesk.sqlite3")),
+            # IMMEDIATE transactions take the write lock up front, so two processes never
+            # deadlock upgrading a read lock; WAL lets readers go on while one writes.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+            },
+            "CONN_MAX_AGE": 60,
+        }
+    }
+IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Queue (django-q2) ------------------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+FLOWDESK_WORKERS = env_int("FLOWDESK_WORKERS", 4)
+Q_CLUSTER = {
+    "name": os.environ.get("FLOWDESK_QUEUE", "flowdesk"),
+    "workers": FLOWDESK_WORKERS,
+    # A drain task returns within FLOWDESK_DRAIN_BUDGET_S unless one handler runs long; the
+    # engine enforces step timeouts itself, so this is only a last-resort guard.
+    "timeout": 6 * 3600,
+    "retry": 6 * 3600 + 600,
+    "max_attempts": 1,
+    "save_limit": -1,  # the engine records outcomes; no Success rows
+    "ack_failures": True,
+    "catch_up": False,
+    "poll": 0.05,
+    "label": "Queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- Channels ---------------------------------------------------------------------------------
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Engine -----------------------------------------------------------------------------------
+FLOWDESK = {
+    # A running step whose worker has not renewed its lease for this long is "worker lost".
+    "LEASE_S": env_float("FLOWDESK_LEASE_S", 30.0),
+    # A scheduled step nobody started after this long gets its dispatch rung again.
+    "REDISPATCH_S": env_float("FLOWDESK_REDISPATCH_S", 5.0),
+    # How often the timer loop looks for due timers and expired leases.
+    "TICK_S": env_float("FLOWDESK_TICK_S", 0.05),
+    # A worker keeps running one instance's ready steps for at most this long before yielding.
+    "DRAIN_BUDGET_S": env_float("FLOWDESK_DRAIN_BUDGET_S", 2.0),
+    # Extra dispatches rung when a transition makes several steps ready at once.
+    "DISPATCH_FANOUT": env_int("FLOWDESK_DISPATCH_FANOUT", FLOWDESK_WORKERS * 2),
+    "DEFAULT_STEP_TIMEOUT_S": env_float("FLOWDESK_DEFAULT_STEP_TIMEOUT_S", 300.0),
+    "MAX_INPUT_BYTES": env_int("FLOWDESK_MAX_INPUT_BYTES", 1_000_000),
+    "MAX_OUTPUT_BYTES": env_int("FLOWDESK_MAX_OUTPUT_BYTES", 1_000_000),
+}
+
+# --- Auth, i18n, static -----------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Not the Manifest variant: it would re-hash Vite's already-hashed bundles.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = FLOWDESK["MAX_INPUT_BYTES"] + 64_000
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {"TITLE": "Flowdesk API", "VERSION": "1.0.0"}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django_q": {"level": os.environ.get("Q_LOG_LEVEL", "WARNING")}},
+}
