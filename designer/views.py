@@ -1,0 +1,11 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from workflows.models import Instance, Template
+
+
+@login_required
+def home(request):
+    templates = Template.objects.filter(archived_at__isnull=True).prefetch_related("versions")
+    instances = Instance.objects.select_related("template", "version")[:25]
+    return render(request, "home.html", {"templates": templates, "instances": instances})

@@ -1,0 +1,49 @@
+"""factory-boy factories for test data."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+
+from workflows.core.graph import behaviour_checksum
+from workflows.models import Template, TemplateVersion
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "pw-12345")
+
+
+class TemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Template
+
+    name = factory.Sequence(lambda n: f"flow-{n}")
+    title = factory.LazyAttribute(lambda t: t.name.replace("-", " ").title())
+
+
+def chain_graph(*ids: str, handler: str = "demo.noop", **config) -> dict:
+    return {
+        "version": 1,
+        "settings": {},
+        "nodes": [{"id": n, "type": "task", "config": {"handler": handler, **config}} for n in ids],
+        "edges": [{"id": f"e{i}", "source": a, "target": b, "port": "out"} for i, (a, b) in enumerate(zip(ids, ids[1:]))],
+    }
+
+
+class VersionFactory(factory.django.DjangoModelFactory):
+    """A published version; pass ``graph=...`` (defaults to a two-step no-op chain)."""
+
+    class Meta:
+        model = TemplateVersion
+
+    template = factory.SubFactory(TemplateFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    graph = factory.LazyFunction(lambda: chain_graph("a", "b"))
+    status = TemplateVersion.Status.PUBLISHED
+    checksum = factory.LazyAttribute(lambda v: behaviour_checksum(v.graph))

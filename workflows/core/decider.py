@@ -1,0 +1,421 @@
+"""What happens next, as a pure function: ``decide(graph, snapshot, event) -> commands``.
+
+The ORM adapter (``workflows.services``) locks the instance, builds a ``Snapshot`` of what is
+committed, calls ``decide`` and applies the returned commands in one transaction, each with its
+Event. Nothing here touches the database, the clock or the queue: every tricky case (joins after
+skipped branches, retries, timeouts, ``end`` while branches run) is a millisecond unit test.
+
+Paths are tracked by the ports each finished node *took*: an edge is taken when its source
+finished and took the edge's port, dead when its source finished without taking it (or was
+skipped), pending otherwise. A join waits while any incoming edge is pending; a node whose
+incoming edges are all dead is skipped, and skipping propagates (dead-path elimination).
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Failure
+from .expressions import ExpressionError, build_scope, render
+from .graph import Graph
+from .retry import RetryPolicy
+from .status import InstanceStatus as I
+from .status import StepStatus as S
+from .steps import StepType, step_types
+
+# --- what the decider sees ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NodeState:
+    """The latest attempt of one node."""
+
+    status: S
+    attempt: int = 1
+    ports: tuple[str, ...] = ()  # ports taken, once final
+    output: Any = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    instance_id: str
+    status: I
+    input: Any
+    vars: Mapping[str, Any]
+    nodes: Mapping[str, NodeState]
+    now: float  # epoch seconds, passed in so decisions are reproducible
+    priority: int = 50
+    business_key: str = ""
+    started_at: float | None = None
+
+
+# --- events: what happened ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Start:
+    pass
+
+
+@dataclass(frozen=True)
+class AttemptCompleted:
+    node: str
+    attempt: int
+    output: Any = None
+
+
+@dataclass(frozen=True)
+class AttemptFailed:
+    node: str
+    attempt: int
+    failure: Failure
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    node: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class DeadlineReached:
+    pass
+
+
+@dataclass(frozen=True)
+class CancelRequested:
+    reason: str = "cancelled"
+
+
+@dataclass(frozen=True)
+class RetryRequested:
+    """Run a failed instance again from its failed steps."""
+
+
+# --- commands: what to do -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetInstanceStatus:
+    status: I
+    output: Any = None
+    error: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CreateAttempt:
+    node: str
+    attempt: int
+    status: S
+    input: Any = None
+    output: Any = None
+    ports: tuple[str, ...] = ()
+    failure: Failure | None = None
+    not_before: float | None = None  # a retry's backoff: not claimable before this
+
+
+@dataclass(frozen=True)
+class FinishAttempt:
+    node: str
+    attempt: int
+    status: S
+    output: Any = None
+    ports: tuple[str, ...] = ()
+    failure: Failure | None = None
+
+
+@dataclass(frozen=True)
+class SetVars:
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    kind: str  # "retry", "wait", "deadline"
+    due: float
+    node: str = ""
+    attempt: int = 0
+
+
+@dataclass(frozen=True)
+class CancelTimers:
+    """Drop every pending timer of the instance (it has finished)."""
+
+
+Command = SetInstanceStatus | CreateAttempt | FinishAttempt | SetVars | StartTimer | CancelTimers
+
+
+# --- the decider -----------------------------------------------------------------------------------
+
+
+def decide(graph: Graph, snapshot: Snapshot, event: object, *, types=step_types) -> list[Command]:
+    return _Decision(graph, snapshot, types).run(event)
+
+
+@dataclass
+class _Decision:
+    graph: Graph
+    snap: Snapshot
+    types: Any
+    nodes: dict[str, NodeState] = field(init=False)
+    vars: dict[str, Any] = field(init=False)
+    status: I = field(init=False)
+    commands: list[Command] = field(default_factory=list)
+    work: deque[str] = field(default_factory=deque)
+    draining: bool = False
+    _scope: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        self.nodes = dict(self.snap.nodes)
+        self.vars = dict(self.snap.vars)
+        self.status = self.snap.status
+
+    # ---------------------------------------------------------------------------------------------
+    def run(self, event: object) -> list[Command]:
+        handler = getattr(self, "on_" + type(event).__name__)
+        handler(event)
+        # Checked once, after the whole worklist drained: a node not yet looked at is not "done".
+        if self.status == I.RUNNING and not any(s.status.is_active for s in self.nodes.values()):
+            self.complete()
+        return self.commands
+
+    def on_Start(self, event: Start) -> None:
+        if self.status != I.PENDING:
+            return
+        self.set_status(I.RUNNING)
+        timeout = self.graph.settings.get("timeout_s")
+        if timeout:
+            self.commands.append(StartTimer("deadline", self.snap.now + float(timeout)))
+        self.advance(self.graph.entry_nodes())
+
+    def on_AttemptCompleted(self, event: AttemptCompleted) -> None:
+        if not self.is_current(event.node, event.attempt, (S.RUNNING, S.WAITING)):
+            return  # duplicate delivery or a late result from a lost worker: changes nothing
+        self.finish(event.node, event.attempt, S.COMPLETED, output=event.output, ports=("out",))
+        self.advance(self.successors(event.node))
+
+    def on_AttemptFailed(self, event: AttemptFailed) -> None:
+        if not self.is_current(event.node, event.attempt, (S.RUNNING, S.WAITING)):
+            return
+        node = self.graph.nodes[event.node]
+        status = S.TIMED_OUT if event.timed_out else S.FAILED
+        policy = RetryPolicy.from_config(node.config.get("retry"))
+        failure = event.failure
+        delay = policy.next_delay(event.attempt, failure.type, failure.retryable)
+        if delay is not None and self.status == I.RUNNING:
+            self.finish(event.node, event.attempt, status, failure=failure)
+            self.schedule(event.node, event.attempt + 1, not_before=self.snap.now + delay)
+            return
+        self.fail_node(event.node, event.attempt, status, failure, new=False)
+
+    def on_TimerFired(self, event: TimerFired) -> None:
+        if not self.is_current(event.node, event.attempt, (S.WAITING,)):
+            return
+        state = self.nodes[event.node]
+        self.finish(event.node, event.attempt, S.COMPLETED, output=state.output, ports=("out",))
+        self.advance(self.successors(event.node))
+
+    def on_DeadlineReached(self, event: DeadlineReached) -> None:
+        if self.status.is_final:
+            return
+        timeout = self.graph.settings.get("timeout_s")
+        self.end(I.TIMED_OUT, error={"type": "WorkflowTimeout", "message": f"the workflow did not finish within {timeout} s"})
+
+    def on_CancelRequested(self, event: CancelRequested) -> None:
+        if self.status.is_final:
+            return
+        self.end(I.CANCELLED, error={"type": "Cancelled", "message": event.reason})
+
+    def on_RetryRequested(self, event: RetryRequested) -> None:
+        if self.status != I.FAILED:
+            return
+        failed = [n for n, s in self.nodes.items() if s.status in (S.FAILED, S.TIMED_OUT) and not s.ports]
+        if not failed:
+            return  # failed by an ``end`` node or a bad output template: nothing to run again
+        cancelled = [n for n, s in self.nodes.items() if s.status == S.CANCELLED]
+        self.set_status(I.RUNNING)
+        timeout = self.graph.settings.get("timeout_s")
+        if timeout:
+            self.commands.append(StartTimer("deadline", self.snap.now + float(timeout)))
+        for node_id in failed + cancelled:
+            if self.start_node(node_id, self.nodes[node_id].attempt + 1):
+                self.advance(self.successors(node_id))
+
+    # --- state changes ---------------------------------------------------------------------------
+    def set_status(self, status: I, **kwargs: Any) -> None:
+        self.status = status
+        self.commands.append(SetInstanceStatus(status, **kwargs))
+
+    def finish(self, node_id: str, attempt: int, status: S, *, output: Any = None, ports=(), failure=None) -> None:
+        self.nodes[node_id] = NodeState(status, attempt, tuple(ports), output)
+        self.commands.append(FinishAttempt(node_id, attempt, status, output, tuple(ports), failure))
+        self._scope = None
+
+    def create(self, node_id: str, attempt: int, status: S, **kwargs: Any) -> None:
+        self.nodes[node_id] = NodeState(status, attempt, tuple(kwargs.get("ports", ())), kwargs.get("output"))
+        self.commands.append(CreateAttempt(node_id, attempt, status, **kwargs))
+        self._scope = None
+
+    def schedule(self, node_id: str, attempt: int, *, not_before: float | None = None) -> None:
+        node = self.graph.nodes[node_id]
+        try:
+            step_input = self.type_of(node_id).prepare(node.config, self.scope())
+        except Exception as exc:  # a template that cannot be rendered fails the node, not the engine
+            self.fail_node(node_id, attempt, S.FAILED, failure_from(exc, retryable=False), new=True)
+            return
+        self.create(node_id, attempt, S.SCHEDULED, input=step_input, not_before=not_before)
+        if not_before is not None:
+            self.commands.append(StartTimer("retry", not_before, node_id, attempt))
+
+    def fail_node(self, node_id: str, attempt: int, status: S, failure: Failure, *, new: bool) -> None:
+        """A terminal failure: the node's ``on_failure`` says what the workflow does next."""
+        mode = self.graph.nodes[node_id].config.get("on_failure", "fail")
+        ports = {"continue": ("out",), "route": ("failure",)}.get(mode, ())
+        if new:
+            self.create(node_id, attempt, status, failure=failure, ports=ports)
+        else:
+            self.finish(node_id, attempt, status, failure=failure, ports=ports)
+        if ports:
+            self.advance(self.successors(node_id))
+        else:
+            self.end(I.FAILED, error={"type": failure.type, "message": failure.message, "node": node_id})
+
+    def end(self, status: I, *, output: Any = None, error: Mapping[str, Any] | None = None) -> None:
+        """Finish the instance: cancel whatever is still active, drop its timers."""
+        for node_id, state in list(self.nodes.items()):
+            if state.status.is_active:
+                self.finish(node_id, state.attempt, S.CANCELLED, output=state.output)
+        self.commands.append(CancelTimers())
+        self.set_status(status, output=output, error=error)
+
+    # --- advancing through the graph ---------------------------------------------------------------
+    def advance(self, nodes: list[str]) -> None:
+        """Look at ``nodes`` (and, transitively, whatever they unblock) once."""
+        self.work.extend(nodes)
+        if self.draining:
+            return  # called from inside the loop below (a routed failure): the loop picks them up
+        self.draining = True
+        try:
+            while self.work and self.status == I.RUNNING:
+                node_id = self.work.popleft()
+                if node_id in self.nodes:
+                    continue  # already started (a join "any" ignores later arrivals)
+                verdict = self.arrival(node_id)
+                if verdict == "skip":
+                    self.create(node_id, 1, S.SKIPPED)
+                    self.work.extend(self.successors(node_id))
+                elif verdict == "ready" and self.start_node(node_id, 1):
+                    self.work.extend(self.successors(node_id))
+        finally:
+            self.draining = False
+
+    def arrival(self, node_id: str) -> str:
+        """'ready', 'skip' or 'wait', from the state of the node's incoming paths."""
+        incoming = self.graph.incoming[node_id]
+        if not incoming:
+            return "ready"
+        taken = pending = 0
+        for edge in incoming:
+            source = self.nodes.get(edge.source)
+            if source is None or source.status.is_active:
+                pending += 1
+            elif edge.port in source.ports:
+                taken += 1
+        if self.graph.nodes[node_id].config.get("join", "all") == "any":
+            return "ready" if taken else ("wait" if pending else "skip")
+        if pending:
+            return "wait"
+        return "ready" if taken else "skip"
+
+    def start_node(self, node_id: str, attempt: int) -> bool:
+        """Start a node; True when it finished inline and its successors should be looked at."""
+        step_type = self.type_of(node_id)
+        if not step_type.inline:
+            self.schedule(node_id, attempt)
+            return False
+        config = self.graph.nodes[node_id].config
+        try:
+            outcome = step_type.decide(config, self.scope(), self.snap.now)
+        except Exception as exc:
+            self.fail_node(node_id, attempt, S.FAILED, failure_from(exc, retryable=False), new=True)
+            return False
+        if outcome.vars:
+            self.vars.update(outcome.vars)
+            self.commands.append(SetVars(dict(outcome.vars)))
+        if outcome.wait_until is not None:
+            self.create(node_id, attempt, S.WAITING, output=outcome.output)
+            self.commands.append(StartTimer("wait", outcome.wait_until, node_id, attempt))
+            return False
+        self.create(node_id, attempt, S.COMPLETED, output=outcome.output, ports=outcome.ports)
+        if outcome.fail is not None:
+            self.end(I.FAILED, output=outcome.output, error={"type": "EndFailed", "message": outcome.fail, "node": node_id})
+            return False
+        if outcome.finish:
+            self.end(I.COMPLETED, output=outcome.output)
+            return False
+        return True
+
+    def complete(self) -> None:
+        template = self.graph.settings.get("output")
+        if template is None:
+            sinks = [n for n in self.graph.nodes if not self.graph.outgoing[n]]
+            output = {n: self.nodes[n].output for n in sinks if n in self.nodes and self.nodes[n].status == S.COMPLETED}
+        else:
+            try:
+                output = render(template, self.scope())
+            except ExpressionError as exc:
+                self.end(I.FAILED, error={"type": "ExpressionError", "message": f"settings.output: {exc}"})
+                return
+        self.commands.append(CancelTimers())
+        self.set_status(I.COMPLETED, output=output)
+
+    # --- helpers -------------------------------------------------------------------------------------
+    def is_current(self, node_id: str, attempt: int, statuses: tuple[S, ...]) -> bool:
+        state = self.nodes.get(node_id)
+        return (
+            self.status == I.RUNNING
+            and state is not None
+            and state.attempt == attempt
+            and state.status in statuses
+        )
+
+    def successors(self, node_id: str) -> list[str]:
+        return [edge.target for edge in self.graph.outgoing[node_id]]
+
+    def type_of(self, node_id: str) -> StepType:
+        return self.types.get(self.graph.nodes[node_id].type)
+
+    def scope(self) -> dict[str, Any]:
+        if self._scope is None:
+            self._scope = build_scope(
+                input=self.snap.input,
+                steps={n: {"output": s.output, "status": str(s.status)} for n, s in self.nodes.items()},
+                vars=self.vars,
+                instance={
+                    "id": self.snap.instance_id,
+                    "priority": self.snap.priority,
+                    "business_key": self.snap.business_key,
+                    "started_at": self.snap.started_at,
+                },
+            )
+        return self._scope
+
+
+def failure_from(exc: BaseException, *, retryable: bool | None = None) -> Failure:
+    """An exception as stored data; ``StepError`` subclasses carry their own retry meaning."""
+    kind = getattr(exc, "type", None) or type(exc).__name__
+    if retryable is None:
+        retryable = bool(getattr(exc, "retryable", True))
+    details = getattr(exc, "details", None)
+    return Failure(
+        type=kind,
+        message=str(exc) or kind,
+        traceback="".join(traceback.format_exception(exc)),
+        retryable=retryable,
+        details=details if isinstance(details, dict) else {},
+    )

@@ -1,0 +1,6 @@
+"""Built-in node types. Importing this package registers them in ``step_types``."""
+
+from .base import CheckContext, Outcome, StepContext, StepType, StepTypeRegistry, register, step_types
+from . import condition, end, http, switch, task, transform, wait  # noqa: F401  (registration)
+
+__all__ = ["CheckContext", "Outcome", "StepContext", "StepType", "StepTypeRegistry", "register", "step_types"]

@@ -1,0 +1,50 @@
+"""``wait``: a durable timer, for a duration or until a moment (fired by the engine's timer loop)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from ..expressions import ExpressionError, render
+from .base import Outcome, StepType, object_schema, register
+
+
+@register
+class Wait(StepType):
+    name = "wait"
+    label = "Wait"
+    category = "flow"
+    description = "Waits for a duration, or until a date and time."
+    schema = {
+        **object_schema(
+            {
+                "for_s": {"type": "number", "minimum": 0, "maximum": 366 * 86400, "title": "Wait for (s)"},
+                "until": {"type": "string", "minLength": 1, "title": "Until", "description": "ISO 8601 date-time or {{ expression }}"},
+            }
+        ),
+        "oneOf": [{"required": ["for_s"]}, {"required": ["until"]}],
+    }
+
+    def decide(self, config: Mapping[str, Any], scope: Mapping[str, Any], now: float) -> Outcome:
+        if "for_s" in config:
+            due = now + float(config["for_s"])
+        else:
+            due = parse_moment(render(config["until"], scope))
+        return Outcome(output={"until": datetime.fromtimestamp(due, timezone.utc).isoformat()}, wait_until=due)
+
+
+def parse_moment(value: Any) -> float:
+    """An epoch number or an ISO 8601 string (naive means UTC) as epoch seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            return moment.timestamp()
+    raise ExpressionError(f"'until' must be an ISO 8601 date-time or epoch seconds, got {value!r}")

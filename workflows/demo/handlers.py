@@ -1,0 +1,254 @@
+"""Demo handlers: the seed scenarios (staff schedules, image generation) doing real, small work,
+plus generic building blocks (noop, sleep, fail, flaky) used by the benchmark and the tests."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import struct
+import time
+import zlib
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail import send_mail
+
+from workflows import handler
+from workflows.core.errors import NonRetryableError, StepError, ValidationError
+
+log = logging.getLogger(__name__)
+
+# --- generic building blocks -------------------------------------------------------------------------
+
+
+@handler("demo.noop")
+def noop(input, ctx):
+    """Does nothing; returns its input."""
+    return input
+
+
+@handler("demo.sleep")
+def sleep(input, ctx):
+    """Sleeps ``seconds`` (default 0.5) and says who ran it."""
+    seconds = float((input or {}).get("seconds", 0.5))
+    time.sleep(seconds)
+    return {"slept_s": seconds, "attempt": ctx.attempt}
+
+
+@handler("demo.fail")
+def fail(input, ctx):
+    """Always fails; ``retryable`` (default true) and ``type`` choose how."""
+    input = input or {}
+    raise StepError(input.get("message", "failed on purpose"), retryable=input.get("retryable", True), type=input.get("type"))
+
+
+@handler("demo.flaky")
+def flaky(input, ctx):
+    """Fails its first ``failures`` attempts (default 2) with a retryable error, then succeeds."""
+    failures = int((input or {}).get("failures", 2))
+    if ctx.attempt <= failures:
+        raise StepError(f"attempt {ctx.attempt} failed (fails {failures} times)", type="TransientError")
+    return {"succeeded_on_attempt": ctx.attempt}
+
+
+@handler("demo.not_json")
+def not_json(input, ctx):
+    """Returns something JSON cannot hold."""
+    return {"when": object()}
+
+
+# --- staff schedule generation -------------------------------------------------------------------
+
+
+def _parse_day(value, field: str) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(f"{field} must be a date like 2026-01-31, got {value!r}") from None
+
+
+@handler("demo.validate_schedule_request")
+def validate_schedule_request(input, ctx):
+    """Checks dates, staff and shifts of a schedule request."""
+    start, end = _parse_day(input.get("start_date"), "start_date"), _parse_day(input.get("end_date"), "end_date")
+    if end < start:
+        raise ValidationError("end_date is before start_date")
+    if (end - start).days > 92:
+        raise ValidationError("a schedule covers at most 93 days")
+    staff = input.get("staff") or []
+    if not staff or not all(isinstance(s, str) and s for s in staff):
+        raise ValidationError("staff must be a non-empty list of names")
+    shifts = input.get("shifts") or ["day", "night"]
+    return {"start_date": start.isoformat(), "end_date": end.isoformat(), "staff": staff, "shifts": shifts, "days": (end - start).days + 1}
+
+
+@handler("demo.generate_schedule")
+def generate_schedule(input, ctx):
+    """Round-robin assignment that skips people on leave and never gives anyone two shifts a day."""
+    start = date.fromisoformat(input["start_date"])
+    staff, shifts = input["staff"], input["shifts"]
+    leave = {(p, d) for p, days in (input.get("unavailable") or {}).items() for d in days}
+    assignments, turn = [], 0
+    for offset in range(input["days"]):
+        day = (start + timedelta(days=offset)).isoformat()
+        taken: set[str] = set()
+        for shift in shifts:
+            for _ in range(len(staff)):
+                person = staff[turn % len(staff)]
+                turn += 1
+                if person not in taken and (person, day) not in leave:
+                    break
+            else:
+                person = None  # nobody free: left for conflict detection to report
+            if person:
+                taken.add(person)
+            assignments.append({"date": day, "shift": shift, "person": person})
+    return {"assignments": assignments, "count": len(assignments)}
+
+
+@handler("demo.check_compliance")
+def check_compliance(input, ctx):
+    """Working-time rules: at most ``max_shifts_per_week`` per person per ISO week, and rest after nights."""
+    limit = int(input.get("max_shifts_per_week", 5))
+    weekly: Counter = Counter()
+    nights: dict[str, set[str]] = defaultdict(set)
+    for a in input["assignments"]:
+        if a["person"]:
+            weekly[(a["person"], date.fromisoformat(a["date"]).isocalendar()[:2])] += 1
+            if a["shift"] == "night":
+                nights[a["person"]].add(a["date"])
+    violations = [
+        {"rule": "max_shifts_per_week", "person": person, "week": f"{year}-W{week:02d}", "shifts": n}
+        for (person, (year, week)), n in sorted(weekly.items())
+        if n > limit
+    ]
+    for a in input["assignments"]:
+        previous = (date.fromisoformat(a["date"]) - timedelta(days=1)).isoformat()
+        if a["person"] and a["shift"] != "night" and previous in nights[a["person"]]:
+            violations.append({"rule": "rest_after_night", "person": a["person"], "date": a["date"]})
+    return {"compliant": not violations, "violations": violations}
+
+
+@handler("demo.detect_conflicts")
+def detect_conflicts(input, ctx):
+    """Unfilled shifts and shifts given to someone on leave."""
+    leave = {(p, d) for p, days in (input.get("unavailable") or {}).items() for d in days}
+    conflicts = [
+        {"date": a["date"], "shift": a["shift"], "problem": "unfilled" if not a["person"] else f"{a['person']} is on leave"}
+        for a in input["assignments"]
+        if not a["person"] or (a["person"], a["date"]) in leave
+    ]
+    return {"conflicts": conflicts, "count": len(conflicts)}
+
+
+@handler("demo.notify")
+def notify(input, ctx):
+    """E-mails a summary through Django's mail backend (the console in the local run)."""
+    subject = str(input.get("subject", "Flowdesk notification"))[:200]
+    body = str(input.get("body", ""))
+    sent = send_mail(subject, body, None, input.get("to") or ["team@example.com"], fail_silently=False)
+    return {"sent": sent, "subject": subject}
+
+
+# --- image generation ----------------------------------------------------------------------------
+
+BLOCKED_WORDS = {"violence", "gore", "weapon"}
+
+
+@handler("demo.validate_prompt")
+def validate_prompt(input, ctx):
+    prompt = str(input.get("prompt", "")).strip()
+    if not 3 <= len(prompt) <= 500:
+        raise ValidationError("the prompt must be 3 to 500 characters long")
+    size = int(input.get("size", 64))
+    if size not in (32, 64, 128):
+        raise ValidationError("size must be 32, 64 or 128")
+    return {"prompt": prompt, "size": size}
+
+
+@handler("demo.content_filter")
+def content_filter(input, ctx):
+    words = set(input["prompt"].lower().split())
+    blocked = sorted(words & BLOCKED_WORDS)
+    if blocked:
+        raise NonRetryableError(f"the prompt contains blocked words: {', '.join(blocked)}", type="ContentRejected")
+    return {"allowed": True}
+
+
+def _png(size: int, seed: bytes) -> bytes:
+    """A small gradient PNG coloured by the prompt's hash (pure Python, no imaging library)."""
+    r0, g0, b0, r1, g1, b1 = seed[:6]
+    rows = b"".join(
+        b"\x00" + b"".join(bytes(((r0 * (size - x) + r1 * x) // size, (g0 * (size - y) + g1 * y) // size, (b0 + b1 * x * y // (size * size)) % 256)) for x in range(size))
+        for y in range(size)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+
+
+def _image(input, backend: str) -> dict:
+    seed = hashlib.sha256(input["prompt"].encode()).digest()
+    png = _png(int(input.get("size", 64)), seed)
+    return {"backend": backend, "format": "png", "bytes": len(png), "png_base64": base64.b64encode(png).decode()}
+
+
+@handler("demo.generate_image_local")
+def generate_image_local(input, ctx):
+    return _image(input, "local")
+
+
+@handler("demo.generate_image_remote")
+def generate_image_remote(input, ctx):
+    """A remote backend that is busy on the first attempt: shows retries with backoff."""
+    if ctx.attempt == 1:
+        raise StepError("the remote backend answered 503 (busy); retrying", type="BackendUnavailable")
+    return _image(input, "remote")
+
+
+def _media_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "media" / "images"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@handler("demo.save_image")
+def save_image(input, ctx):
+    image = input.get("image") or {}
+    if not image.get("png_base64"):
+        raise ValidationError("no image to save")
+    path = _media_dir() / f"{ctx.instance_id}.png"
+    path.write_bytes(base64.b64decode(image["png_base64"]))  # same name on a retry: idempotent
+    return {"path": str(path), "bytes": path.stat().st_size, "backend": image.get("backend")}
+
+
+@handler("demo.update_history")
+def update_history(input, ctx):
+    """Best effort: appends to a JSON-lines history file (the workflow continues if this fails)."""
+    if input.get("fail"):
+        raise StepError("the history store is unavailable", type="HistoryUnavailable")
+    history = Path(settings.DATA_DIR) / "media" / "history.jsonl"
+    history.parent.mkdir(parents=True, exist_ok=True)
+    with history.open("a") as fh:
+        fh.write(json.dumps({"key": ctx.idempotency_key, "prompt": input.get("prompt"), "path": input.get("path")}) + "\n")
+    return {"recorded": True}
+
+
+@handler("demo.queue_notification")
+def queue_notification(input, ctx):
+    """Fire and forget: hands the e-mail to the queue and returns without waiting for it."""
+    from django_q.tasks import async_task
+
+    async_task("workflows.demo.handlers.send_notification", dict(input))
+    return {"queued": True}
+
+
+def send_notification(payload: dict) -> None:
+    send_mail(str(payload.get("subject", "Flowdesk"))[:200], str(payload.get("body", "")), None, payload.get("to") or ["team@example.com"])

@@ -1,0 +1,224 @@
+"""Templates (versioned graphs), instances, per-attempt step runs, the event history and timers.
+
+Only the engine's service functions (``workflows.services``) change an instance's or a step's
+status; everything else calls them.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from workflows.core.status import InstanceStatus, StepStatus
+
+
+def choices(enum) -> list[tuple[str, str]]:
+    return [(member.value, member.value.replace("_", " ")) for member in enum]
+
+
+class Template(models.Model):
+    """A named workflow; its behaviour lives in its versions."""
+
+    name = models.SlugField(max_length=100, unique=True, help_text="stable identifier used by the API and the CLI")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def latest_published(self) -> TemplateVersion | None:
+        return self.versions.filter(status=TemplateVersion.Status.PUBLISHED).order_by("-number").first()
+
+    def draft(self) -> TemplateVersion | None:
+        return self.versions.filter(status=TemplateVersion.Status.DRAFT).first()
+
+
+class TemplateVersion(models.Model):
+    """One version of a template's graph. Published versions are immutable: an instance runs the
+    version it started on, forever."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        PUBLISHED = "published"
+        ARCHIVED = "archived"
+
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    graph = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    checksum = models.CharField(max_length=64, blank=True, help_text="of the behaviour, not the layout")
+    change_note = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["template", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "number"], name="version_number_unique"),
+            models.UniqueConstraint(fields=["template"], condition=Q(status="draft"), name="one_draft_per_template"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template.name} v{self.number} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        if self.pk and self.status != self.Status.DRAFT:
+            stored = TemplateVersion.objects.filter(pk=self.pk).values("graph", "status").first()
+            if stored and stored["status"] != self.Status.DRAFT and stored["graph"] != self.graph:
+                raise ValidationError("a published version is immutable; edit the draft and publish a new version")
+        super().save(*args, **kwargs)
+
+
+class Instance(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="instances")
+    version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="instances")
+    status = models.CharField(max_length=10, choices=choices(InstanceStatus), default=InstanceStatus.PENDING, db_index=True)
+    input = models.JSONField(default=dict, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    vars = models.JSONField(default=dict, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(default=50)
+    business_key = models.CharField(max_length=200, blank=True, db_index=True)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    parent_step = models.ForeignKey("StepRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    # The last Event sequence number: bumping it is also what serialises writers per instance.
+    last_seq = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "idempotency_key"], condition=Q(idempotency_key__isnull=False), name="instance_idempotency_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["template", "status", "-created_at"], name="instance_tpl_status")]
+
+    def __str__(self) -> str:
+        return f"{self.template.name} {str(self.id)[:8]} ({self.status})"
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class StepRun(models.Model):
+    """One attempt of one node (per fan-out item / loop iteration where that applies)."""
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="steps")
+    node_id = models.CharField(max_length=64)
+    node_type = models.CharField(max_length=32)
+    item_key = models.CharField(max_length=64, blank=True, default="")
+    attempt = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=12, choices=choices(StepStatus))
+    input = models.JSONField(null=True, blank=True)
+    output = models.JSONField(null=True, blank=True)
+    ports = models.JSONField(default=list, blank=True, help_text="ports taken when it finished")
+    error_type = models.CharField(max_length=200, blank=True)
+    error_message = models.TextField(blank=True)
+    error_traceback = models.TextField(blank=True)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True, help_text="retry backoff: not claimable before")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="the worker renews it; expired means worker lost")
+    deadline_at = models.DateTimeField(null=True, blank=True, help_text="the step's timeout")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "node_id", "item_key", "attempt"], name="steprun_attempt_unique"),
+        ]
+        indexes = [
+            # The claim query: scheduled steps of one instance.
+            models.Index(fields=["instance", "status"], name="steprun_instance_status"),
+            # The sweep: scheduled steps nobody started, running steps whose lease or deadline passed.
+            models.Index(fields=["scheduled_at"], condition=Q(status="scheduled"), name="steprun_scheduled"),
+            models.Index(fields=["lease_until"], condition=Q(status="running"), name="steprun_running_lease"),
+            models.Index(fields=["deadline_at"], condition=Q(status="running"), name="steprun_running_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.node_id}#{self.attempt} ({self.status})"
+
+    @property
+    def duration_ms(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds() * 1000
+        return None
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable across attempts of one logical step, so handlers can de-duplicate side effects."""
+        suffix = f":{self.item_key}" if self.item_key else ""
+        return f"{self.instance_id}:{self.node_id}{suffix}"
+
+
+class Event(models.Model):
+    """Append-only history of one instance; ``seq`` is gap-free per instance."""
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=40)
+    node_id = models.CharField(max_length=64, blank=True)
+    attempt = models.PositiveIntegerField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["instance", "seq"]
+        constraints = [models.UniqueConstraint(fields=["instance", "seq"], name="event_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.type} {self.node_id}".strip()
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValidationError("events are append-only")
+        super().save(*args, **kwargs)
+
+
+class Timer(models.Model):
+    """A due time and what to do then; fired at least once by the engine's timer loop."""
+
+    class Kind(models.TextChoices):
+        RETRY = "retry"
+        WAIT = "wait"
+        DEADLINE = "deadline"
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="timers")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    node_id = models.CharField(max_length=64, blank=True)
+    attempt = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["due_at"], name="timer_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.node_id} at {self.due_at:%H:%M:%S.%f}"

@@ -1,0 +1,46 @@
+"""Instances as plain data, shared by the CLI, the API and the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflows.models import Instance
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def instance_as_dict(instance: Instance, *, steps: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": str(instance.pk),
+        "template": instance.template.name,
+        "version": instance.version.number,
+        "status": instance.status,
+        "input": instance.input,
+        "output": instance.output,
+        "vars": instance.vars,
+        "error": instance.error,
+        "priority": instance.priority,
+        "business_key": instance.business_key,
+        "created_at": _iso(instance.created_at),
+        "started_at": _iso(instance.started_at),
+        "finished_at": _iso(instance.finished_at),
+        "duration_s": instance.duration_s,
+    }
+    if steps:
+        data["steps"] = [
+            {
+                "node": s.node_id,
+                "type": s.node_type,
+                "attempt": s.attempt,
+                "status": s.status,
+                "output": s.output,
+                "error": {"type": s.error_type, "message": s.error_message} if s.error_type else None,
+                "started_at": _iso(s.started_at),
+                "finished_at": _iso(s.finished_at),
+                "duration_ms": s.duration_ms,
+            }
+            for s in instance.steps.order_by("id")
+        ]
+    return data

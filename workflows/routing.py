@@ -1,0 +1,3 @@
+"""WebSocket routes (live status arrives with the monitor)."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,568 @@
+"""The engine's service functions: the only code that changes an instance's or a step's status.
+
+Each function is one transaction: lock the instance row, build a snapshot of what is committed,
+let the pure decider say what happens next, apply its commands with their Events, and ring the
+dispatch doorbell only after commit (DESIGN §5). Views, the API, the CLI, admin actions, the
+timer loop and workers all call these functions.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from workflows import dispatch
+from workflows.core import decider as d
+from workflows.core.errors import Failure, InvalidGraph
+from workflows.core.graph import Graph
+from workflows.core.status import InstanceStatus as I
+from workflows.core.status import StepStatus as S
+from workflows.core.status import can_instance, can_step
+from workflows.core.steps import step_types
+from workflows.models import Event, Instance, StepRun, Template, TemplateVersion, Timer
+
+
+class EngineError(Exception):
+    """A request the engine refuses; ``code`` maps to an HTTP status in the API."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(EngineError):
+    code = "not_found"
+
+
+class Conflict(EngineError):
+    """Not allowed in the current state (cancel a completed instance...)."""
+
+    code = "conflict"
+
+
+class InputTooLarge(EngineError):
+    code = "too_large"
+
+
+# --- time -------------------------------------------------------------------------------------------
+
+
+def to_dt(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, timezone.utc)
+
+
+def to_epoch(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+# --- graphs -------------------------------------------------------------------------------------------
+
+_graphs: dict[tuple[int, Any], Graph] = {}
+
+
+def graph_of(version: TemplateVersion) -> Graph:
+    """Parsed graphs, cached per version (published versions never change; drafts by update time)."""
+    key = (version.pk, None if version.status == TemplateVersion.Status.PUBLISHED else version.updated_at)
+    graph = _graphs.get(key)
+    if graph is None:
+        if len(_graphs) > 512:
+            _graphs.clear()
+        graph = _graphs[key] = Graph.from_dict(version.graph)
+    return graph
+
+
+# --- starting ---------------------------------------------------------------------------------------
+
+
+def json_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), default=str))
+
+
+def start_instance(
+    template: str | Template,
+    *,
+    input: Any = None,
+    version: int | None = None,
+    priority: int = 50,
+    business_key: str = "",
+    idempotency_key: str | None = None,
+    started_by=None,
+) -> tuple[Instance, bool]:
+    """Start an instance of a published version; returns ``(instance, created)``.
+
+    A repeated ``idempotency_key`` returns the instance the first call started.
+    """
+    input = {} if input is None else input
+    if not isinstance(input, dict):
+        raise EngineError("input must be a JSON object", field="input")
+    limit = settings.FLOWDESK["MAX_INPUT_BYTES"]
+    if json_size(input) > limit:
+        raise InputTooLarge(f"input is larger than {limit:,} bytes", field="input")
+    if not 0 <= int(priority) <= 100:
+        raise EngineError("priority must be between 0 and 100", field="priority")
+    tpl = template if isinstance(template, Template) else Template.objects.filter(name=template).first()
+    if tpl is None:
+        raise NotFound(f"no template named {template!r}", field="template")
+    if idempotency_key:
+        existing = Instance.objects.filter(template=tpl, idempotency_key=idempotency_key).first()
+        if existing:
+            return existing, False
+    versions = tpl.versions.filter(status=TemplateVersion.Status.PUBLISHED)
+    ver = versions.filter(number=version).first() if version else versions.order_by("-number").first()
+    if ver is None:
+        what = f"version {version}" if version else "a published version"
+        raise NotFound(f"template {tpl.name!r} has no {what}", field="version")
+    try:
+        with transaction.atomic():
+            instance = Instance.objects.create(
+                template=tpl,
+                version=ver,
+                input=input,
+                priority=priority,
+                business_key=business_key or "",
+                idempotency_key=idempotency_key or None,
+                started_by=started_by,
+            )
+            _transition(instance.pk, lambda snap, rows: d.Start())
+    except IntegrityError:
+        if idempotency_key:  # a concurrent start with the same key won the race
+            return Instance.objects.get(template=tpl, idempotency_key=idempotency_key), False
+        raise
+    instance.refresh_from_db()
+    return instance, True
+
+
+# --- the transition -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A step a worker now owns: everything it needs to run the attempt."""
+
+    step_id: int
+    instance_id: Any
+    version_id: int
+    node_id: str
+    node_type: str
+    attempt: int
+    input: Any
+    deadline: float | None
+    idempotency_key: str
+    vars: dict
+
+
+class _Writer:
+    """Applies decider commands to the locked instance, one Event per change."""
+
+    def __init__(self, instance: Instance, rows: dict[str, StepRun], now: float):
+        self.instance = instance
+        self.rows = rows  # latest attempt per node
+        self.now = now
+        self.now_dt = to_dt(now)
+        self.events: list[Event] = []
+        self.new_steps: list[StepRun] = []
+        self.instance_fields: set[str] = set()
+        self.due_steps = 0  # scheduled steps claimable now, created in this transaction
+
+    def event(self, type: str, node_id: str = "", attempt: int | None = None, **data: Any) -> None:
+        self.instance.last_seq += 1
+        self.events.append(
+            Event(instance_id=self.instance.pk, seq=self.instance.last_seq, type=type, node_id=node_id, attempt=attempt, data=data)
+        )
+
+    def apply(self, commands: Iterable[d.Command], graph: Graph) -> None:
+        for command in commands:
+            getattr(self, "apply_" + type(command).__name__)(command, graph)
+
+    def apply_SetInstanceStatus(self, c: d.SetInstanceStatus, graph: Graph) -> None:
+        inst = self.instance
+        if not can_instance(inst.status, c.status):
+            raise RuntimeError(f"instance {inst.pk}: {inst.status} -> {c.status} is not allowed")
+        inst.status = c.status
+        self.instance_fields.add("status")
+        data: dict[str, Any] = {}
+        if c.status == I.RUNNING:
+            if inst.started_at is None:
+                inst.started_at = self.now_dt
+                self.instance_fields.add("started_at")
+            inst.finished_at, inst.error = None, None
+            self.instance_fields |= {"finished_at", "error"}
+            timeout = graph.settings.get("timeout_s")
+            if timeout:
+                inst.deadline_at = to_dt(self.now + float(timeout))
+                self.instance_fields.add("deadline_at")
+        else:
+            inst.finished_at = self.now_dt
+            inst.output = c.output
+            inst.error = dict(c.error) if c.error else None
+            self.instance_fields |= {"finished_at", "output", "error"}
+            data = {"output": c.output} if c.status == I.COMPLETED else {"error": inst.error}
+        self.event("instance_" + str(c.status), **data)
+
+    def apply_CreateAttempt(self, c: d.CreateAttempt, graph: Graph) -> None:
+        node = graph.nodes[c.node]
+        row = StepRun(
+            instance_id=self.instance.pk,
+            node_id=c.node,
+            node_type=node.type,
+            attempt=c.attempt,
+            status=c.status,
+            input=c.input,
+            output=c.output,
+            ports=list(c.ports),
+            scheduled_at=self.now_dt,
+            not_before=to_dt(c.not_before),
+        )
+        if c.status.is_final:
+            row.started_at = row.finished_at = self.now_dt
+        elif c.status == S.WAITING:
+            row.started_at = self.now_dt
+        _set_failure(row, c.failure)
+        self.new_steps.append(row)
+        self.rows[c.node] = row
+        if c.status == S.SCHEDULED and c.not_before is None:
+            self.due_steps += 1
+        data = _outcome_data(c.status, c.output, c.ports, c.failure)
+        if c.not_before is not None:
+            data["not_before"] = row.not_before.isoformat()
+        self.event("step_" + str(c.status), c.node, c.attempt, **data)
+
+    def apply_FinishAttempt(self, c: d.FinishAttempt, graph: Graph) -> None:
+        row = self.rows[c.node]
+        if not can_step(row.status, c.status):
+            raise RuntimeError(f"step {c.node}#{c.attempt}: {row.status} -> {c.status} is not allowed")
+        row.status, row.output, row.ports, row.finished_at = c.status, c.output, list(c.ports), self.now_dt
+        row.lease_until = None
+        _set_failure(row, c.failure)
+        if row.pk:  # rows created in this transaction are inserted later with their final state
+            StepRun.objects.filter(pk=row.pk).update(
+                status=row.status,
+                output=row.output,
+                ports=row.ports,
+                finished_at=row.finished_at,
+                lease_until=None,
+                error_type=row.error_type,
+                error_message=row.error_message,
+                error_traceback=row.error_traceback,
+            )
+        self.event("step_" + str(c.status), c.node, c.attempt, **_outcome_data(c.status, c.output, c.ports, c.failure))
+
+    def apply_SetVars(self, c: d.SetVars, graph: Graph) -> None:
+        self.instance.vars = {**(self.instance.vars or {}), **c.values}
+        self.instance_fields.add("vars")
+        self.event("vars_set", values=dict(c.values))
+
+    def apply_StartTimer(self, c: d.StartTimer, graph: Graph) -> None:
+        Timer.objects.create(instance_id=self.instance.pk, kind=c.kind, node_id=c.node, attempt=c.attempt, due_at=to_dt(c.due))
+        if c.kind == "deadline":
+            return  # the instance_running event already carries deadline_at
+        self.event("timer_started", c.node, c.attempt or None, kind=c.kind, due_at=to_dt(c.due).isoformat())
+
+    def apply_CancelTimers(self, c: d.CancelTimers, graph: Graph) -> None:
+        Timer.objects.filter(instance_id=self.instance.pk).delete()
+
+    def claim(self, worker: str, *, only: int | None = None) -> Claim | None:
+        """Take one due scheduled step of this instance for ``worker`` (in the same transaction)."""
+        candidates = [r for r in self.rows.values() if r.status == S.SCHEDULED and (r.not_before is None or r.not_before <= self.now_dt)]
+        if only is not None:
+            candidates = [r for r in candidates if r.pk == only]
+        if not candidates or self.instance.status != I.RUNNING:
+            return None
+        row = min(candidates, key=lambda r: (r.pk is None, r.pk or 0))
+        node = graph_of(self.instance.version).nodes[row.node_id]
+        timeout = float(node.config.get("timeout_s") or settings.FLOWDESK["DEFAULT_STEP_TIMEOUT_S"])
+        row.status, row.worker, row.started_at = S.RUNNING, worker, self.now_dt
+        row.lease_until = to_dt(self.now + settings.FLOWDESK["LEASE_S"])
+        row.deadline_at = to_dt(self.now + timeout)
+        if row.pk:
+            StepRun.objects.filter(pk=row.pk, status=S.SCHEDULED).update(
+                status=row.status, worker=worker, started_at=row.started_at, lease_until=row.lease_until, deadline_at=row.deadline_at
+            )
+        elif row in self.new_steps:
+            self.due_steps -= 1
+        self.event("step_running", row.node_id, row.attempt, worker=worker)
+        return row  # type: ignore[return-value]  # converted by _claim_of after insert
+
+    def save(self) -> None:
+        if self.new_steps:
+            StepRun.objects.bulk_create(self.new_steps)  # PostgreSQL and SQLite set the new pks
+        if self.events:
+            Event.objects.bulk_create(self.events)
+            self.instance_fields.add("last_seq")
+        if self.instance_fields:
+            Instance.objects.filter(pk=self.instance.pk).update(**{f: getattr(self.instance, f) for f in self.instance_fields})
+
+
+def _set_failure(row: StepRun, failure: Failure | None) -> None:
+    if failure is not None:
+        row.error_type = failure.type[:200]
+        row.error_message = failure.message
+        row.error_traceback = failure.traceback
+
+
+def _outcome_data(status: S, output: Any, ports, failure: Failure | None) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if status == S.COMPLETED:
+        data["ports"] = list(ports)
+    if failure is not None:
+        data["error"] = {"type": failure.type, "message": failure.message}
+        if ports:
+            data["ports"] = list(ports)
+    return data
+
+
+def _snapshot(instance: Instance, rows: dict[str, StepRun], now: float) -> d.Snapshot:
+    nodes = {n: d.NodeState(S(r.status), r.attempt, tuple(r.ports or ()), r.output) for n, r in rows.items()}
+    return d.Snapshot(
+        instance_id=str(instance.pk),
+        status=I(instance.status),
+        input=instance.input,
+        vars=instance.vars or {},
+        nodes=nodes,
+        now=now,
+        priority=instance.priority,
+        business_key=instance.business_key,
+        started_at=to_epoch(instance.started_at),
+    )
+
+
+def _latest_rows(instance_id) -> dict[str, StepRun]:
+    rows: dict[str, StepRun] = {}
+    for row in StepRun.objects.filter(instance_id=instance_id).only(
+        "id", "instance_id", "node_id", "node_type", "attempt", "status", "ports", "output", "not_before", "worker"
+    ):
+        current = rows.get(row.node_id)
+        if current is None or row.attempt >= current.attempt:
+            rows[row.node_id] = row
+    return rows
+
+
+def _transition(instance_id, make_event, *, check=None, claim_for: str | None = None, claim_only: int | None = None):
+    """Lock, snapshot, decide, apply, commit; ring the doorbell after commit.
+
+    ``make_event(snapshot, rows)`` returns the event to decide on (or None for nothing to decide);
+    ``check(instance, rows)`` may raise to refuse; ``claim_for`` claims one due step for a worker
+    in the same transaction (eager continuation). Returns ``(instance, claim)``.
+    """
+    now = time.time()
+    with transaction.atomic():
+        instance = Instance.objects.select_for_update().select_related("version").get(pk=instance_id)
+        rows = _latest_rows(instance.pk)
+        if check is not None:
+            check(instance, rows)
+        writer = _Writer(instance, rows, now)
+        snapshot = _snapshot(instance, rows, now)
+        event = make_event(snapshot, rows)
+        if event is not None:
+            graph = graph_of(instance.version)
+            writer.apply(d.decide(graph, snapshot, event), graph)
+        claimed = writer.claim(claim_for, only=claim_only) if claim_for else None
+        writer.save()
+        extra = writer.due_steps
+        if extra:
+            count = min(extra, settings.FLOWDESK["DISPATCH_FANOUT"])
+            transaction.on_commit(lambda: dispatch.ring(instance.pk, count))
+    return instance, (_claim_of(claimed, instance) if claimed is not None else None)
+
+
+def _claim_of(row: StepRun, instance: Instance) -> Claim:
+    return Claim(
+        step_id=row.pk,
+        instance_id=instance.pk,
+        version_id=instance.version_id,
+        node_id=row.node_id,
+        node_type=row.node_type,
+        attempt=row.attempt,
+        input=row.input,
+        deadline=to_epoch(row.deadline_at),
+        idempotency_key=row.idempotency_key,
+        vars=dict(instance.vars or {}),
+    )
+
+
+# --- what workers call --------------------------------------------------------------------------
+
+
+def claim_step(instance_id, worker: str, *, step_id: int | None = None) -> Claim | None:
+    """Claim one due scheduled step of the instance for ``worker``, or None if there is none."""
+    if not StepRun.objects.filter(instance_id=instance_id, status=S.SCHEDULED).exists():
+        return None  # the common no-op doorbell costs one indexed read, no lock
+    try:
+        _, claim = _transition(instance_id, lambda snap, rows: None, claim_for=worker, claim_only=step_id)
+    except Instance.DoesNotExist:
+        return None
+    return claim
+
+
+def complete_attempt(claim: Claim, output: Any, *, worker: str, claim_next: bool = True) -> Claim | None:
+    """Record a successful attempt; idempotent. Returns the next step this worker now owns."""
+    return _finish(claim, worker, claim_next, lambda: d.AttemptCompleted(claim.node_id, claim.attempt, output))
+
+
+def fail_attempt(claim: Claim, failure: Failure, *, worker: str, timed_out: bool = False, claim_next: bool = True) -> Claim | None:
+    return _finish(claim, worker, claim_next, lambda: d.AttemptFailed(claim.node_id, claim.attempt, failure, timed_out))
+
+
+def _finish(claim: Claim, worker: str, claim_next: bool, make) -> Claim | None:
+    def event(snap: d.Snapshot, rows: dict[str, StepRun]):
+        # Only the worker that owns the attempt may finish it: a late result from a worker whose
+        # lease expired (and whose attempt was already failed and retried) changes nothing.
+        row = rows.get(claim.node_id)
+        if row is None or row.pk != claim.step_id or row.status != S.RUNNING or row.worker != worker:
+            return None
+        return make()
+
+    _, nxt = _transition(claim.instance_id, event, claim_for=worker if claim_next else None)
+    return nxt
+
+
+def renew_lease(step_id: int, worker: str) -> bool:
+    """Extend a running step's lease; False when the worker no longer owns it (stop working)."""
+    until = to_dt(time.time() + settings.FLOWDESK["LEASE_S"])
+    return bool(StepRun.objects.filter(pk=step_id, status=S.RUNNING, worker=worker).update(lease_until=until))
+
+
+# --- what the timer loop calls -----------------------------------------------------------------------
+
+
+def fire_timer(timer_id: int) -> bool:
+    """Fire one due timer at least once; deleting it in the same transaction makes firing idempotent."""
+    timer = Timer.objects.filter(pk=timer_id).values("instance_id", "kind", "node_id", "attempt").first()
+    if timer is None:
+        return False
+    fired = False
+
+    def event(snap: d.Snapshot, rows):
+        nonlocal fired
+        if not Timer.objects.filter(pk=timer_id).delete()[0]:
+            return None  # another timer loop fired it first
+        fired = True
+        kind = timer["kind"]
+        if kind == Timer.Kind.WAIT:
+            return d.TimerFired(timer["node_id"], timer["attempt"])
+        if kind == Timer.Kind.DEADLINE:
+            return d.DeadlineReached()
+        # retry: the backoff is over, the step is claimable now, whatever this machine's clock says
+        StepRun.objects.filter(
+            instance_id=timer["instance_id"], node_id=timer["node_id"], attempt=timer["attempt"], status=S.SCHEDULED
+        ).update(not_before=None)
+        return None
+
+    instance, _ = _transition(timer["instance_id"], event)
+    if fired and timer["kind"] == Timer.Kind.RETRY:
+        dispatch.ring(instance.pk, 1)
+    return fired
+
+
+def expire_step(step_id: int, *, reason: str) -> bool:
+    """Fail a running attempt whose lease (worker lost) or deadline (timeout) passed."""
+    row = StepRun.objects.filter(pk=step_id, status=S.RUNNING).values("instance_id", "node_id", "attempt", "worker").first()
+    if row is None:
+        return False
+    expired = False
+
+    def event(snap: d.Snapshot, rows):
+        nonlocal expired
+        now = to_dt(snap.now)
+        field = "lease_until__lt" if reason == "lost" else "deadline_at__lt"
+        if not StepRun.objects.filter(pk=step_id, status=S.RUNNING, **{field: now}).exists():
+            return None
+        expired = True
+        if reason == "lost":
+            failure = Failure("WorkerLost", f"worker {row['worker'] or '?'} stopped renewing its lease", retryable=True)
+            return d.AttemptFailed(row["node_id"], row["attempt"], failure)
+        failure = Failure("StepTimeout", "the step did not finish within its timeout", retryable=True)
+        return d.AttemptFailed(row["node_id"], row["attempt"], failure, timed_out=True)
+
+    _transition(row["instance_id"], event)
+    return expired
+
+
+def redispatch_stale(now: float, *, older_than_s: float, limit: int = 500) -> int:
+    """Ring again for scheduled steps nobody started: a lost doorbell must not lose a step."""
+    cutoff = to_dt(now - older_than_s)
+    stale = StepRun.objects.filter(status=S.SCHEDULED, scheduled_at__lt=cutoff).filter(
+        Q(not_before__isnull=True) | Q(not_before__lt=cutoff)
+    )
+    ids = list(stale.order_by("scheduled_at").values_list("pk", "instance_id")[:limit])
+    if not ids:
+        return 0
+    StepRun.objects.filter(pk__in=[pk for pk, _ in ids], status=S.SCHEDULED).update(scheduled_at=to_dt(now))
+    for instance_id in {instance_id for _, instance_id in ids}:
+        dispatch.ring(instance_id, 1)
+    return len(ids)
+
+
+# --- what people and integrations call ------------------------------------------------------------
+
+
+def cancel_instance(instance_id, *, reason: str = "cancelled by a user") -> Instance:
+    def check(instance: Instance, rows) -> None:
+        if I(instance.status).is_final:
+            raise Conflict(f"the instance is already {instance.status}; only a pending, running or paused instance can be cancelled")
+
+    instance, _ = _guarded(instance_id, lambda snap, rows: d.CancelRequested(reason), check)
+    return instance
+
+
+def retry_instance(instance_id) -> Instance:
+    def check(instance: Instance, rows) -> None:
+        if instance.status != I.FAILED:
+            raise Conflict(f"the instance is {instance.status}; only a failed instance can be retried")
+        if not any(r.status in (S.FAILED, S.TIMED_OUT) and not r.ports for r in rows.values()):
+            raise Conflict("the instance failed outside a step (an end node or its output); there is no step to retry")
+
+    instance, _ = _guarded(instance_id, lambda snap, rows: d.RetryRequested(), check)
+    return instance
+
+
+def _guarded(instance_id, make_event, check):
+    try:
+        instance, claim = _transition(instance_id, make_event, check=check)
+    except Instance.DoesNotExist:
+        raise NotFound(f"no instance {instance_id}") from None
+    instance.refresh_from_db()
+    return instance, claim
+
+
+def validate_graph(data: Any):
+    """Validate graph JSON against the registered step types and handlers."""
+    from workflows.core.handlers import handlers
+    from workflows.core.validation import validate
+
+    return validate(data, types=step_types, handler_names=handlers.names())
+
+
+def publish(template: Template, *, graph: dict | None = None, change_note: str = "", user=None) -> TemplateVersion:
+    """Validate and publish the draft (or ``graph``) as the next immutable version."""
+    with transaction.atomic():
+        tpl = Template.objects.select_for_update().get(pk=template.pk)
+        draft = tpl.versions.filter(status=TemplateVersion.Status.DRAFT).first()
+        source = graph if graph is not None else (draft.graph if draft else None)
+        if source is None:
+            raise Conflict("there is no draft to publish", field="graph")
+        result = validate_graph(source)
+        if not result.valid:
+            raise InvalidGraph(result.errors)
+        from workflows.core.graph import behaviour_checksum
+
+        number = (tpl.versions.order_by("-number").values_list("number", flat=True).first() or 0) + (0 if draft else 1)
+        version = draft or TemplateVersion(template=tpl, number=number)
+        version.graph = source
+        version.status = TemplateVersion.Status.PUBLISHED
+        version.checksum = behaviour_checksum(source)
+        version.change_note = change_note
+        version.published_by = user
+        version.published_at = to_dt(time.time())
+        version.save()
+    return version

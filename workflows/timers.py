@@ -1,0 +1,64 @@
+"""The engine's own timer loop: retries, waits, step timeouts, lost workers, instance deadlines.
+
+django-q2 checks its schedules only every ~30 s; this loop looks every ``TICK_S`` (50 ms) for
+due timers, expired leases and deadlines, so timers fire within a tick of their due time. Any
+number of loops may run (one per ``manage.py engine``): firing is claimed per row, idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from workflows import services
+from workflows.core.status import StepStatus as S
+from workflows.models import StepRun, Timer
+
+log = logging.getLogger(__name__)
+
+
+def tick(now: float | None = None) -> dict[str, int]:
+    """One pass; returns what it did (for logs and tests)."""
+    now = time.time() if now is None else now
+    moment = services.to_dt(now)
+    done = {"timers": 0, "lost": 0, "timed_out": 0}
+    for timer_id in Timer.objects.filter(due_at__lte=moment).order_by("due_at").values_list("pk", flat=True)[:200]:
+        done["timers"] += services.fire_timer(timer_id)
+    running = StepRun.objects.filter(status=S.RUNNING)
+    for step_id in running.filter(deadline_at__lt=moment).values_list("pk", flat=True)[:200]:
+        done["timed_out"] += services.expire_step(step_id, reason="timeout")
+    for step_id in running.filter(lease_until__lt=moment).values_list("pk", flat=True)[:200]:
+        done["lost"] += services.expire_step(step_id, reason="lost")
+    return done
+
+
+def next_due(default_s: float) -> float:
+    """Seconds until the next timer is due, at most ``default_s``."""
+    due = Timer.objects.order_by("due_at").values_list("due_at", flat=True).first()
+    if due is None:
+        return default_s
+    return max(0.0, min(default_s, due.timestamp() - time.time()))
+
+
+def run(stop: threading.Event) -> None:
+    cfg = settings.FLOWDESK
+    last_sweep = 0.0
+    while not stop.is_set():
+        try:
+            did = tick()
+            if any(did.values()):
+                log.info("timer loop: %s", did)
+            if time.monotonic() - last_sweep >= 1.0:
+                last_sweep = time.monotonic()
+                if n := services.redispatch_stale(time.time(), older_than_s=cfg["REDISPATCH_S"]):
+                    log.warning("re-dispatched %d scheduled steps nobody started", n)
+            wait = next_due(cfg["TICK_S"])
+        except Exception:  # the loop must outlive a database restart
+            log.exception("timer loop failed; retrying")
+            close_old_connections()
+            wait = 1.0
+        stop.wait(wait)

@@ -1,0 +1,116 @@
+"""What a django-q2 worker runs: claim an instance's ready steps, run them, record the outcome.
+
+Eager continuation (DESIGN §5, speed): recording an outcome and claiming the instance's next
+ready step happen in one transaction, so a worker walks a chain of steps with one commit per step
+and no queue round trip, while every step is still committed before the next one starts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+
+from workflows import dispatch, services
+from workflows.core.decider import failure_from
+from workflows.core.errors import Failure
+from workflows.core.steps import StepContext, step_types
+from workflows.models import TemplateVersion
+
+log = logging.getLogger(__name__)
+
+_versions: dict[int, TemplateVersion] = {}
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def drain(instance_id: str) -> int:
+    """Run the instance's ready steps until none is left or the time budget is spent."""
+    me = worker_name()
+    budget_end = time.monotonic() + settings.FLOWDESK["DRAIN_BUDGET_S"]
+    claim = services.claim_step(instance_id, me)
+    ran = 0
+    while claim is not None:
+        ok, result = run_attempt(claim, me)
+        ran += 1
+        if ok is None:
+            claim = None  # we lost the step (cancelled, or our lease expired): stop quietly
+            break
+        keep_going = time.monotonic() < budget_end
+        if ok:
+            claim = services.complete_attempt(claim, result, worker=me, claim_next=keep_going)
+        else:
+            claim = services.fail_attempt(claim, result, worker=me, timed_out=result.type == "StepTimeout", claim_next=keep_going)
+        if not keep_going:
+            dispatch.ring(instance_id)  # yield to other instances; come back through the queue
+            break
+    return ran
+
+
+def _config(claim: services.Claim) -> dict:
+    version = _versions.get(claim.version_id)
+    if version is None or version.status != TemplateVersion.Status.PUBLISHED:
+        version = TemplateVersion.objects.get(pk=claim.version_id)
+        _versions[claim.version_id] = version
+    return services.graph_of(version).nodes[claim.node_id].config
+
+
+def run_attempt(claim: services.Claim, me: str) -> tuple[bool | None, Any]:
+    """Run one attempt: ``(True, output)``, ``(False, Failure)``, or ``(None, None)`` if lost.
+
+    The handler runs in a thread so the worker can renew its lease while it runs and give up
+    at the step's deadline; a handler that hangs is abandoned, not waited for.
+    """
+    config = _config(claim)
+    step_type = step_types.get(claim.node_type)
+    ctx = StepContext(
+        instance_id=str(claim.instance_id),
+        node_id=claim.node_id,
+        attempt=claim.attempt,
+        idempotency_key=claim.idempotency_key,
+        deadline=claim.deadline,
+        vars=claim.vars,
+        heartbeat=lambda: services.renew_lease(claim.step_id, me),
+    )
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["output"] = step_type.execute(config, claim.input, ctx)
+        except BaseException as exc:  # errors are data: the worker never dies of a handler's exception
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name=f"step-{claim.step_id}", daemon=True)
+    thread.start()
+    renew_every = settings.FLOWDESK["LEASE_S"] / 3
+    while True:
+        remaining = (claim.deadline or float("inf")) - time.time()
+        thread.join(timeout=max(0.0, min(renew_every, remaining)))
+        if not thread.is_alive():
+            break
+        if time.time() >= (claim.deadline or float("inf")):
+            return False, Failure("StepTimeout", "the step did not finish within its timeout", retryable=True)
+        if not services.renew_lease(claim.step_id, me):
+            return None, None
+    if "error" in box:
+        return False, failure_from(box["error"])
+    return _checked_output(box.get("output"))
+
+
+def _checked_output(output: Any) -> tuple[bool, Any]:
+    try:
+        size = len(json.dumps(output, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        return False, Failure("OutputNotJSON", f"the handler returned something that is not JSON: {exc}", retryable=False)
+    limit = settings.FLOWDESK["MAX_OUTPUT_BYTES"]
+    if size > limit:
+        return False, Failure("OutputTooLarge", f"the output is {size:,} bytes; the limit is {limit:,}", retryable=False)
+    return True, output
