@@ -1,12 +1,10 @@
 """Sandboxed expressions and ``{{ }}`` templates for node config (DESIGN §4).
 
-Why simpleeval: it walks Python's own ``ast`` with a whitelist of node types, so users get familiar
-syntax (``steps.validate.output.count > 3 and input.region in ['eu', 'us']``), there is no ``eval``
-or bytecode anywhere, and every node passes through one ``_eval`` method where we count steps. A
-Jinja2 sandbox is a template language with loops and filters (far more surface to bound), CEL has
-no mature pure-Python implementation, asteval is a near-complete Python interpreter (statements,
-loops, assignment: the opposite of a small sandbox), and jmespath only queries data (no arithmetic
-or string building).
+Why simpleeval: it evaluates Python's own ``ast`` against a whitelist of node types, so the syntax
+is familiar, there is no ``eval`` or bytecode, and every node passes one ``_eval`` where we count
+steps. Jinja2's sandbox is a whole template language (loops, filters: more to bound), CEL has no
+mature pure-Python implementation, asteval is a near-complete interpreter (statements, loops), and
+jmespath only queries data (no arithmetic or string building).
 
 Rules on top of simpleeval:
 
@@ -25,7 +23,8 @@ Rules on top of simpleeval:
   ``{{ '}}' }}`` work. A ``}}`` with no ``{{`` is literal text when rendering, but check_template
   reports it (write ``{{ '}}' }}`` for a literal one).
 * f-strings, lambdas, ``:=``, ``*``/``**`` call unpacking, bitwise operators and ``%`` on strings
-  are refused; ``str(x)`` gives the same text a template would insert.
+  are refused; ``str(x)`` gives the same text a template would insert; ``true``/``false``/``null``
+  are accepted beside Python's spellings.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ import ast
 import difflib
 import functools
 import json
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -51,7 +51,9 @@ MAX_ROUND_DIGITS = 100  # round(x, -10**7) would compute 10**10**7
 ITEMS_PER_STEP = 100  # building or scanning this many characters or items costs one more step
 
 #: The names an expression may start from (DESIGN §4); the last three are the seed documents' aliases.
-NAMESPACES = ("input", "steps", "vars", "instance", "item", "index", "iteration", "input_data", "step_outputs", "context")
+NAMESPACES = (
+    "input", "steps", "vars", "instance", "item", "index", "iteration", "input_data", "step_outputs", "context",
+)  # fmt: skip
 #: JSON spellings, for people who write conditions the way they write the graph.
 CONSTANTS = {"true": True, "false": False, "null": None}
 _WHERE_AVAILABLE = {"item": "inside a map", "index": "inside a map", "iteration": "inside a loop"}
@@ -406,12 +408,21 @@ def _compile(text: str) -> ast.AST:
             warnings.simplefilter("ignore")
             tree = ast.parse(source, mode="eval")
     except SyntaxError as e:
-        where = f" at character {e.offset + len(text) - len(text.lstrip())}" if e.offset else ""
-        raise ExpressionError(f"syntax error{where}: {e.msg}") from None
+        raise ExpressionError(f"syntax error {_where(text, source, e)}: {e.msg}") from None
     except (ValueError, MemoryError, RecursionError) as e:
         raise ExpressionError(f"cannot parse the expression: {e}") from None
     _static_check(tree)
     return tree.body
+
+
+def _where(text: str, source: str, error: SyntaxError) -> str:
+    if not error.offset or not error.lineno:
+        return "at the end"
+    lines = source.splitlines(keepends=True)
+    at = sum(map(len, lines[: error.lineno - 1])) + error.offset - 1  # 0-based, in source
+    if at >= len(source.rstrip()):
+        return "at the end"
+    return f"at character {at + 1 + len(text) - len(text.lstrip())} ({source[at : at + 20]!r})"
 
 
 def _compiled(text: Any) -> ast.AST:
@@ -565,6 +576,8 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
         if isinstance(result, _SIZED):
             _check_size(len(result))
             self._charge(len(result))
+        elif type(result) is int and result.bit_length() > MAX_INT_BITS:  # int('f' * 100000, 16)
+            raise ExpressionError(f"{name}() would return more than {MAX_INT_BITS:,} bits (about 1,230 digits)")
         return result
 
     def _eval_binop(self, node: ast.BinOp) -> Any:
@@ -580,8 +593,11 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
             raise ExpressionError(f"the result of {_describe(node)} is too large") from None
         except TypeError:
             symbol = _SYMBOLS[type(node.op)]
-            hint = "; merge objects with {**a, **b}" if isinstance(left, Mapping) and isinstance(right, Mapping) else ""
-            raise ExpressionError(f"cannot apply '{symbol}' to {kind(left)} and {kind(right)} in {_describe(node)}{hint}") from None
+            both_objects = isinstance(left, Mapping) and isinstance(right, Mapping)
+            hint = "; merge objects with {**a, **b}" if both_objects else ""
+            raise ExpressionError(
+                f"cannot apply '{symbol}' to {kind(left)} and {kind(right)} in {_describe(node)}{hint}"
+            ) from None
         if isinstance(result, (str, list, tuple)):
             self._charge(len(result))
         return result
@@ -627,6 +643,16 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
             raise ExpressionError(
                 f"a comprehension produced more than {simpleeval.MAX_COMPREHENSION_LENGTH:,} items"
             ) from None
+        except TypeError as e:  # the only TypeError left unwrapped: looping over a non-iterable
+            found = re.search(r"'(\w+)' object is not iterable", str(e))
+            what = _PYTHON_KINDS.get(found.group(1), found.group(1)) if found else "that value"
+            raise ExpressionError(f"a comprehension can loop over a list, a string or an object, not {what}") from None
+
+
+_PYTHON_KINDS = {
+    "int": "a number", "float": "a number", "bool": "a boolean", "NoneType": "null",
+    "builtin_function_or_method": "a function", "function": "a function", "functools.partial": "a function",
+}  # fmt: skip
 
 
 def _article(noun: str) -> str:
@@ -737,7 +763,8 @@ def check_template(text: str) -> None:
         raise
     if template.stray >= 0:
         raise ExpressionError(
-            f"'}}}}' at character {template.stray + 1} has no opening '{{{{' (write {{{{ '}}}}' }}}} for a literal '}}}}')",
+            f"'}}}}' at character {template.stray + 1} has no opening '{{{{' "
+            "(write {{ '}}' }} for a literal '}}')",
             expression=text,
         )
     for is_expression, piece in template.segments:

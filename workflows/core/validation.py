@@ -39,6 +39,7 @@ NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 GRAPH_KEYS = ("version", "settings", "nodes", "edges", *LAYOUT_KEYS)
 NODE_KEYS = ("id", "type", "label", "position", "config")
 EDGE_KEYS = ("id", "source", "target", "port")
+_NODE_KEYS, _EDGE_KEYS = frozenset(NODE_KEYS), frozenset(EDGE_KEYS)
 MAX_LABEL = 200
 MAX_MESSAGE = 300
 
@@ -93,6 +94,7 @@ class _Validator:
         self.mentioned: set[str] = set()  # node ids named by any edge, even a broken one
         self.edge_ids: dict[str, int] = {}
         self.edge_keys: dict[tuple[str, str, str], int] = {}
+        self.ports_of: dict[str, tuple[str, ...] | None] = {}  # memo: all_ports per node
 
     def error(self, code: str, message: str, node: str | None = None, field: str | None = None, nodes=()) -> None:
         if len(message) > MAX_MESSAGE:
@@ -105,7 +107,7 @@ class _Validator:
 
     # --- top level -----------------------------------------------------------------------------
     def run(self, data: Any) -> Validation:
-        if not isinstance(data, Mapping):
+        if not isinstance(data, dict):
             self.shape_error("invalid_graph", f"a graph must be a JSON object with version, nodes and edges, not {_kind(data)}")
             return Validation(None, self.errors, None)
         for key in data:
@@ -115,9 +117,10 @@ class _Validator:
         if type(version) is not int or version != 1:
             self.error("unsupported_version", f'this graph format is "version": 1, got {_short(version)}', field="version")
         for key in LAYOUT_KEYS:
-            if key in data and not isinstance(data[key], Mapping):
+            if key in data and not isinstance(data[key], dict):
                 self.error("invalid_graph", f"{key} must be an object, not {_kind(data[key])}", field=key)
-        self.settings(data.get("settings", {}))
+        settings = data.get("settings", {})
+        self.settings(settings)
         nodes = self.list_of(data, "nodes", self.max_nodes)
         edges = self.list_of(data, "edges", self.max_edges)
         if nodes is None or edges is None:
@@ -127,13 +130,10 @@ class _Validator:
         for i, raw in enumerate(edges):
             self.edge(i, raw)
         batches = self.structure(empty=not nodes)
-        graph = None
-        if self.readable and isinstance(data.get("settings", {}), dict):
-            graph = Graph(self.nodes, tuple(self.edges), data.get("settings", {}), 1)
-        plan = batches if not self.errors else None
-        return Validation(graph, self.errors, plan)
+        graph = Graph(self.nodes, tuple(self.edges), settings, 1) if self.readable and isinstance(settings, dict) else None
+        return Validation(graph, self.errors, batches if not self.errors else None)
 
-    def list_of(self, data: Mapping, key: str, limit: int) -> list | None:
+    def list_of(self, data: dict, key: str, limit: int) -> list | None:
         value = data.get(key, [])
         if not isinstance(value, list):
             self.shape_error("invalid_graph", f"{key} must be a list, not {_kind(value)}", field=key)
@@ -144,21 +144,24 @@ class _Validator:
         return value
 
     def settings(self, settings: Any) -> None:
-        if not isinstance(settings, Mapping):
+        if not isinstance(settings, dict):
             self.error("invalid_settings", f"settings must be an object, not {_kind(settings)}", field="settings")
             return
-        for field, message in _schema("settings", SETTINGS_SCHEMA).errors(settings, "settings"):
-            self.error("invalid_settings", message, field=field)
-        if "output" in settings:
-            self.templates(None, settings["output"], "settings.output")
+        try:
+            for field, message in _schema("settings", SETTINGS_SCHEMA).errors(settings, "settings"):
+                self.error("invalid_settings", message, field=field)
+            if "output" in settings:
+                self.templates(None, settings["output"], "settings", "output")
+        except RecursionError:
+            self.error("invalid_settings", "settings are nested too deeply", field="settings")
 
     # --- nodes ---------------------------------------------------------------------------------
     def node(self, i: int, raw: Any) -> None:
         where = f"nodes[{i}]"
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, dict):
             return self.shape_error("invalid_node", f"{where} must be an object, not {_kind(raw)}", field=where)
         nid = raw.get("id")
-        if not isinstance(nid, str) or not nid:
+        if type(nid) is not str or not nid:
             code = "missing_id" if nid is None or nid == "" else "invalid_id"
             return self.shape_error(code, f"{where} needs an id (a non-empty string), got {_short(nid)}", field=f"{where}.id")
         if nid in self.nodes:
@@ -173,35 +176,36 @@ class _Validator:
                 nid,
                 "id",
             )
-        for key in raw:
-            if key not in NODE_KEYS:
-                self.error("unknown_key", f"unknown node key {_short(key)} (a node has {', '.join(NODE_KEYS)})", nid, str(key)[:100])
+        if not raw.keys() <= _NODE_KEYS:
+            for key in raw:
+                if key not in _NODE_KEYS:
+                    self.error("unknown_key", f"unknown node key {_short(key)} (a node has {', '.join(NODE_KEYS)})", nid, str(key)[:100])
         label = raw.get("label", "")
-        if not isinstance(label, str) or len(label) > MAX_LABEL:
+        if type(label) is not str or len(label) > MAX_LABEL:
             self.shape_error("invalid_node", f"label must be a string of at most {MAX_LABEL} characters", nid, "label")
             label = ""
-        position = self.position(nid, raw.get("position"))
+        position = raw.get("position")
+        if position is not None:
+            position = self.position(nid, position)
         config = raw.get("config", {})
         if not isinstance(config, dict):
             self.shape_error("invalid_config", f"config must be an object, not {_kind(config)}", nid, "config")
-            config = {}
+            config = None
         type_name = raw.get("type")
-        step = self.types.get(type_name) if isinstance(type_name, str) else None
+        step = self.types.get(type_name) if type(type_name) is str else None
         if step is None:
             known = ", ".join(self.types.names())
             self.error("unknown_type", f"unknown node type {_short(type_name)} (known types: {known})", nid, "type")
-        self.nodes[nid] = Node(nid, type_name if isinstance(type_name, str) else "", config, label, position)
+        self.nodes[nid] = Node(nid, type_name if type(type_name) is str else "", config or {}, label, position)
         self.step_of[nid] = step
-        if step is not None and isinstance(raw.get("config", {}), dict):
+        if step is not None and config is not None:
             try:
                 self.config(nid, step, config)
             except RecursionError:
                 self.error("invalid_config", "config is nested too deeply", nid, "config")
 
     def position(self, nid: str, pos: Any) -> tuple[float, float] | None:
-        if pos is None:
-            return None
-        if isinstance(pos, Mapping) and set(pos) == {"x", "y"} and all(_is_number(pos[k]) for k in ("x", "y")):
+        if isinstance(pos, dict) and len(pos) == 2 and _is_number(pos.get("x")) and _is_number(pos.get("y")):
             return (pos["x"], pos["y"])
         self.shape_error("invalid_node", 'position must be {"x": number, "y": number}', nid, "position")
         return None
@@ -216,19 +220,31 @@ class _Validator:
             problems = step.check(nid, config, self.ctx)
         except Exception as exc:  # a type's check may trip over a config its schema rejected
             problems = [] if not schema_ok else [GraphError("invalid_config", f"config could not be checked: {exc}", nid, "config")]
-        for problem in problems:
-            self.errors.append(problem)
+        self.errors.extend(problems)
+        bare, literal = step.expression_fields, step.literal_fields
         for key, value in config.items():
-            if key in step.expression_fields:
-                if isinstance(value, str):
+            if key in bare:
+                if type(value) is str:
                     message = _expression_error(value)
                     if message is not None:
                         self.error("invalid_expression", f"config.{key}: {message}", nid, f"config.{key}")
-            elif key not in step.literal_fields:
-                self.templates(nid, value, f"config.{key}")
+            elif key not in literal and type(value) not in _SCALARS:
+                self.templates(nid, value, "config", key)
 
-    def templates(self, nid: str | None, value: Any, path: str) -> None:
-        for field, text in expressions.iter_strings(value, path):
+    def templates(self, nid: str | None, value: Any, head: str, key: Any) -> None:
+        """Check the templates in ``value`` (found at ``head.key``; paths are built only on error)."""
+        if type(value) is str:
+            strings = (value,)
+        elif type(value) in _SCALARS:
+            return
+        else:
+            strings = _strings(value)
+        for text in strings:
+            if _template_error(text) is not None:
+                break
+        else:
+            return
+        for field, text in expressions.iter_strings(value, f"{head}.{key}"):
             message = _template_error(text)
             if message is not None:
                 self.error("invalid_expression", f"{field}: {message}", nid, field)
@@ -236,79 +252,86 @@ class _Validator:
     # --- edges ---------------------------------------------------------------------------------
     def edge(self, i: int, raw: Any) -> None:
         where = f"edges[{i}]"
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, dict):
             return self.shape_error("invalid_edge", f"{where} must be an object, not {_kind(raw)}", field=where)
-        for key in raw:
-            if key not in EDGE_KEYS:
-                self.error("unknown_key", f"unknown edge key {_short(key)} (an edge has {', '.join(EDGE_KEYS)})", field=f"{where}.{str(key)[:100]}")
+        if not raw.keys() <= _EDGE_KEYS:
+            for key in raw:
+                if key not in _EDGE_KEYS:
+                    self.error("unknown_key", f"unknown edge key {_short(key)} (an edge has {', '.join(EDGE_KEYS)})", field=f"{where}.{str(key)[:100]}")
         eid = raw.get("id")
-        if not isinstance(eid, str) or not eid:
+        if type(eid) is not str or not eid:
             code = "missing_id" if eid is None or eid == "" else "invalid_edge"
             self.shape_error(code, f"{where} needs an id (a non-empty string), got {_short(eid)}", field=f"{where}.id")
         elif eid in self.edge_ids:
             self.shape_error("duplicate_id", f"edge id {_short(eid)} is used by edges[{self.edge_ids[eid]}] and {where}", field=f"{where}.id")
         else:
             self.edge_ids[eid] = i
-        ends = []
-        for end in ("source", "target"):
-            value = raw.get(end)
-            if not isinstance(value, str):
-                self.shape_error("invalid_edge", f"{where}.{end} must be a node id, got {_short(value)}", field=f"{where}.{end}")
-            else:
-                self.mentioned.add(value)
-            ends.append(value)
-        source, target = ends
-        port = raw.get("port", "out")
-        if not isinstance(port, str):
-            self.shape_error("invalid_edge", f"{where}.port must be a string, got {_short(port)}", field=f"{where}.port")
-        if not (isinstance(source, str) and isinstance(target, str) and isinstance(port, str)):
-            return
-        missing = [(end, v) for end, v in (("source", source), ("target", target)) if v not in self.nodes]
-        if missing:
-            present = next((v for v in (source, target) if v in self.nodes), None)
-            for end, v in missing:
-                self.shape_error("dangling_edge", f"{where} {end} {_short(v)} is not a node of this graph", present, f"{where}.{end}")
-            return
-        self.port(where, source, port)
+        source, target, port = raw.get("source"), raw.get("target"), raw.get("port", "out")
+        if type(source) is not str or type(target) is not str or type(port) is not str:
+            return self.unreadable_ends(where, source, target, port)
+        nodes = self.nodes
+        if source not in nodes or target not in nodes:
+            return self.dangling(where, source, target)
+        self.mentioned.add(source)
+        self.mentioned.add(target)
+        ports = self.ports_of.get(source, False)
+        if ports is False:
+            ports = self.ports_of[source] = self.ports(source)
+        if ports is not None and port not in ports:
+            step = self.step_of[source]
+            self.error(
+                "unknown_port",
+                f"node {source} ({step.name if step else '?'}) has no port {_short(port)}; its ports: {', '.join(ports)}",
+                source,
+                f"{where}.port",
+            )
         key = (source, port, target)
         if key in self.edge_keys:
             return self.shape_error(
                 "duplicate_edge", f"{where} repeats edges[{self.edge_keys[key]}]: {source} ({port}) → {target}", source, where
             )
         self.edge_keys[key] = i
-        self.edges.append(Edge(eid if isinstance(eid, str) else "", source, target, port))
+        self.edges.append(Edge(eid if type(eid) is str else "", source, target, port))
 
-    def port(self, where: str, source: str, port: str) -> None:
-        step = self.step_of[source]
+    def unreadable_ends(self, where: str, source: Any, target: Any, port: Any) -> None:
+        for end, value in (("source", source), ("target", target), ("port", port)):
+            if type(value) is not str:
+                what = "a string" if end == "port" else "a node id"
+                self.shape_error("invalid_edge", f"{where}.{end} must be {what}, got {_short(value)}", field=f"{where}.{end}")
+            elif end != "port":
+                self.mentioned.add(value)
+
+    def dangling(self, where: str, source: str, target: str) -> None:
+        present = source if source in self.nodes else target if target in self.nodes else None
+        self.mentioned.update((source, target))
+        for end, value in (("source", source), ("target", target)):
+            if value not in self.nodes:
+                self.shape_error("dangling_edge", f"{where} {end} {_short(value)} is not a node of this graph", present, f"{where}.{end}")
+
+    def ports(self, node_id: str) -> tuple[str, ...] | None:
+        """The node's ports, or None when unknowable (unknown type, or a config ports() trips on)."""
+        step = self.step_of[node_id]
         if step is None:
-            return  # unknown type: already reported, its ports are unknowable
+            return None
         try:
-            ports = step.all_ports(self.nodes[source].config)
-        except Exception:  # ports of a config its schema rejected: already reported
-            return
-        if port not in ports:
-            self.error(
-                "unknown_port",
-                f"node {source} ({step.name}) has no port {_short(port)}; its ports: {', '.join(ports)}",
-                source,
-                f"{where}.port",
-            )
+            return tuple(step.all_ports(self.nodes[node_id].config))
+        except Exception:  # a config its schema rejected: already reported
+            return None
 
     # --- structure -----------------------------------------------------------------------------
     def structure(self, *, empty: bool) -> list[list[str]] | None:
-        ids = list(self.nodes)
-        n = len(ids)
         if empty:
             self.error("empty", "the workflow has no nodes")
             return None
+        ids = list(self.nodes)
+        n = len(ids)
         index = {v: i for i, v in enumerate(ids)}
         succ, indeg = adjacency(n, [(index[e.source], index[e.target]) for e in self.edges])
         entries = [v for v in range(n) if indeg[v] == 0]
         remaining = list(indeg)
         batches, placed = levels(succ, remaining)
         if placed < n:
-            stuck = [v for v in range(n) if remaining[v] > 0]
-            for cycle in cycles_indices(succ, stuck):
+            for cycle in cycles_indices(succ, [v for v in range(n) if remaining[v] > 0]):
                 self.cycle(ids, succ, cycle)
         reached = _reach(succ, entries)
         for v in range(n):
@@ -460,33 +483,71 @@ def _freeze(value: Any) -> Any:
 
 
 # --- expressions -----------------------------------------------------------------------------------
-# The same expression recurs across nodes and calls; short ones are memoised (verdicts are pure).
-_EXPRESSIONS: dict[tuple[bool, str], str | None] = {}
+# The same expression recurs across nodes and calls; verdicts are pure, so short texts are memoised
+# (expressions caches parsed trees too, but a hit here also skips raising the same error again).
+_TEMPLATE_ERRORS: dict[str, str | None] = {}
+_EXPRESSION_ERRORS: dict[str, str | None] = {}
 _MEMO_TEXT = 1000
 
 
 def _template_error(text: str) -> str | None:
-    return _memo_check(False, text)
+    try:
+        return _TEMPLATE_ERRORS[text]
+    except KeyError:
+        return _remember(_TEMPLATE_ERRORS, expressions.check_template, text)
 
 
 def _expression_error(text: str) -> str | None:
-    return _memo_check(True, text)
-
-
-def _memo_check(bare: bool, text: str) -> str | None:
-    key = (bare, text)
-    if key in _EXPRESSIONS:
-        return _EXPRESSIONS[key]
     try:
-        (expressions.check_expression if bare else expressions.check_template)(text)
+        return _EXPRESSION_ERRORS[text]
+    except KeyError:
+        return _remember(_EXPRESSION_ERRORS, expressions.check_expression, text)
+
+
+def _remember(memo: dict[str, str | None], check: Any, text: str) -> str | None:
+    try:
+        check(text)
         message = None
     except Exception as exc:  # ExpressionError, or anything a pathological text provokes
         message = str(exc) or exc.__class__.__name__
     if len(text) <= _MEMO_TEXT:
-        if len(_EXPRESSIONS) > _MEMO_LIMIT:
-            _EXPRESSIONS.clear()
-        _EXPRESSIONS[key] = message
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        memo[text] = message
     return message
+
+
+_SCALARS = frozenset({int, float, bool, type(None)})
+MAX_VALUES = 1_000_000  # strings and containers in one value: more is junk (or a self-containing list)
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string nested in ``value``, like ``expressions.iter_strings`` but without paths:
+    iterative and generator-free, because it runs on every config of every node."""
+    found: list[str] = []
+    todo = [value]
+    seen = 0
+    while todo:
+        item = todo.pop()
+        seen += 1
+        kind = type(item)
+        if kind is str:
+            found.append(item)
+        elif kind is dict:
+            todo.extend(item.values())
+        elif kind is list or kind is tuple:
+            todo.extend(item)
+        elif kind in _SCALARS:
+            continue
+        elif isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, Mapping):
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+        if seen > MAX_VALUES:
+            raise RecursionError("value too large or self-containing")
+    return found
 
 
 # --- wording -----------------------------------------------------------------------------------------
