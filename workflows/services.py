@@ -67,17 +67,20 @@ def to_epoch(moment: datetime | None) -> float | None:
 
 # --- graphs -------------------------------------------------------------------------------------------
 
-_graphs: dict[tuple[int, Any], Graph] = {}
+_graphs: dict[int, Graph] = {}
 
 
-def graph_of(version: TemplateVersion) -> Graph:
-    """Parsed graphs, cached per version (published versions never change; drafts by update time)."""
-    key = (version.pk, None if version.status == TemplateVersion.Status.PUBLISHED else version.updated_at)
-    graph = _graphs.get(key)
+def graph_of(version_id: int) -> Graph:
+    """The parsed graph of a version an instance runs, cached per process.
+
+    Safe to cache by id: instances only run published versions, which never change.
+    """
+    graph = _graphs.get(version_id)
     if graph is None:
-        if len(_graphs) > 512:
+        if len(_graphs) > 1024:
             _graphs.clear()
-        graph = _graphs[key] = Graph.from_dict(version.graph)
+        data = TemplateVersion.objects.filter(pk=version_id).values_list("graph", flat=True).get()
+        graph = _graphs[version_id] = Graph.from_dict(data)
     return graph
 
 
@@ -245,16 +248,10 @@ class _Writer:
         row.lease_until = None
         _set_failure(row, c.failure)
         if row.pk:  # rows created in this transaction are inserted later with their final state
-            StepRun.objects.filter(pk=row.pk).update(
-                status=row.status,
-                output=row.output,
-                ports=row.ports,
-                finished_at=row.finished_at,
-                lease_until=None,
-                error_type=row.error_type,
-                error_message=row.error_message,
-                error_traceback=row.error_traceback,
-            )
+            changes = {"status": row.status, "output": row.output, "ports": row.ports, "finished_at": row.finished_at, "lease_until": None}
+            if c.failure is not None:
+                changes.update(error_type=row.error_type, error_message=row.error_message, error_traceback=row.error_traceback)
+            StepRun.objects.filter(pk=row.pk).update(**changes)
         self.event("step_" + str(c.status), c.node, c.attempt, **_outcome_data(c.status, c.output, c.ports, c.failure))
 
     def apply_SetVars(self, c: d.SetVars, graph: Graph) -> None:
@@ -279,7 +276,7 @@ class _Writer:
         if not candidates or self.instance.status != I.RUNNING:
             return None
         row = min(candidates, key=lambda r: (r.pk is None, r.pk or 0))
-        node = graph_of(self.instance.version).nodes[row.node_id]
+        node = graph_of(self.instance.version_id).nodes[row.node_id]
         timeout = float(node.config.get("timeout_s") or settings.FLOWDESK["DEFAULT_STEP_TIMEOUT_S"])
         row.status, row.worker, row.started_at = S.RUNNING, worker, self.now_dt
         row.lease_until = to_dt(self.now + settings.FLOWDESK["LEASE_S"])
@@ -338,9 +335,8 @@ def _snapshot(instance: Instance, rows: dict[str, StepRun], now: float) -> d.Sna
 
 def _latest_rows(instance_id) -> dict[str, StepRun]:
     rows: dict[str, StepRun] = {}
-    for row in StepRun.objects.filter(instance_id=instance_id).only(
-        "id", "instance_id", "node_id", "node_type", "attempt", "status", "ports", "output", "not_before", "worker"
-    ):
+    # Every field is loaded: a deferred one would cost a query per access later on.
+    for row in StepRun.objects.filter(instance_id=instance_id).defer("error_traceback"):
         current = rows.get(row.node_id)
         if current is None or row.attempt >= current.attempt:
             rows[row.node_id] = row
@@ -356,7 +352,7 @@ def _transition(instance_id, make_event, *, check=None, claim_for: str | None = 
     """
     now = time.time()
     with transaction.atomic():
-        instance = Instance.objects.select_for_update().select_related("version").get(pk=instance_id)
+        instance = Instance.objects.select_for_update().get(pk=instance_id)
         rows = _latest_rows(instance.pk)
         if check is not None:
             check(instance, rows)
@@ -364,7 +360,7 @@ def _transition(instance_id, make_event, *, check=None, claim_for: str | None = 
         snapshot = _snapshot(instance, rows, now)
         event = make_event(snapshot, rows)
         if event is not None:
-            graph = graph_of(instance.version)
+            graph = graph_of(instance.version_id)
             writer.apply(d.decide(graph, snapshot, event), graph)
         claimed = writer.claim(claim_for, only=claim_only) if claim_for else None
         writer.save()

@@ -21,11 +21,7 @@ from workflows import dispatch, services
 from workflows.core.decider import failure_from
 from workflows.core.errors import Failure
 from workflows.core.steps import StepContext, step_types
-from workflows.models import TemplateVersion
-
 log = logging.getLogger(__name__)
-
-_versions: dict[int, TemplateVersion] = {}
 
 
 def worker_name() -> str:
@@ -55,21 +51,13 @@ def drain(instance_id: str) -> int:
     return ran
 
 
-def _config(claim: services.Claim) -> dict:
-    version = _versions.get(claim.version_id)
-    if version is None or version.status != TemplateVersion.Status.PUBLISHED:
-        version = TemplateVersion.objects.get(pk=claim.version_id)
-        _versions[claim.version_id] = version
-    return services.graph_of(version).nodes[claim.node_id].config
-
-
 def run_attempt(claim: services.Claim, me: str) -> tuple[bool | None, Any]:
     """Run one attempt: ``(True, output)``, ``(False, Failure)``, or ``(None, None)`` if lost.
 
     The handler runs in a thread so the worker can renew its lease while it runs and give up
     at the step's deadline; a handler that hangs is abandoned, not waited for.
     """
-    config = _config(claim)
+    config = services.graph_of(claim.version_id).nodes[claim.node_id].config
     step_type = step_types.get(claim.node_type)
     ctx = StepContext(
         instance_id=str(claim.instance_id),

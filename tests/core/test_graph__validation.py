@@ -512,3 +512,50 @@ def test_it_never_raises_on_a_mutated_valid_graph(data):
             pass
     assert_well_formed(check(graph))
     assert_well_formed(check(graph, types=None, handler_names=HANDLERS))
+
+
+def test_it_says_when_a_node_has_no_type():
+    result = check(workflow([{"id": "a", "config": {}}], []))
+    assert codes(result) == [("unknown_type", "a", "type")]
+    assert result.errors[0].message.startswith("the node has no type")
+    assert result.graph is None
+
+
+def test_remembered_verdicts_tell_1_true_and_1_0_apart():
+    def retry(value):
+        return workflow([task("a", retry={"max_attempts": value})], [])
+
+    for _ in range(2):  # the second round answers from the memo
+        assert check(retry(1)).valid
+        assert codes(check(retry(True))) == [("invalid_config", "a", "config.retry.max_attempts")]
+        assert check(retry(1.0)).valid  # an integer in JSON Schema 2020-12
+        assert codes(check(retry(1.5))) == [("invalid_config", "a", "config.retry.max_attempts")]
+
+
+# --- the fast paths agree with the libraries they stand in for ------------------------------------
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(["task", "http", "switch", "condition", "end"]), st.dictionaries(
+    st.sampled_from(["handler", "input", "retry", "timeout_s", "on_failure", "url", "headers", "method", "cases",
+                     "expression", "join", "output", "extra", "heartbeat_s", "expected_status"]),
+    json_values | st.fixed_dictionaries({}, optional={"max_attempts": st.integers(-1, 3) | st.booleans() | st.floats(0, 2)}),
+    max_size=6,
+))
+def test_the_property_by_property_schema_check_agrees_with_jsonschema(type_name, config):
+    from jsonschema import Draft202012Validator
+
+    from workflows.core.steps import step_types
+    from workflows.core.validation import _schema
+
+    step = step_types.get(type_name) or TYPES.get(type_name)
+    for _ in range(2):  # cold, then from the memo
+        assert _schema(step.name, step.schema).is_valid(config) == Draft202012Validator(step.schema).is_valid(config)
+
+
+@given(json_values | junk)
+def test_the_string_walk_finds_what_iter_strings_finds(value):
+    from workflows.core.expressions import iter_strings
+    from workflows.core.validation import _strings
+
+    assert sorted(_strings(value)) == sorted(text for _, text in iter_strings(value, "v"))

@@ -756,6 +756,8 @@ def has_template(text: str) -> bool:
 
 def check_template(text: str) -> None:
     """Check every ``{{ }}`` in a string, and that its braces balance."""
+    if "{{" not in text and "}}" not in text:  # most config strings: skip the scanner and its cache
+        return
     try:
         template = _scan(text)
     except ExpressionError as e:

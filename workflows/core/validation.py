@@ -91,7 +91,7 @@ class _Validator:
         self.step_of: dict[str, StepType | None] = {}
         self.node_at: dict[str, int] = {}  # id -> its index in the nodes list
         self.edges: list[Edge] = []
-        self.mentioned: set[str] = set()  # node ids named by any edge, even a broken one
+        self.mentioned: set[str] = set()  # node ids named by broken edges: not "isolated" then
         self.edge_ids: dict[str, int] = {}
         self.edge_keys: dict[tuple[str, str, str], int] = {}
         self.ports_of: dict[str, tuple[str, ...] | None] = {}  # memo: all_ports per node
@@ -105,14 +105,19 @@ class _Validator:
         self.readable = False
         self.error(code, message, node, field)
 
+    def unknown_keys(self, raw: dict, allowed: tuple[str, ...], what: str, node: str | None, prefix: str) -> None:
+        for key in raw:
+            if key not in allowed:
+                message = f"unknown key {_short(key)} ({what} has {', '.join(allowed)})"
+                self.error("unknown_key", message, node, prefix + str(key)[:100])
+
     # --- top level -----------------------------------------------------------------------------
     def run(self, data: Any) -> Validation:
         if not isinstance(data, dict):
-            self.shape_error("invalid_graph", f"a graph must be a JSON object with version, nodes and edges, not {_kind(data)}")
+            message = f"a graph must be a JSON object with version, nodes and edges, not {_kind(data)}"
+            self.shape_error("invalid_graph", message)
             return Validation(None, self.errors, None)
-        for key in data:
-            if key not in GRAPH_KEYS:
-                self.error("unknown_key", f"unknown key {_short(key)} (a graph has {', '.join(GRAPH_KEYS)})", field=str(key)[:100])
+        self.unknown_keys(data, GRAPH_KEYS, "a graph", None, "")
         version = data.get("version")
         if type(version) is not int or version != 1:
             self.error("unsupported_version", f'this graph format is "version": 1, got {_short(version)}', field="version")
@@ -148,7 +153,7 @@ class _Validator:
             self.error("invalid_settings", f"settings must be an object, not {_kind(settings)}", field="settings")
             return
         try:
-            for field, message in _schema("settings", SETTINGS_SCHEMA).errors(settings, "settings"):
+            for field, message in _schema("<settings>", SETTINGS_SCHEMA).errors(settings, "settings"):
                 self.error("invalid_settings", message, field=field)
             if "output" in settings:
                 self.templates(None, settings["output"], "settings", "output")
@@ -163,10 +168,12 @@ class _Validator:
         nid = raw.get("id")
         if type(nid) is not str or not nid:
             code = "missing_id" if nid is None or nid == "" else "invalid_id"
-            return self.shape_error(code, f"{where} needs an id (a non-empty string), got {_short(nid)}", field=f"{where}.id")
+            message = f"{where} needs an id (a non-empty string), got {_short(nid)}"
+            return self.shape_error(code, message, field=f"{where}.id")
         if nid in self.nodes:
             first = self.node_at[nid]
-            return self.shape_error("duplicate_id", f"node id {_short(nid)} is used by nodes[{first}] and {where}", nid, f"{where}.id")
+            message = f"node id {_short(nid)} is used by nodes[{first}] and {where}"
+            return self.shape_error("duplicate_id", message, nid, f"{where}.id")
         self.node_at[nid] = i
         if not NODE_ID.fullmatch(nid):
             self.error(
@@ -177,9 +184,7 @@ class _Validator:
                 "id",
             )
         if not raw.keys() <= _NODE_KEYS:
-            for key in raw:
-                if key not in _NODE_KEYS:
-                    self.error("unknown_key", f"unknown node key {_short(key)} (a node has {', '.join(NODE_KEYS)})", nid, str(key)[:100])
+            self.unknown_keys(raw, NODE_KEYS, "a node", nid, "")
         label = raw.get("label", "")
         if type(label) is not str or len(label) > MAX_LABEL:
             self.shape_error("invalid_node", f"label must be a string of at most {MAX_LABEL} characters", nid, "label")
@@ -192,11 +197,15 @@ class _Validator:
             self.shape_error("invalid_config", f"config must be an object, not {_kind(config)}", nid, "config")
             config = None
         type_name = raw.get("type")
-        step = self.types.get(type_name) if type(type_name) is str else None
+        if type(type_name) is not str:
+            self.readable = False
+            type_name = None
+        step = self.types.get(type_name) if type_name is not None else None
         if step is None:
             known = ", ".join(self.types.names())
-            self.error("unknown_type", f"unknown node type {_short(type_name)} (known types: {known})", nid, "type")
-        self.nodes[nid] = Node(nid, type_name if type(type_name) is str else "", config or {}, label, position)
+            what = f"unknown node type {_short(raw['type'])}" if "type" in raw else "the node has no type"
+            self.error("unknown_type", f"{what} (known types: {known})", nid, "type")
+        self.nodes[nid] = Node(nid, type_name or "", config if config is not None else {}, label, position)
         self.step_of[nid] = step
         if step is not None and config is not None:
             try:
@@ -219,7 +228,7 @@ class _Validator:
         try:
             problems = step.check(nid, config, self.ctx)
         except Exception as exc:  # a type's check may trip over a config its schema rejected
-            problems = [] if not schema_ok else [GraphError("invalid_config", f"config could not be checked: {exc}", nid, "config")]
+            problems = [GraphError("invalid_config", f"config could not be checked: {exc}", nid, "config")] if schema_ok else []
         self.errors.extend(problems)
         bare, literal = step.expression_fields, step.literal_fields
         for key, value in config.items():
@@ -255,15 +264,14 @@ class _Validator:
         if not isinstance(raw, dict):
             return self.shape_error("invalid_edge", f"{where} must be an object, not {_kind(raw)}", field=where)
         if not raw.keys() <= _EDGE_KEYS:
-            for key in raw:
-                if key not in _EDGE_KEYS:
-                    self.error("unknown_key", f"unknown edge key {_short(key)} (an edge has {', '.join(EDGE_KEYS)})", field=f"{where}.{str(key)[:100]}")
+            self.unknown_keys(raw, EDGE_KEYS, "an edge", None, f"{where}.")
         eid = raw.get("id")
         if type(eid) is not str or not eid:
             code = "missing_id" if eid is None or eid == "" else "invalid_edge"
             self.shape_error(code, f"{where} needs an id (a non-empty string), got {_short(eid)}", field=f"{where}.id")
         elif eid in self.edge_ids:
-            self.shape_error("duplicate_id", f"edge id {_short(eid)} is used by edges[{self.edge_ids[eid]}] and {where}", field=f"{where}.id")
+            message = f"edge id {_short(eid)} is used by edges[{self.edge_ids[eid]}] and {where}"
+            self.shape_error("duplicate_id", message, field=f"{where}.id")
         else:
             self.edge_ids[eid] = i
         source, target, port = raw.get("source"), raw.get("target"), raw.get("port", "out")
@@ -272,8 +280,6 @@ class _Validator:
         nodes = self.nodes
         if source not in nodes or target not in nodes:
             return self.dangling(where, source, target)
-        self.mentioned.add(source)
-        self.mentioned.add(target)
         ports = self.ports_of.get(source, False)
         if ports is False:
             ports = self.ports_of[source] = self.ports(source)
@@ -287,9 +293,8 @@ class _Validator:
             )
         key = (source, port, target)
         if key in self.edge_keys:
-            return self.shape_error(
-                "duplicate_edge", f"{where} repeats edges[{self.edge_keys[key]}]: {source} ({port}) → {target}", source, where
-            )
+            message = f"{where} repeats edges[{self.edge_keys[key]}]: {source} ({port}) → {target}"
+            return self.shape_error("duplicate_edge", message, source, where)
         self.edge_keys[key] = i
         self.edges.append(Edge(eid if type(eid) is str else "", source, target, port))
 
@@ -297,7 +302,8 @@ class _Validator:
         for end, value in (("source", source), ("target", target), ("port", port)):
             if type(value) is not str:
                 what = "a string" if end == "port" else "a node id"
-                self.shape_error("invalid_edge", f"{where}.{end} must be {what}, got {_short(value)}", field=f"{where}.{end}")
+                message = f"{where}.{end} must be {what}, got {_short(value)}"
+                self.shape_error("invalid_edge", message, field=f"{where}.{end}")
             elif end != "port":
                 self.mentioned.add(value)
 
@@ -306,7 +312,8 @@ class _Validator:
         self.mentioned.update((source, target))
         for end, value in (("source", source), ("target", target)):
             if value not in self.nodes:
-                self.shape_error("dangling_edge", f"{where} {end} {_short(value)} is not a node of this graph", present, f"{where}.{end}")
+                message = f"{where} {end} {_short(value)} is not a node of this graph"
+                self.shape_error("dangling_edge", message, present, f"{where}.{end}")
 
     def ports(self, node_id: str) -> tuple[str, ...] | None:
         """The node's ports, or None when unknowable (unknown type, or a config ports() trips on)."""
@@ -381,7 +388,8 @@ def _reach(succ: list[list[int]], starts: list[int]) -> list[bool]:
 _ANNOTATIONS = {"title", "description", "default", "examples", "$comment", "deprecated", "readOnly", "writeOnly"}
 _SPLITTABLE = {"type", "properties", "required", "additionalProperties", *_ANNOTATIONS}
 _REFS = ("$ref", "$dynamicRef", "$id", "$anchor", "$defs", "$dynamicAnchor")
-_MEMO_LIMIT = 50_000
+_MEMO_LIMIT = 50_000  # entries per memo before it starts afresh
+_MEMO_ITEMS = 64  # JSON values in one memoised property value
 _CHECKERS: dict[tuple[str, int], tuple[Any, _Schema]] = {}
 
 
@@ -409,8 +417,8 @@ class _Schema:
             if check is None:
                 continue
             try:
-                memo_key = (key, _freeze(item))
-            except (TypeError, RecursionError):  # not plain JSON: no memo
+                memo_key = (key, _freeze(item, [_MEMO_ITEMS]))
+            except TypeError:  # not plain JSON, or too big to be worth remembering
                 if not check.is_valid(item):
                     return False
                 continue
@@ -449,7 +457,7 @@ def _split(schema: Any) -> tuple[dict[str, Draft202012Validator | None], tuple[s
     if any(k not in _SPLITTABLE and not str(k).startswith("x-") for k in schema):
         return None
     extra = schema.get("additionalProperties", True)
-    if extra not in (True, False):
+    if extra is not True and extra is not False:
         return None
     properties = {
         key: None if _accepts_anything(sub) else Draft202012Validator(sub)
@@ -470,15 +478,21 @@ def _has_refs(schema: Any) -> bool:
     return False
 
 
-def _freeze(value: Any) -> Any:
-    """A hashable twin of a JSON value that tells 1, 1.0 and true apart (they hash alike)."""
+def _freeze(value: Any, budget: list[int]) -> Any:
+    """A hashable twin of a JSON value that tells 1, 1.0 and true apart (they hash alike).
+
+    Raises TypeError for anything but plain JSON, or past ``budget`` values (memo entries stay small).
+    """
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise TypeError("too big to memoise")
     kind = type(value)
     if kind is str or kind is int or kind is float or kind is bool or value is None:
         return (kind, value)
     if kind is dict:
-        return (dict, tuple((k if type(k) is str else (type(k), k), _freeze(v)) for k, v in value.items()))
+        return (dict, tuple((k if type(k) is str else (type(k), k), _freeze(v, budget)) for k, v in value.items()))
     if kind is list:
-        return (list, tuple(_freeze(v) for v in value))
+        return (list, tuple(_freeze(v, budget) for v in value))
     raise TypeError(kind)
 
 

@@ -31,6 +31,12 @@ def noop(input, ctx):
     return input
 
 
+@handler("demo.clock")
+def clock(input, ctx):
+    """Returns the wall-clock time it ran at (the benchmark measures step-to-step gaps with it)."""
+    return {"t": time.time()}
+
+
 @handler("demo.sleep")
 def sleep(input, ctx):
     """Sleeps ``seconds`` (default 0.5) and says who ran it."""

@@ -1,0 +1,1 @@
+"""Flowdesk benchmarks: ``python -m bench [--only NAME]`` prints one JSON object per figure."""

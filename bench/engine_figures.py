@@ -1,0 +1,192 @@
+"""The engine on PostgreSQL with the Redis broker and a real ``manage.py engine`` (4 workers).
+
+Timings come from the rows the engine wrote (step started/finished, instance created/finished),
+so they measure the engine, not this script's polling.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+from bench.stats import figure, median, percentile
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DB = "flowdesk_bench"
+
+
+def _clock_chain(n: int) -> dict:
+    """A chain of no-op steps that each stamp the time they ran."""
+    return {
+        "version": 1,
+        "settings": {},
+        "nodes": [{"id": f"s{i}", "type": "task", "config": {"handler": "demo.clock"}} for i in range(n)],
+        "edges": [{"id": f"e{i}", "source": f"s{i}", "target": f"s{i + 1}"} for i in range(n - 1)],
+    }
+
+
+def _fan(width: int, handler: str, input: dict) -> dict:
+    nodes = [{"id": "start", "type": "task", "config": {"handler": "demo.noop"}}]
+    nodes += [{"id": f"w{i}", "type": "task", "config": {"handler": handler, "input": input}} for i in range(width)]
+    nodes += [{"id": "join", "type": "task", "config": {"handler": "demo.noop"}}]
+    edges = [{"id": f"a{i}", "source": "start", "target": f"w{i}"} for i in range(width)]
+    edges += [{"id": f"b{i}", "source": f"w{i}", "target": "join"} for i in range(width)]
+    return {"version": 1, "settings": {}, "nodes": nodes, "edges": edges}
+
+
+def _load(name: str, graph: dict) -> str:
+    from workflows.loading import load_template
+
+    load_template({"name": name, "title": name, "graph": graph})
+    return name
+
+
+def _start_all(name: str, count: int, input=None) -> list:
+    from workflows import services
+
+    return [services.start_instance(name, input=input(k) if callable(input) else (input or {}))[0].pk for k in range(count)]
+
+
+def _wait_all(ids: list, timeout: float = 120.0) -> list:
+    from workflows.core.status import FINAL_INSTANCE_STATUSES
+    from workflows.models import Instance
+
+    finals = [str(s) for s in FINAL_INSTANCE_STATUSES]
+    give_up = time.monotonic() + timeout
+    while Instance.objects.filter(pk__in=ids).exclude(status__in=finals).exists():
+        if time.monotonic() > give_up:
+            raise RuntimeError(f"instances did not finish within {timeout} s")
+        time.sleep(0.02)
+    instances = list(Instance.objects.filter(pk__in=ids))
+    bad = [i for i in instances if i.status != "completed"]
+    if bad:
+        raise RuntimeError(f"{len(bad)} instances did not complete: {bad[0].status} {bad[0].error}")
+    return instances
+
+
+def chains():
+    from workflows.models import StepRun
+
+    name = _load("bench-chain-20", _clock_chain(20))
+    _wait_all(_start_all(name, 5))  # warm the workers' connections and caches
+    t0 = time.time()
+    ids = _start_all(name, 50)
+    instances = _wait_all(ids)
+    wall = max(i.finished_at.timestamp() for i in instances) - t0
+    latencies = []  # handler N+1 started minus handler N ran: includes the commit between them
+    for instance_id in ids:
+        stamps = [o["t"] for o in StepRun.objects.filter(instance_id=instance_id).order_by("id").values_list("output", flat=True)]
+        latencies += [(b - a) * 1000 for a, b in zip(stamps, stamps[1:])]
+    steps = 50 * 20
+    return [
+        figure("chains_throughput", steps / wall, "steps/s", workload="50 concurrent 20-step no-op chains", wall_s=round(wall, 3)),
+        figure("chains_transition_p50", percentile(latencies, 50), "ms", samples=len(latencies)),
+        figure("chains_transition_p95", percentile(latencies, 95), "ms", samples=len(latencies)),
+    ]
+
+
+def fanout():
+    name = _load("bench-fan-200", _fan(200, "demo.noop", {}))
+    _wait_all(_start_all(name, 1))
+    walls = []
+    for _ in range(5):
+        (instance,) = _wait_all(_start_all(name, 1))
+        walls.append((instance.finished_at - instance.created_at).total_seconds())
+    return [figure("fanout_200_wall", median(walls), "s", workload="1 -> 200 -> 1 no-op fan-out and fan-in, median of 5", runs=[round(w, 3) for w in walls])]
+
+
+def parallel_sleeps():
+    name = _load("bench-sleep-16", _fan(16, "demo.sleep", {"seconds": 0.5}))
+    walls = []
+    for _ in range(3):
+        (instance,) = _wait_all(_start_all(name, 1))
+        walls.append((instance.finished_at - instance.created_at).total_seconds())
+    return [figure("parallel_sleeps_wall", median(walls), "s", workload="16 parallel 0.5 s sleeps on 4 worker slots (ideal 2.0 s), median of 3", runs=[round(w, 3) for w in walls])]
+
+
+def timers():
+    from workflows.models import StepRun
+
+    wait_graph = {
+        "version": 1,
+        "settings": {},
+        "nodes": [{"id": "w", "type": "wait", "config": {"for_s": "{{ input.s }}"}}, {"id": "after", "type": "task", "config": {"handler": "demo.noop"}}],
+        "edges": [{"id": "e", "source": "w", "target": "after"}],
+    }
+    wait_graph["nodes"][0]["config"] = {"until": "{{ input.until }}"}
+    retry_graph = {
+        "version": 1,
+        "settings": {},
+        "nodes": [{"id": "f", "type": "task", "config": {"handler": "demo.flaky", "input": {"failures": 1}, "retry": {"max_attempts": 2, "initial_s": 0.3, "jitter": False}}}],
+        "edges": [],
+    }
+    waits, retries = _load("bench-wait", wait_graph), _load("bench-retry", retry_graph)
+    rng = random.Random(3)
+    now = time.time()
+    from datetime import datetime, timezone
+
+    wait_ids = _start_all(waits, 40, input=lambda k: {"until": datetime.fromtimestamp(now + 0.3 + rng.random(), timezone.utc).isoformat()})
+    retry_ids = _start_all(retries, 40)
+    _wait_all(wait_ids + retry_ids)
+    late = []
+    for row in StepRun.objects.filter(instance_id__in=wait_ids, node_id="w"):
+        due = datetime.fromisoformat(row.output["until"])
+        late.append((row.finished_at - due).total_seconds() * 1000)
+    for instance_id in retry_ids:
+        first, second = StepRun.objects.filter(instance_id=instance_id).order_by("attempt")
+        late.append((second.started_at - first.finished_at).total_seconds() * 1000 - 300)
+    return [
+        figure("timer_lateness_p50", percentile(late, 50), "ms", samples=len(late), workload="40 waits + 40 retry backoffs"),
+        figure("timer_lateness_p95", percentile(late, 95), "ms", samples=len(late)),
+    ]
+
+
+FIGURES = {"chains": chains, "fanout": fanout, "parallel_sleeps": parallel_sleeps, "timers": timers}
+
+
+def _bench_database_url() -> str:
+    base = urlparse(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres")
+    return urlunparse(base._replace(path="/" + BENCH_DB))
+
+
+def _recreate_database(url: str) -> None:
+    import psycopg
+
+    parts = urlparse(url)
+    with psycopg.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres", password=parts.password, dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def run(selected: dict):
+    url = _bench_database_url()
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    os.environ["FLOWDESK_QUEUE"] = f"flowdesk-bench-{os.getpid()}"
+    os.environ["FLOWDESK_WORKERS"] = os.environ.get("BENCH_WORKERS", "4")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    _recreate_database(url)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    log = open(ROOT / "var" / "bench-engine.log", "wb") if (ROOT / "var").is_dir() else subprocess.DEVNULL
+    engine = subprocess.Popen([sys.executable, "manage.py", "engine"], cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(3)  # the cluster forks its workers
+        for name, fn in selected.items():
+            yield from fn()
+    finally:
+        engine.send_signal(signal.SIGTERM)
+        try:
+            engine.wait(20)
+        except subprocess.TimeoutExpired:
+            engine.kill()
