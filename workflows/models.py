@@ -170,11 +170,6 @@ class StepRun(models.Model):
             return (self.finished_at - self.started_at).total_seconds() * 1000
         return None
 
-    @property
-    def idempotency_key(self) -> str:
-        """Stable across attempts of one logical step, so handlers can de-duplicate side effects."""
-        suffix = f":{self.item_key}" if self.item_key else ""
-        return f"{self.instance_id}:{self.node_id}{suffix}"
 
 
 class Event(models.Model):

@@ -333,14 +333,47 @@ def _snapshot(instance: Instance, rows: dict[str, StepRun], now: float) -> d.Sna
     )
 
 
-def _latest_rows(instance_id) -> dict[str, StepRun]:
-    rows: dict[str, StepRun] = {}
-    # Every field is loaded: a deferred one would cost a query per access later on.
-    for row in StepRun.objects.filter(instance_id=instance_id).defer("error_traceback"):
-        current = rows.get(row.node_id)
-        if current is None or row.attempt >= current.attempt:
-            rows[row.node_id] = row
+@dataclass(slots=True)
+class _Row:
+    """A step run as loaded for a transition: plain attributes, no model machinery (hot path)."""
+
+    pk: int
+    instance_id: Any
+    node_id: str
+    node_type: str
+    item_key: str
+    attempt: int
+    status: str
+    input: Any
+    output: Any
+    ports: list
+    not_before: datetime | None
+    worker: str
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    lease_until: datetime | None = None
+    deadline_at: datetime | None = None
+    error_type: str = ""
+    error_message: str = ""
+    error_traceback: str = ""
+
+
+_ROW_FIELDS = ("pk", "instance_id", "node_id", "node_type", "item_key", "attempt", "status", "input", "output", "ports", "not_before", "worker")
+
+
+def _latest_rows(instance_id) -> dict[str, _Row | StepRun]:
+    """The latest attempt of each node of the instance."""
+    rows: dict[str, _Row | StepRun] = {}
+    for values in StepRun.objects.filter(instance_id=instance_id).order_by("attempt").values_list(*_ROW_FIELDS):
+        row = _Row(*values)
+        rows[row.node_id] = row
     return rows
+
+
+def idempotency_key(row) -> str:
+    """Stable across attempts of one logical step, so handlers can de-duplicate side effects."""
+    suffix = f":{row.item_key}" if row.item_key else ""
+    return f"{row.instance_id}:{row.node_id}{suffix}"
 
 
 def _transition(instance_id, make_event, *, check=None, claim_for: str | None = None, claim_only: int | None = None):
@@ -381,7 +414,7 @@ def _claim_of(row: StepRun, instance: Instance) -> Claim:
         attempt=row.attempt,
         input=row.input,
         deadline=to_epoch(row.deadline_at),
-        idempotency_key=row.idempotency_key,
+        idempotency_key=idempotency_key(row),
         vars=dict(instance.vars or {}),
     )
 

@@ -13,6 +13,7 @@ import time
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.db.models import Min
 
 from workflows import services
 from workflows.core.status import StepStatus as S
@@ -36,12 +37,12 @@ def tick(now: float | None = None) -> dict[str, int]:
     return done
 
 
-def next_due(default_s: float) -> float:
-    """Seconds until the next timer is due, at most ``default_s``."""
-    due = Timer.objects.order_by("due_at").values_list("due_at", flat=True).first()
-    if due is None:
-        return default_s
-    return max(0.0, min(default_s, due.timestamp() - time.time()))
+def next_moment() -> float | None:
+    """The earliest moment anything is due: a timer, a lease or a step deadline (two indexed reads)."""
+    moments = [Timer.objects.aggregate(m=Min("due_at"))["m"]]
+    moments += StepRun.objects.filter(status=S.RUNNING).aggregate(a=Min("lease_until"), b=Min("deadline_at")).values()
+    due = [m.timestamp() for m in moments if m is not None]
+    return min(due) if due else None
 
 
 def run(stop: threading.Event) -> None:
@@ -49,14 +50,19 @@ def run(stop: threading.Event) -> None:
     last_sweep = 0.0
     while not stop.is_set():
         try:
-            did = tick()
-            if any(did.values()):
-                log.info("timer loop: %s", did)
+            due = next_moment()
+            now = time.time()
+            if due is not None and due <= now:
+                did = tick(now)
+                log.debug("timer loop: %s", did)
+                due = next_moment()
             if time.monotonic() - last_sweep >= 1.0:
                 last_sweep = time.monotonic()
                 if n := services.redispatch_stale(time.time(), older_than_s=cfg["REDISPATCH_S"]):
                     log.warning("re-dispatched %d scheduled steps nobody started", n)
-            wait = next_due(cfg["TICK_S"])
+            # Sleep until the next due moment, but never longer than a tick: another process may
+            # have created an earlier timer meanwhile.
+            wait = cfg["TICK_S"] if due is None else max(0.0, min(cfg["TICK_S"], due - time.time()))
         except Exception:  # the loop must outlive a database restart
             log.exception("timer loop failed; retrying")
             close_old_connections()
