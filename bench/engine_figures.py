@@ -128,10 +128,10 @@ def timers():
     }
     waits, retries = _load("bench-wait", wait_graph), _load("bench-retry", retry_graph)
     rng = random.Random(3)
-    now = time.time()
     from datetime import datetime, timezone
 
-    wait_ids = _start_all(waits, 40, input=lambda k: {"until": datetime.fromtimestamp(now + 0.3 + rng.random(), timezone.utc).isoformat()})
+    # Due 0.3-1.3 s after each instance starts (computed at its start, not before the batch).
+    wait_ids = _start_all(waits, 40, input=lambda k: {"until": datetime.fromtimestamp(time.time() + 0.3 + rng.random(), timezone.utc).isoformat()})
     retry_ids = _start_all(retries, 40)
     _wait_all(wait_ids + retry_ids)
     late = []
