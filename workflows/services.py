@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -282,6 +282,7 @@ class _Writer:
         row.lease_until = to_dt(self.now + settings.FLOWDESK["LEASE_S"])
         row.deadline_at = to_dt(self.now + timeout)
         if row.pk:
+            row.input = StepRun.objects.filter(pk=row.pk).values_list("input", flat=True).get()
             StepRun.objects.filter(pk=row.pk, status=S.SCHEDULED).update(
                 status=row.status, worker=worker, started_at=row.started_at, lease_until=row.lease_until, deadline_at=row.deadline_at
             )
@@ -319,7 +320,7 @@ def _outcome_data(status: S, output: Any, ports, failure: Failure | None) -> dic
 
 
 def _snapshot(instance: Instance, rows: dict[str, StepRun], now: float) -> d.Snapshot:
-    nodes = {n: d.NodeState(S(r.status), r.attempt, tuple(r.ports or ()), r.output) for n, r in rows.items()}
+    nodes = {n: d.NodeState(S(r.status), r.attempt, tuple(r.ports or ())) for n, r in rows.items()}
     return d.Snapshot(
         instance_id=str(instance.pk),
         status=I(instance.status),
@@ -327,6 +328,7 @@ def _snapshot(instance: Instance, rows: dict[str, StepRun], now: float) -> d.Sna
         vars=instance.vars or {},
         nodes=nodes,
         now=now,
+        outputs=_LazyOutputs(rows),
         priority=instance.priority,
         business_key=instance.business_key,
         started_at=to_epoch(instance.started_at),
@@ -344,11 +346,11 @@ class _Row:
     item_key: str
     attempt: int
     status: str
-    input: Any
-    output: Any
     ports: list
     not_before: datetime | None
     worker: str
+    input: Any = None  # loaded only for the row a worker claims
+    output: Any = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
     lease_until: datetime | None = None
@@ -358,16 +360,39 @@ class _Row:
     error_traceback: str = ""
 
 
-_ROW_FIELDS = ("pk", "instance_id", "node_id", "node_type", "item_key", "attempt", "status", "input", "output", "ports", "not_before", "worker")
+_ROW_FIELDS = ("pk", "instance_id", "node_id", "node_type", "item_key", "attempt", "status", "ports", "not_before", "worker")
 
 
 def _latest_rows(instance_id) -> dict[str, _Row | StepRun]:
-    """The latest attempt of each node of the instance."""
+    """The latest attempt of each node of the instance, without the (possibly large) JSON columns."""
     rows: dict[str, _Row | StepRun] = {}
     for values in StepRun.objects.filter(instance_id=instance_id).order_by("attempt").values_list(*_ROW_FIELDS):
         row = _Row(*values)
         rows[row.node_id] = row
     return rows
+
+
+class _LazyOutputs(Mapping):
+    """The outputs of the latest attempts, read from the database on first use only."""
+
+    def __init__(self, rows: dict[str, _Row | StepRun]):
+        self._pks = {row.pk: node for node, row in rows.items() if row.pk}
+        self._data: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._data is None:
+            found = StepRun.objects.filter(pk__in=list(self._pks)).values_list("pk", "output") if self._pks else []
+            self._data = {self._pks[pk]: output for pk, output in found}
+        return self._data
+
+    def __getitem__(self, node: str) -> Any:
+        return self._load()[node]
+
+    def __iter__(self):
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._pks)
 
 
 def idempotency_key(row) -> str:

@@ -38,6 +38,7 @@ class Run:
     now: float = 1000.0
     status: I = I.PENDING
     nodes: dict[str, d.NodeState] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
     vars: dict = field(default_factory=dict)
     output: Any = None
     error: Any = None
@@ -46,7 +47,7 @@ class Run:
     history: list[d.Command] = field(default_factory=list)
 
     def snapshot(self) -> d.Snapshot:
-        return d.Snapshot("i-1", self.status, self.input, dict(self.vars), dict(self.nodes), self.now)
+        return d.Snapshot("i-1", self.status, self.input, dict(self.vars), dict(self.nodes), self.now, dict(self.outputs))
 
     def send(self, event) -> list[d.Command]:
         commands = d.decide(self.graph, self.snapshot(), event)
@@ -59,7 +60,8 @@ class Run:
         if isinstance(c, d.SetInstanceStatus):
             self.status, self.output, self.error = c.status, c.output, c.error
         elif isinstance(c, (d.CreateAttempt, d.FinishAttempt)):
-            self.nodes[c.node] = d.NodeState(c.status, c.attempt, c.ports, c.output)
+            self.nodes[c.node] = d.NodeState(c.status, c.attempt, c.ports)
+            self.outputs[c.node] = c.output
             if isinstance(c, d.CreateAttempt):
                 self.inputs[(c.node, c.attempt)] = c.input
         elif isinstance(c, d.SetVars):

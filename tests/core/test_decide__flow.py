@@ -113,7 +113,7 @@ def test_a_switch_takes_the_matching_case_and_skips_the_others():
     run = Run(g, input={"backend": "remote"}).start()
     assert run.scheduled() == ["remote"]
     assert run.status_of("local") == S.SKIPPED and run.status_of("fallback") == S.SKIPPED
-    assert run.nodes["route"].output == {"value": "remote", "case": "remote"}
+    assert run.outputs["route"] == {"value": "remote", "case": "remote"}
 
 
 def test_a_switch_without_a_matching_case_takes_default():
@@ -206,3 +206,23 @@ def test_events_for_a_finished_instance_change_nothing():
     run.complete("a")
     assert run.send(d.TimerFired("a", 1)) == []
     assert run.send(d.CancelRequested()) == []
+
+
+def test_a_join_check_in_a_wide_fan_out_reads_no_outputs():
+    """Outputs may be loaded lazily: deciding that a join still waits must not touch them."""
+
+    class Untouchable(dict):
+        def __getitem__(self, key):
+            raise AssertionError(f"read the output of {key}")
+
+        get = __getitem__
+
+    branches = [(f"w{i}", "task", task()) for i in range(50)]
+    g = graph([("a", "task", task()), *branches, ("j", "task", task())], [("a", b[0]) for b in branches] + [(b[0], "j") for b in branches])
+    run = Run(g).start()
+    run.complete("a")
+    run.claim("w0")
+    snapshot = run.snapshot()
+    lazy = d.Snapshot(snapshot.instance_id, snapshot.status, snapshot.input, snapshot.vars, snapshot.nodes, snapshot.now, Untouchable())
+    commands = d.decide(g, lazy, d.AttemptCompleted("w0", 1, {"i": 0}))
+    assert [type(c) for c in commands] == [d.FinishAttempt]

@@ -14,7 +14,7 @@ incoming edges are all dead is skipped, and skipping propagates (dead-path elimi
 from __future__ import annotations
 
 import traceback
-from collections import deque
+from collections import ChainMap, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +37,6 @@ class NodeState:
     status: S
     attempt: int = 1
     ports: tuple[str, ...] = ()  # ports taken, once final
-    output: Any = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,9 @@ class Snapshot:
     vars: Mapping[str, Any]
     nodes: Mapping[str, NodeState]
     now: float  # epoch seconds, passed in so decisions are reproducible
+    #: node id -> output of its latest attempt. Read only when an expression needs it, so the
+    #: adapter may load it lazily (a wide fan-out's join check needs no outputs at all).
+    outputs: Mapping[str, Any] = field(default_factory=dict)
     priority: int = 50
     business_key: str = ""
     started_at: float | None = None
@@ -163,6 +165,7 @@ class _Decision:
     snap: Snapshot
     types: Any
     nodes: dict[str, NodeState] = field(init=False)
+    outputs: ChainMap = field(init=False)  # this decision's outputs over the committed ones
     vars: dict[str, Any] = field(init=False)
     status: I = field(init=False)
     commands: list[Command] = field(default_factory=list)
@@ -172,6 +175,7 @@ class _Decision:
 
     def __post_init__(self) -> None:
         self.nodes = dict(self.snap.nodes)
+        self.outputs = ChainMap({}, self.snap.outputs)
         self.vars = dict(self.snap.vars)
         self.status = self.snap.status
 
@@ -216,8 +220,7 @@ class _Decision:
     def on_TimerFired(self, event: TimerFired) -> None:
         if not self.is_current(event.node, event.attempt, (S.WAITING,)):
             return
-        state = self.nodes[event.node]
-        self.finish(event.node, event.attempt, S.COMPLETED, output=state.output, ports=("out",))
+        self.finish(event.node, event.attempt, S.COMPLETED, output=self.outputs.get(event.node), ports=("out",))
         self.advance(self.successors(event.node))
 
     def on_DeadlineReached(self, event: DeadlineReached) -> None:
@@ -252,12 +255,14 @@ class _Decision:
         self.commands.append(SetInstanceStatus(status, **kwargs))
 
     def finish(self, node_id: str, attempt: int, status: S, *, output: Any = None, ports=(), failure=None) -> None:
-        self.nodes[node_id] = NodeState(status, attempt, tuple(ports), output)
+        self.nodes[node_id] = NodeState(status, attempt, tuple(ports))
+        self.outputs[node_id] = output
         self.commands.append(FinishAttempt(node_id, attempt, status, output, tuple(ports), failure))
         self._scope = None
 
     def create(self, node_id: str, attempt: int, status: S, **kwargs: Any) -> None:
-        self.nodes[node_id] = NodeState(status, attempt, tuple(kwargs.get("ports", ())), kwargs.get("output"))
+        self.nodes[node_id] = NodeState(status, attempt, tuple(kwargs.get("ports", ())))
+        self.outputs[node_id] = kwargs.get("output")
         self.commands.append(CreateAttempt(node_id, attempt, status, **kwargs))
         self._scope = None
 
@@ -289,7 +294,7 @@ class _Decision:
         """Finish the instance: cancel whatever is still active, drop its timers."""
         for node_id, state in list(self.nodes.items()):
             if state.status.is_active:
-                self.finish(node_id, state.attempt, S.CANCELLED, output=state.output)
+                self.finish(node_id, state.attempt, S.CANCELLED, output=self.outputs.get(node_id))
         self.commands.append(CancelTimers())
         self.set_status(status, output=output, error=error)
 
@@ -364,7 +369,7 @@ class _Decision:
         template = self.graph.settings.get("output")
         if template is None:
             sinks = [n for n in self.graph.nodes if not self.graph.outgoing[n]]
-            output = {n: self.nodes[n].output for n in sinks if n in self.nodes and self.nodes[n].status == S.COMPLETED}
+            output = {n: self.outputs.get(n) for n in sinks if n in self.nodes and self.nodes[n].status == S.COMPLETED}
         else:
             try:
                 output = render(template, self.scope())
@@ -394,7 +399,7 @@ class _Decision:
         if self._scope is None:
             self._scope = build_scope(
                 input=self.snap.input,
-                steps={n: {"output": s.output, "status": str(s.status)} for n, s in self.nodes.items()},
+                steps={n: {"output": self.outputs.get(n), "status": str(s.status)} for n, s in self.nodes.items()},
                 vars=self.vars,
                 instance={
                     "id": self.snap.instance_id,
