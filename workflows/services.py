@@ -16,10 +16,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
-from workflows import dispatch
+from workflows import dispatch, sql
 from workflows.core import decider as d
 from workflows.core.errors import Failure, InvalidGraph
 from workflows.core.graph import Graph
@@ -251,7 +251,7 @@ class _Writer:
             changes = {"status": row.status, "output": row.output, "ports": row.ports, "finished_at": row.finished_at, "lease_until": None}
             if c.failure is not None:
                 changes.update(error_type=row.error_type, error_message=row.error_message, error_traceback=row.error_traceback)
-            StepRun.objects.filter(pk=row.pk).update(**changes)
+            sql.update(StepRun, row.pk, changes)
         self.event("step_" + str(c.status), c.node, c.attempt, **_outcome_data(c.status, c.output, c.ports, c.failure))
 
     def apply_SetVars(self, c: d.SetVars, graph: Graph) -> None:
@@ -282,23 +282,23 @@ class _Writer:
         row.lease_until = to_dt(self.now + settings.FLOWDESK["LEASE_S"])
         row.deadline_at = to_dt(self.now + timeout)
         if row.pk:
-            row.input = StepRun.objects.filter(pk=row.pk).values_list("input", flat=True).get()
-            StepRun.objects.filter(pk=row.pk, status=S.SCHEDULED).update(
-                status=row.status, worker=worker, started_at=row.started_at, lease_until=row.lease_until, deadline_at=row.deadline_at
-            )
+            changes = {"status": row.status, "worker": worker, "started_at": row.started_at, "lease_until": row.lease_until, "deadline_at": row.deadline_at}
+            ((stored_input,),) = sql.update(StepRun, row.pk, changes, returning=["input"])
+            row.input = StepRun._meta.get_field("input").from_db_value(stored_input, None, connection)
         elif row in self.new_steps:
             self.due_steps -= 1
         self.event("step_running", row.node_id, row.attempt, worker=worker)
         return row  # type: ignore[return-value]  # converted by _claim_of after insert
 
     def save(self) -> None:
-        if self.new_steps:
-            StepRun.objects.bulk_create(self.new_steps)  # PostgreSQL and SQLite set the new pks
+        sql.insert(self.new_steps)
         if self.events:
-            Event.objects.bulk_create(self.events)
+            for event in self.events:
+                event.created_at = self.now_dt
+            sql.insert(self.events)
             self.instance_fields.add("last_seq")
         if self.instance_fields:
-            Instance.objects.filter(pk=self.instance.pk).update(**{f: getattr(self.instance, f) for f in self.instance_fields})
+            sql.update(Instance, self.instance.pk, {f: getattr(self.instance, f) for f in self.instance_fields})
 
 
 def _set_failure(row: StepRun, failure: Failure | None) -> None:

@@ -399,7 +399,7 @@ class _Decision:
         if self._scope is None:
             self._scope = build_scope(
                 input=self.snap.input,
-                steps={n: {"output": self.outputs.get(n), "status": str(s.status)} for n, s in self.nodes.items()},
+                steps=_StepsView(self.nodes, self.outputs),
                 vars=self.vars,
                 instance={
                     "id": self.snap.instance_id,
@@ -409,6 +409,23 @@ class _Decision:
                 },
             )
         return self._scope
+
+
+class _StepsView(Mapping):
+    """``steps`` in expressions: status and output per node, outputs read only when asked."""
+
+    def __init__(self, nodes: Mapping[str, NodeState], outputs: Mapping[str, Any]):
+        self._nodes, self._outputs = nodes, outputs
+
+    def __getitem__(self, node_id: str) -> dict[str, Any]:
+        state = self._nodes[node_id]
+        return {"output": self._outputs.get(node_id), "status": str(state.status)}
+
+    def __iter__(self):
+        return iter(self._nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
 
 
 def failure_from(exc: BaseException, *, retryable: bool | None = None) -> Failure:

@@ -118,8 +118,32 @@ def to_text(value: Any) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, (Mapping, list, tuple, set, frozenset)):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+        return json.dumps(plain(value), separators=(",", ":"), ensure_ascii=False, default=_json_default)
     return str(value)
+
+
+def plain(value: Any) -> Any:
+    """Lazy read-only views of the scope (``steps``, ``step_outputs``) as plain dicts, so a
+    template that returns a whole namespace yields JSON-ready data."""
+    if isinstance(value, Mapping) and not isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return value
+
+
+class _OutputsView(Mapping):
+    """``step_outputs``: node id → output, read through ``steps`` only when asked."""
+
+    def __init__(self, steps: Mapping[str, Mapping[str, Any]]):
+        self._steps = steps
+
+    def __getitem__(self, node_id: str) -> Any:
+        return self._steps[node_id].get("output")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._steps)
+
+    def __len__(self) -> int:
+        return len(self._steps)
 
 
 def _describe(node: ast.AST) -> str:
@@ -779,7 +803,7 @@ def _render_text(text: str, scope: Mapping[str, Any]) -> Any:
         return text
     template = _scan(text)
     if template.single is not None:
-        return evaluate(template.single, scope)
+        return plain(evaluate(template.single, scope))
     return "".join(to_text(evaluate(piece, scope)) if is_expr else piece for is_expr, piece in template.segments)
 
 
@@ -851,7 +875,7 @@ def build_scope(
         "vars": vars,
         "instance": instance,
         "input_data": input,
-        "step_outputs": {node_id: step.get("output") for node_id, step in steps.items()},
+        "step_outputs": _OutputsView(steps),
         "context": vars,
     }
     if item is not _ABSENT:
