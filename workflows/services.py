@@ -176,6 +176,8 @@ class _Writer:
         self.new_steps: list[StepRun] = []
         self.instance_fields: set[str] = set()
         self.due_steps = 0  # scheduled steps claimable now, created in this transaction
+        self.batch = sql.Batch()  # the writes, sent together at save()
+        self.claimed: tuple[_Row | StepRun, int] | None = None  # a pre-existing row claimed, its statement
 
     def event(self, type: str, node_id: str = "", attempt: int | None = None, **data: Any) -> None:
         self.instance.last_seq += 1
@@ -251,7 +253,7 @@ class _Writer:
             changes = {"status": row.status, "output": row.output, "ports": row.ports, "finished_at": row.finished_at, "lease_until": None}
             if c.failure is not None:
                 changes.update(error_type=row.error_type, error_message=row.error_message, error_traceback=row.error_traceback)
-            sql.update(StepRun, row.pk, changes)
+            sql.update(self.batch, StepRun, row.pk, changes)
         self.event("step_" + str(c.status), c.node, c.attempt, **_outcome_data(c.status, c.output, c.ports, c.failure))
 
     def apply_SetVars(self, c: d.SetVars, graph: Graph) -> None:
@@ -283,22 +285,27 @@ class _Writer:
         row.deadline_at = to_dt(self.now + timeout)
         if row.pk:
             changes = {"status": row.status, "worker": worker, "started_at": row.started_at, "lease_until": row.lease_until, "deadline_at": row.deadline_at}
-            ((stored_input,),) = sql.update(StepRun, row.pk, changes, returning=["input"])
-            row.input = StepRun._meta.get_field("input").from_db_value(stored_input, None, connection)
+            self.claimed = (row, sql.update(self.batch, StepRun, row.pk, changes, returning=["input"]))
         elif row in self.new_steps:
             self.due_steps -= 1
         self.event("step_running", row.node_id, row.attempt, worker=worker)
         return row  # type: ignore[return-value]  # converted by _claim_of after insert
 
     def save(self) -> None:
-        sql.insert(self.new_steps)
+        new_steps = sql.insert(self.batch, self.new_steps)
         if self.events:
             for event in self.events:
                 event.created_at = self.now_dt
-            sql.insert(self.events)
+            sql.insert(self.batch, self.events)
             self.instance_fields.add("last_seq")
         if self.instance_fields:
-            sql.update(Instance, self.instance.pk, {f: getattr(self.instance, f) for f in self.instance_fields})
+            sql.update(self.batch, Instance, self.instance.pk, {f: getattr(self.instance, f) for f in self.instance_fields})
+        results = self.batch.run()
+        sql.assign_pks(results, new_steps)
+        if self.claimed:
+            row, index = self.claimed
+            ((stored,),) = results[index]
+            row.input = StepRun._meta.get_field("input").from_db_value(stored, None, connection)
 
 
 def _set_failure(row: StepRun, failure: Failure | None) -> None:
@@ -360,16 +367,29 @@ class _Row:
     error_traceback: str = ""
 
 
-_ROW_FIELDS = ("pk", "instance_id", "node_id", "node_type", "item_key", "attempt", "status", "ports", "not_before", "worker")
+
+
+_ROW_COLUMNS = ("id", "instance", "node_id", "node_type", "item_key", "attempt", "status", "ports", "not_before", "worker")
+_INSTANCE_FIELDS = ("id", "version", "status", "input", "vars", "priority", "business_key", "started_at", "last_seq")
 
 
 def _latest_rows(instance_id) -> dict[str, _Row | StepRun]:
     """The latest attempt of each node of the instance, without the (possibly large) JSON columns."""
     rows: dict[str, _Row | StepRun] = {}
-    for values in StepRun.objects.filter(instance_id=instance_id).order_by("attempt").values_list(*_ROW_FIELDS):
+    for values in sql.select(StepRun, _ROW_COLUMNS, {"instance": instance_id}, order_by="attempt"):
         row = _Row(*values)
         rows[row.node_id] = row
     return rows
+
+
+def _lock(instance_id) -> Instance:
+    """Lock the instance row: every transition of one instance runs one at a time (joins)."""
+    found = sql.select(Instance, _INSTANCE_FIELDS, {"id": instance_id}, for_update=True)
+    if not found:
+        raise Instance.DoesNotExist(f"no instance {instance_id}")
+    values = dict(zip(_INSTANCE_FIELDS, found[0]))
+    values["version_id"] = values.pop("version")
+    return Instance(**values)
 
 
 class _LazyOutputs(Mapping):
@@ -410,7 +430,7 @@ def _transition(instance_id, make_event, *, check=None, claim_for: str | None = 
     """
     now = time.time()
     with transaction.atomic():
-        instance = Instance.objects.select_for_update().get(pk=instance_id)
+        instance = _lock(instance_id)
         rows = _latest_rows(instance.pk)
         if check is not None:
             check(instance, rows)

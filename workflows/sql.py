@@ -1,10 +1,12 @@
-"""Plain INSERT and UPDATE statements for the engine's per-step hot path.
+"""Plain INSERT and UPDATE statements for the engine's per-step hot path, sent in one batch.
 
 Each step's transition writes a step row, a few events and the instance row. Through the ORM,
 compiling those statements cost more CPU than PostgreSQL spent running them (measured: ~7,000
-Python calls per step). These helpers build the same SQL from the models' metadata and adapt
-every value with the field's own ``get_db_prep_value``, so they stay correct on PostgreSQL and
-SQLite alike. Reads and everything off the hot path use the ORM.
+Python calls per step), and each was a round trip of its own. These helpers build the same SQL
+from the models' metadata, adapt every value with the field's own ``get_db_prep_value`` (so they
+are correct on PostgreSQL and SQLite alike), and collect the statements in a ``Batch``: on
+PostgreSQL the batch goes out as one multi-statement query (one round trip, client-side binding),
+elsewhere statement by statement. Reads and everything off the hot path use the ORM.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.expressions import Col
 
 
 @lru_cache(maxsize=None)
@@ -27,34 +30,127 @@ def _prep(field: models.Field, value: Any) -> Any:
     return field.get_db_prep_value(value, connection, prepared=False)
 
 
-def insert(objs: list[models.Model]) -> None:
-    """INSERT model objects (all of one model) in as few statements as the backend allows; sets
-    the primary keys that the database generates."""
+@lru_cache(maxsize=None)
+def _reader(model: type[models.Model], names: tuple[str, ...]) -> tuple[str, list]:
+    """The column list and, per column, the converters Django's compiler would apply."""
+    meta = model._meta
+    fields = [meta.get_field(n) for n in names]
+    cols = []
+    for f in fields:
+        col = Col(meta.db_table, f)
+        cols.append((col, connection.ops.get_db_converters(col) + f.get_db_converters(connection)))
+    return ", ".join(connection.ops.quote_name(f.column) for f in fields), cols
+
+
+def select(model: type[models.Model], names: tuple[str, ...], where: Mapping[str, Any], *, order_by: str = "", for_update: bool = False) -> list[tuple]:
+    """SELECT ``names`` (field names) of the rows matching ``where`` (field name = value),
+    converted like the ORM converts them.
+
+    ``for_update`` locks the rows where the database can (SQLite's IMMEDIATE transactions already
+    serialise writers).
+    """
+    meta = model._meta
+    table = connection.ops.quote_name(meta.db_table)
+    columns, converters = _reader(model, names)
+    conditions, params = [], []
+    for name, value in where.items():
+        field = meta.get_field(name)
+        conditions.append(f"{connection.ops.quote_name(field.column)} = %s")
+        params.append(_prep(field, value))
+    statement = f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)}"
+    if order_by:
+        statement += f" ORDER BY {connection.ops.quote_name(meta.get_field(order_by).column)}"
+    if for_update and connection.features.has_select_for_update:
+        statement += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    if not any(funcs for _, funcs in converters):
+        return rows
+    converted = []
+    for row in rows:
+        values = []
+        for value, (col, funcs) in zip(row, converters):
+            for func in funcs:
+                value = func(value, col, connection)
+            values.append(value)
+        converted.append(tuple(values))
+    return converted
+
+
+class Batch:
+    """Statements to run together; ``run()`` returns the rows of those that asked for them."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, list[Any], bool]] = []
+
+    def add(self, sql: str, params: list[Any], *, returns: bool = False) -> int:
+        self.statements.append((sql, params, returns))
+        return len(self.statements) - 1
+
+    def run(self) -> dict[int, list[tuple]]:
+        results: dict[int, list[tuple]] = {}
+        if not self.statements:
+            return results
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql" and len(self.statements) > 1:
+                cursor.execute("; ".join(s for s, _, _ in self.statements), [p for _, params, _ in self.statements for p in params])
+                for index, (_, _, returns) in enumerate(self.statements):
+                    if index:
+                        cursor.nextset()
+                    if returns:
+                        results[index] = cursor.fetchall()
+            else:
+                for index, (statement, params, returns) in enumerate(self.statements):
+                    cursor.execute(statement, params)
+                    if returns:
+                        results[index] = cursor.fetchall()
+        self.statements.clear()
+        return results
+
+
+def insert(batch: Batch, objs: list[models.Model]) -> list[tuple[int, list[models.Model]]]:
+    """Add INSERTs of model objects (all of one model) to ``batch``, as few statements as the
+    backend allows. Returns (statement index, objects) pairs for ``assign_pks`` when the database
+    generates the primary key."""
     if not objs:
-        return
+        return []
     model = type(objs[0])
     table, fields, pk = _columns(model)
     generated = model._meta.pk not in fields
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    batch = max(1, connection.ops.bulk_batch_size(list(fields), objs))
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), batch):
-            chunk = objs[start : start + batch]
-            sql = f"INSERT INTO {table} ({cols}) VALUES {', '.join([row] * len(chunk))}"
-            params = [_prep(f, getattr(obj, f.attname)) for obj in chunk for f in fields]
-            if generated:
-                cursor.execute(sql + f" RETURNING {pk}", params)
-                for obj, (value,) in zip(chunk, cursor.fetchall()):
-                    obj.pk = value
-                    obj._state.adding = False
-            else:
-                cursor.execute(sql, params)
+    size = max(1, connection.ops.bulk_batch_size(list(fields), objs))
+    pending = []
+    for start in range(0, len(objs), size):
+        chunk = objs[start : start + size]
+        statement = f"INSERT INTO {table} ({cols}) VALUES {', '.join([row] * len(chunk))}"
+        params = [_prep(f, getattr(obj, f.attname)) for obj in chunk for f in fields]
+        if generated:
+            pending.append((batch.add(statement + f" RETURNING {pk}", params, returns=True), chunk))
+        else:
+            batch.add(statement, params)
+    return pending
 
 
-def update(model: type[models.Model], pk: Any, values: Mapping[str, Any], *, where: Mapping[str, Any] | None = None, returning: Iterable[str] = ()) -> list[tuple] | int:
-    """UPDATE one row by primary key (and optional equality conditions). Returns the rowcount,
-    or the RETURNING rows when ``returning`` names columns."""
+def assign_pks(results: dict[int, list[tuple]], pending: list[tuple[int, list[models.Model]]]) -> None:
+    for index, objs in pending:
+        for obj, (value,) in zip(objs, results[index]):
+            obj.pk = value
+            obj._state.adding = False
+
+
+def update(
+    batch: Batch,
+    model: type[models.Model],
+    pk: Any,
+    values: Mapping[str, Any],
+    *,
+    where: Mapping[str, Any] | None = None,
+    returning: Iterable[str] = (),
+) -> int:
+    """Add an UPDATE of one row by primary key (and optional equality conditions) to ``batch``;
+    returns its statement index (its RETURNING rows are in ``batch.run()[index]``)."""
     table, _, pk_col = _columns(model)
     meta = model._meta
     assignments, params = [], []
@@ -68,10 +164,8 @@ def update(model: type[models.Model], pk: Any, values: Mapping[str, Any], *, whe
         field = meta.get_field(name)
         conditions.append(f"{connection.ops.quote_name(field.column)} = %s")
         params.append(_prep(field, value))
-    sql = f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"
+    statement = f"UPDATE {table} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"
     returning = list(returning)
     if returning:
-        sql += " RETURNING " + ", ".join(connection.ops.quote_name(meta.get_field(n).column) for n in returning)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if returning else cursor.rowcount
+        statement += " RETURNING " + ", ".join(connection.ops.quote_name(meta.get_field(n).column) for n in returning)
+    return batch.add(statement, params, returns=bool(returning))
