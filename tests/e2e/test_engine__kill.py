@@ -80,7 +80,7 @@ def test_a_worker_killed_while_applying_a_transition_loses_nothing(engine, round
             def worker_blocked_in_transition():
                 rows = probe.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO \"workflows_event\"%%' AND state = 'active'"
+                    "AND wait_event_type = 'Lock' AND query LIKE '%%INSERT INTO \"workflows_event\"%%' AND state = 'active'"
                 ).fetchone()
                 return rows[0] > 0
 
