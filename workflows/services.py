@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -327,7 +328,7 @@ def _outcome_data(status: S, output: Any, ports, failure: Failure | None) -> dic
 
 
 def _snapshot(instance: Instance, rows: dict[str, StepRun], now: float) -> d.Snapshot:
-    nodes = {n: d.NodeState(S(r.status), r.attempt, tuple(r.ports or ())) for n, r in rows.items()}
+    nodes = {n: d.NodeState(_STATUS[r.status], r.attempt, tuple(r.ports)) for n, r in rows.items()}
     return d.Snapshot(
         instance_id=str(instance.pk),
         status=I(instance.status),
@@ -373,10 +374,20 @@ _ROW_COLUMNS = ("id", "instance", "node_id", "node_type", "item_key", "attempt",
 _INSTANCE_FIELDS = ("id", "version", "status", "input", "vars", "priority", "business_key", "started_at", "last_seq")
 
 
+@lru_cache(maxsize=256)
+def _ports(raw: Any) -> tuple[str, ...]:
+    """Ports taken, decoded once per distinct stored text (a wide fan-out repeats '["out"]')."""
+    value = json.loads(raw) if isinstance(raw, str) else raw
+    return tuple(value or ())
+
+
+_STATUS = {str(s): s for s in S}
+
+
 def _latest_rows(instance_id) -> dict[str, _Row | StepRun]:
     """The latest attempt of each node of the instance, without the (possibly large) JSON columns."""
     rows: dict[str, _Row | StepRun] = {}
-    for values in sql.select(StepRun, _ROW_COLUMNS, {"instance": instance_id}, order_by="attempt"):
+    for values in sql.select(StepRun, _ROW_COLUMNS, {"instance": instance_id}, order_by="attempt", convert={"ports": _ports}):
         row = _Row(*values)
         rows[row.node_id] = row
     return rows

@@ -42,9 +42,17 @@ def _reader(model: type[models.Model], names: tuple[str, ...]) -> tuple[str, lis
     return ", ".join(connection.ops.quote_name(f.column) for f in fields), cols
 
 
-def select(model: type[models.Model], names: tuple[str, ...], where: Mapping[str, Any], *, order_by: str = "", for_update: bool = False) -> list[tuple]:
+def select(
+    model: type[models.Model],
+    names: tuple[str, ...],
+    where: Mapping[str, Any],
+    *,
+    order_by: str = "",
+    for_update: bool = False,
+    convert: Mapping[str, Any] | None = None,
+) -> list[tuple]:
     """SELECT ``names`` (field names) of the rows matching ``where`` (field name = value),
-    converted like the ORM converts them.
+    converted like the ORM converts them, or by ``convert[name](raw value)`` where given.
 
     ``for_update`` locks the rows where the database can (SQLite's IMMEDIATE transactions already
     serialise writers).
@@ -52,6 +60,11 @@ def select(model: type[models.Model], names: tuple[str, ...], where: Mapping[str
     meta = model._meta
     table = connection.ops.quote_name(meta.db_table)
     columns, converters = _reader(model, names)
+    if convert:
+        converters = [
+            (col, [lambda value, col, conn, f=convert[name]: f(value)] if name in convert else funcs)
+            for name, (col, funcs) in zip(names, converters)
+        ]
     conditions, params = [], []
     for name, value in where.items():
         field = meta.get_field(name)
