@@ -94,22 +94,24 @@ def chains(rounds: int = 3):
     ]
 
 
-def fanout():
-    name = _load("bench-fan-200", _fan(200, "demo.noop", {}))
-    _wait_all(_start_all(name, 1))
+def _walls(name: str, runs: int) -> list[float]:
+    """Instance wall times (created -> finished) of ``runs`` instances run one after another."""
     walls = []
-    for _ in range(5):
+    for _ in range(runs):
         (instance,) = _wait_all(_start_all(name, 1))
         walls.append((instance.finished_at - instance.created_at).total_seconds())
+    return walls
+
+
+def fanout():
+    name = _load("bench-fan-200", _fan(200, "demo.noop", {}))
+    _walls(name, 1)  # warm-up
+    walls = _walls(name, 5)
     return [figure("fanout_200_wall", median(walls), "s", workload="1 -> 200 -> 1 no-op fan-out and fan-in, median of 5", runs=[round(w, 3) for w in walls])]
 
 
 def parallel_sleeps():
-    name = _load("bench-sleep-16", _fan(16, "demo.sleep", {"seconds": 0.5}))
-    walls = []
-    for _ in range(3):
-        (instance,) = _wait_all(_start_all(name, 1))
-        walls.append((instance.finished_at - instance.created_at).total_seconds())
+    walls = _walls(_load("bench-sleep-16", _fan(16, "demo.sleep", {"seconds": 0.5})), 3)
     return [figure("parallel_sleeps_wall", median(walls), "s", workload="16 parallel 0.5 s sleeps on 4 worker slots (ideal 2.0 s), median of 3", runs=[round(w, 3) for w in walls])]
 
 
