@@ -28,21 +28,30 @@ class TemplateVersionAdmin(admin.ModelAdmin):
     readonly_fields = ("checksum", "published_at", "published_by", "created_at", "updated_at")
 
 
-class StepRunInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """History shown beside its instance: never added to or edited here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class StepRunInline(ReadOnlyInline):
     model = StepRun
     fields = ("node_id", "node_type", "attempt", "status", "error_type", "started_at", "finished_at", "worker")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInline):
     model = Event
     fields = ("seq", "type", "node_id", "attempt", "data", "created_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
 @admin.register(Instance)
@@ -56,6 +65,12 @@ class InstanceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # instances are started through the engine
+
+    def has_change_permission(self, request, obj=None):
+        return False  # only the engine changes an instance
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the history is the audit trail
 
 
 @admin.register(StepRun)
