@@ -12,8 +12,8 @@ import json
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import lru_cache
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from django.conf import settings

@@ -21,6 +21,7 @@ from workflows import dispatch, services
 from workflows.core.decider import failure_from
 from workflows.core.errors import Failure
 from workflows.core.steps import StepContext, step_types
+
 log = logging.getLogger(__name__)
 
 

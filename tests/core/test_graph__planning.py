@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 
 from bench.graphs import random_dag_indices
 from workflows.core.graph import Graph
-from workflows.core.planning import CycleError, describe_cycle, find_cycles, plan, plan_indices
+from workflows.core.planning import (
+    CycleError,
+    describe_cycle,
+    find_cycles,
+    plan,
+    plan_indices,
+)
 
 
 def graph(node_ids: list[str], edges: list[tuple[str, str]]) -> Graph:

@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 from bench.graphs import random_dag
 from workflows.core.errors import GraphError
 from workflows.core.graph import Graph
-from workflows.core.steps.base import CheckContext, StepType, StepTypeRegistry, object_schema
+from workflows.core.steps.base import (
+    CheckContext,
+    StepType,
+    StepTypeRegistry,
+    object_schema,
+)
 from workflows.core.validation import validate
 
 # --- a small registry of our own: these tests do not depend on the built-in types' details -------

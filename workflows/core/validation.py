@@ -32,7 +32,14 @@ from jsonschema import Draft202012Validator
 from . import expressions
 from .errors import GraphError
 from .graph import LAYOUT_KEYS, SETTINGS_SCHEMA, Edge, Graph, Node
-from .planning import adjacency, cycles_indices, describe_cycle, is_cycle, levels, shortest_cycle
+from .planning import (
+    adjacency,
+    cycles_indices,
+    describe_cycle,
+    is_cycle,
+    levels,
+    shortest_cycle,
+)
 from .steps.base import CheckContext, StepType, StepTypeRegistry
 
 NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")

@@ -1,6 +1,14 @@
 """Built-in node types. Importing this package registers them in ``step_types``."""
 
-from .base import CheckContext, Outcome, StepContext, StepType, StepTypeRegistry, register, step_types
 from . import condition, end, http, switch, task, transform, wait  # noqa: F401  (registration)
+from .base import (
+    CheckContext,
+    Outcome,
+    StepContext,
+    StepType,
+    StepTypeRegistry,
+    register,
+    step_types,
+)
 
 __all__ = ["CheckContext", "Outcome", "StepContext", "StepType", "StepTypeRegistry", "register", "step_types"]
