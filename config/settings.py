@@ -12,6 +12,9 @@ from pathlib import Path
 
 import dj_database_url
 
+from workflows.core.status import InstanceStatus, StepStatus  # pure Python, no Django
+from workflows.core.status import choices as status_choices
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -47,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "django_q",
@@ -201,8 +205,25 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "workflows.api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Flowdesk API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Flowdesk API",
+    "DESCRIPTION": "Start, steer and query workflow instances; design and publish templates.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "InstanceStatusEnum": status_choices(InstanceStatus),
+        "StepStatusEnum": status_choices(StepStatus),
+        "VersionStatusEnum": "workflows.models.TemplateVersion.Status",
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -13,11 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from workflows.core.status import InstanceStatus, StepStatus
-
-
-def choices(enum) -> list[tuple[str, str]]:
-    return [(member.value, member.value.replace("_", " ")) for member in enum]
+from workflows.core.status import InstanceStatus, StepStatus, choices
 
 
 class Template(models.Model):

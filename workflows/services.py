@@ -121,6 +121,8 @@ def start_instance(
         existing = Instance.objects.filter(template=tpl, idempotency_key=idempotency_key).first()
         if existing:
             return existing, False
+    if tpl.archived_at:
+        raise Conflict(f"template {tpl.name!r} is archived; it cannot start new instances", field="template")
     versions = tpl.versions.filter(status=TemplateVersion.Status.PUBLISHED)
     ver = versions.filter(number=version).first() if version else versions.order_by("-number").first()
     if ver is None:
@@ -651,3 +653,40 @@ def publish(template: Template, *, graph: dict | None = None, change_note: str =
         version.published_at = to_dt(time.time())
         version.save()
     return version
+
+
+# --- templates -------------------------------------------------------------------------------------
+
+EMPTY_GRAPH = {"version": 1, "settings": {}, "nodes": [], "edges": []}
+
+
+def create_template(*, name: str, title: str, description: str = "", tags=(), graph: dict | None = None, user=None) -> Template:
+    """A template with its first draft (an empty graph unless one is given)."""
+    with transaction.atomic():
+        template = Template.objects.create(name=name, title=title, description=description, tags=list(tags), owner=user)
+        TemplateVersion.objects.create(template=template, number=1, graph=graph or EMPTY_GRAPH, created_by=user)
+    return template
+
+
+def save_draft(template: Template, graph: dict, *, user=None) -> TemplateVersion:
+    """Replace the draft's graph (creating the draft after the latest version if there is none).
+    A draft may be invalid: it is work in progress; publishing is what validates."""
+    with transaction.atomic():
+        tpl = Template.objects.select_for_update().get(pk=template.pk)
+        if tpl.archived_at:
+            raise Conflict("the template is archived; restore it before editing")
+        draft = tpl.versions.filter(status=TemplateVersion.Status.DRAFT).first()
+        if draft is None:
+            number = (tpl.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+            draft = TemplateVersion(template=tpl, number=number, created_by=user)
+        draft.graph = graph
+        draft.save()
+    return draft
+
+
+def archive_template(template: Template) -> Template:
+    """Archived templates leave lists and cannot start new instances; running ones carry on."""
+    if template.archived_at is None:
+        template.archived_at = to_dt(time.time())
+        template.save(update_fields=["archived_at", "updated_at"])
+    return template

@@ -74,6 +74,11 @@ INSTANCE_TRANSITIONS: dict[InstanceStatus, frozenset[InstanceStatus]] = {
 }
 
 
+def choices(enum) -> list[tuple[str, str]]:
+    """(value, label) pairs for model fields, filters and the OpenAPI enums alike."""
+    return [(member.value, member.value.replace("_", " ")) for member in enum]
+
+
 def can_step(old: StepStatus | str, new: StepStatus | str) -> bool:
     return StepStatus(new) in STEP_TRANSITIONS[StepStatus(old)]
 

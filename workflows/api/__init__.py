@@ -1,0 +1,1 @@
+"""The REST API for integrations (DESIGN §8): ``/api/v1/``."""

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import django_filters
+
+from workflows.core.status import InstanceStatus, choices
+from workflows.models import Instance, Template
+
+
+class InstanceFilter(django_filters.FilterSet):
+    template = django_filters.CharFilter(field_name="template__name", help_text="template name")
+    status = django_filters.MultipleChoiceFilter(choices=choices(InstanceStatus))
+    priority_min = django_filters.NumberFilter(field_name="priority", lookup_expr="gte")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    business_key = django_filters.CharFilter()
+
+    class Meta:
+        model = Instance
+        fields = ["template", "status", "priority_min", "created_after", "created_before", "business_key"]
+
+
+class TemplateFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", help_text="search name, title and description")
+    tag = django_filters.CharFilter(method="has_tag")
+    archived = django_filters.BooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Template
+        fields = ["q", "tag", "archived"]
+
+    def search(self, queryset, name, value):
+        from django.db.models import Q
+
+        return queryset.filter(Q(name__icontains=value) | Q(title__icontains=value) | Q(description__icontains=value))
+
+    def has_tag(self, queryset, name, value):
+        return queryset.filter(tags__contains=[value])

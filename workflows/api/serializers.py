@@ -1,0 +1,207 @@
+"""What crosses the API boundary. Unknown fields are refused, never silently dropped."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from rest_framework import serializers
+
+from workflows.models import Event, Instance, StepRun, Template, TemplateVersion
+
+
+class Strict(serializers.Serializer):
+    """Refuses fields it does not know: a typo in an integration should fail loudly."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["unknown field"] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class JSONObjectField(serializers.JSONField):
+    """A JSON object (not a list, string or number), with a size limit."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("must be a JSON object")
+        size = len(json.dumps(value))
+        limit = settings.FLOWDESK["MAX_INPUT_BYTES"]
+        if size > limit:
+            raise serializers.ValidationError(f"is {size:,} bytes; the limit is {limit:,}", code="too_large")
+        return value
+
+
+# --- templates --------------------------------------------------------------------------------------
+
+
+class TemplateSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    latest_version = serializers.IntegerField(read_only=True, allow_null=True)
+    has_draft = serializers.BooleanField(read_only=True)
+    instance_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Template
+        fields = ["name", "title", "description", "tags", "owner", "latest_version", "has_draft", "instance_count", "created_at", "updated_at", "archived_at"]
+        read_only_fields = ["created_at", "updated_at", "archived_at"]
+
+
+class TagsField(serializers.ListField):
+    child = serializers.CharField(max_length=50)
+    max_length = 20
+
+
+class TemplateCreateSerializer(Strict):
+    name = serializers.SlugField(max_length=100)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    tags = TagsField(required=False, default=list)
+    graph = JSONObjectField(required=False, help_text="the first draft's graph (graph JSON v1)")
+
+    def validate_name(self, value):
+        if Template.objects.filter(name=value).exists():
+            raise serializers.ValidationError("a template with this name already exists", code="unique")
+        return value
+
+
+class TemplateUpdateSerializer(Strict):
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    tags = TagsField(required=False)
+
+
+class DraftSerializer(serializers.Serializer):
+    number = serializers.IntegerField(read_only=True)
+    graph = serializers.JSONField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class DraftWriteSerializer(Strict):
+    graph = JSONObjectField()
+
+
+class ValidateRequestSerializer(Strict):
+    graph = JSONObjectField(required=False, help_text="the graph to check; the draft when omitted")
+
+
+class GraphErrorSerializer(serializers.Serializer):
+    node = serializers.CharField(allow_null=True)
+    field = serializers.CharField(allow_null=True)
+    code = serializers.CharField()
+    message = serializers.CharField()
+    nodes = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class PlanSerializer(serializers.Serializer):
+    batches = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ValidationResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    errors = GraphErrorSerializer(many=True)
+    plan = PlanSerializer(allow_null=True)
+
+
+class PublishRequestSerializer(Strict):
+    change_note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TemplateVersion
+        fields = ["number", "status", "checksum", "change_note", "created_at", "published_at", "published_by"]
+
+
+class VersionDetailSerializer(VersionSerializer):
+    class Meta(VersionSerializer.Meta):
+        fields = VersionSerializer.Meta.fields + ["graph"]
+
+
+# --- instances ----------------------------------------------------------------------------------
+
+
+class StartSerializer(Strict):
+    template = serializers.SlugField(max_length=100)
+    version = serializers.IntegerField(required=False, min_value=1, allow_null=True)
+    input = JSONObjectField(required=False, default=dict)
+    priority = serializers.IntegerField(required=False, min_value=0, max_value=100, default=50)
+    business_key = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    idempotency_key = serializers.CharField(required=False, allow_null=True, max_length=200, default=None)
+
+
+class InstanceSerializer(serializers.ModelSerializer):
+    template = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    version = serializers.IntegerField(source="version.number", read_only=True)
+    duration_s = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Instance
+        fields = ["id", "template", "version", "status", "priority", "business_key", "created_at", "started_at", "finished_at", "duration_s", "error"]
+
+
+class StepRunSerializer(serializers.ModelSerializer):
+    node = serializers.CharField(source="node_id")
+    type = serializers.CharField(source="node_type")
+    duration_ms = serializers.FloatField(read_only=True, allow_null=True)
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StepRun
+        fields = ["id", "node", "type", "item_key", "attempt", "status", "input", "output", "ports", "error", "scheduled_at", "started_at", "finished_at", "duration_ms", "worker"]
+
+    def get_error(self, step) -> dict | None:
+        if not step.error_type:
+            return None
+        return {"type": step.error_type, "message": step.error_message, "traceback": step.error_traceback}
+
+
+class InstanceDetailSerializer(InstanceSerializer):
+    steps = StepRunSerializer(many=True, read_only=True)
+
+    class Meta(InstanceSerializer.Meta):
+        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "steps"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    node = serializers.CharField(source="node_id")
+
+    class Meta:
+        model = Event
+        fields = ["seq", "type", "node", "attempt", "data", "created_at"]
+
+
+class EventPageSerializer(serializers.Serializer):
+    results = EventSerializer(many=True)
+    last_seq = serializers.IntegerField(help_text="ask again with ?after=last_seq for what follows")
+    more = serializers.BooleanField()
+
+
+class CancelSerializer(Strict):
+    reason = serializers.CharField(required=False, max_length=500, default="cancelled through the API")
+
+
+class EmptySerializer(Strict):
+    pass
+
+
+# --- reference ----------------------------------------------------------------------------------
+
+
+class StepTypeSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    label = serializers.CharField()
+    category = serializers.CharField()
+    description = serializers.CharField()
+    inline = serializers.BooleanField()
+    schema = serializers.JSONField()
+
+
+class HandlerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()

@@ -1,0 +1,14 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from workflows.api import views
+
+router = SimpleRouter()
+router.register("templates", views.TemplateViewSet, basename="template")
+router.register("instances", views.InstanceViewSet, basename="instance")
+
+urlpatterns = router.urls + [
+    path("stats/", views.StatsView.as_view(), name="stats"),
+    path("step-types/", views.StepTypesView.as_view(), name="step-types"),
+    path("handlers/", views.HandlersView.as_view(), name="handlers"),
+]

@@ -1,0 +1,270 @@
+"""Thin views: validate the request, call one service function, render (DESIGN §8)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from workflows import services, stats
+from workflows.api import serializers as s
+from workflows.api.filters import InstanceFilter, TemplateFilter
+from workflows.api.permissions import RoleForWrites
+from workflows.core.errors import InvalidGraph
+from workflows.core.graph import Graph
+from workflows.core.handlers import handlers
+from workflows.core.steps import step_types
+from workflows.models import Event, Instance, Template, TemplateVersion
+from workflows.roles import ANALYSTS, OPERATORS
+
+
+class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Workflow templates: list, create, update, archive; drafts, validation, publishing, versions."""
+
+    lookup_field = "name"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    serializer_class = s.TemplateSerializer
+    filterset_class = TemplateFilter
+    permission_classes = [RoleForWrites]
+    write_roles = (ANALYSTS,)
+
+    def get_queryset(self):
+        queryset = Template.objects.select_related("owner").annotate(
+            latest_version=Max("versions__number", filter=Q(versions__status=TemplateVersion.Status.PUBLISHED)),
+            has_draft=Exists(TemplateVersion.objects.filter(template=OuterRef("pk"), status=TemplateVersion.Status.DRAFT)),
+            instance_count=Count("instances", distinct=True),
+        )
+        if self.action == "list" and "archived" not in self.request.query_params:
+            queryset = queryset.filter(archived_at__isnull=True)
+        return queryset.order_by("name")
+
+    def template(self) -> Template:
+        return get_object_or_404(Template, name=self.kwargs["name"])
+
+    @extend_schema(request=s.TemplateCreateSerializer, responses={201: s.TemplateSerializer})
+    def create(self, request):
+        data = self.validated(s.TemplateCreateSerializer, request)
+        template = services.create_template(user=request.user, **data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=template.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TemplateUpdateSerializer, responses=s.TemplateSerializer)
+    def partial_update(self, request, name=None):
+        template = self.template()
+        for field, value in self.validated(s.TemplateUpdateSerializer, request).items():
+            setattr(template, field, value)
+        template.save()
+        return Response(self.get_serializer(self.get_queryset().get(pk=template.pk)).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, name=None):
+        """Archive the template: it leaves lists and cannot start new instances."""
+        services.archive_template(self.template())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(methods=["GET"], responses=s.DraftSerializer)
+    @extend_schema(methods=["PUT"], request=s.DraftWriteSerializer, responses=s.DraftSerializer)
+    @action(detail=True, methods=["get", "put"])
+    def draft(self, request, name=None):
+        template = self.template()
+        if request.method == "PUT":
+            draft = services.save_draft(template, self.validated(s.DraftWriteSerializer, request)["graph"], user=request.user)
+        else:
+            draft = template.draft()
+            if draft is None:
+                raise services.NotFound(f"template {template.name!r} has no draft; PUT one to start editing", field="draft")
+        return Response(s.DraftSerializer(draft).data)
+
+    @extend_schema(request=s.ValidateRequestSerializer, responses=s.ValidationResultSerializer)
+    @action(detail=True, methods=["post"])
+    def validate(self, request, name=None):
+        """Validate a graph (or the draft): errors by node and field, and the parallel plan."""
+        template = self.template()
+        graph = self.validated(s.ValidateRequestSerializer, request).get("graph")
+        if graph is None:
+            draft = template.draft()
+            if draft is None:
+                raise services.NotFound("there is no draft to validate; send a graph", field="graph")
+            graph = draft.graph
+        return Response(services.validate_graph(graph).as_dict())
+
+    @extend_schema(request=s.PublishRequestSerializer, responses={201: s.VersionSerializer})
+    @action(detail=True, methods=["post"])
+    def publish(self, request, name=None):
+        """Publish the draft as the next immutable version (refused with its errors if invalid)."""
+        note = self.validated(s.PublishRequestSerializer, request)["change_note"]
+        version = services.publish(self.template(), change_note=note, user=request.user)
+        return Response(s.VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.VersionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def versions(self, request, name=None):
+        versions = self.template().versions.select_related("published_by").order_by("-number")
+        page = self.paginate_queryset(versions)
+        return self.get_paginated_response(s.VersionSerializer(page, many=True).data)
+
+    @extend_schema(responses=s.VersionDetailSerializer)
+    @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d+)")
+    def version(self, request, name=None, number=None):
+        return Response(s.VersionDetailSerializer(self.get_version(number)).data)
+
+    @extend_schema(responses=s.PlanSerializer)
+    @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d+)/plan")
+    def plan(self, request, name=None, number=None):
+        """The execution plan: batches of nodes that can run in parallel."""
+        version = self.get_version(number)
+        result = services.validate_graph(version.graph)
+        if not result.valid:  # a draft being edited
+            raise InvalidGraph(result.errors)
+        return Response({"batches": Graph.from_dict(version.graph).plan})
+
+    def get_version(self, number) -> TemplateVersion:
+        template = self.template()
+        version = template.versions.filter(number=int(number)).select_related("published_by").first()
+        if version is None:
+            raise services.NotFound(f"template {template.name!r} has no version {number}", field="number")
+        return version
+
+    @staticmethod
+    def validated(serializer_class, request) -> dict:
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Workflow instances: start, list, inspect, cancel, retry."""
+
+    permission_classes = [RoleForWrites]
+    write_roles = (OPERATORS,)
+    filterset_class = InstanceFilter
+    serializer_class = s.InstanceSerializer
+
+    def get_queryset(self):
+        queryset = Instance.objects.select_related("template", "version").order_by("-created_at")
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related("steps")
+        return queryset
+
+    def get_serializer_class(self):
+        return s.InstanceDetailSerializer if self.action == "retrieve" else s.InstanceSerializer
+
+    def get_object(self):
+        try:
+            pk = uuid.UUID(str(self.kwargs["pk"]))
+        except ValueError:
+            pk = None
+        instance = self.get_queryset().filter(pk=pk).first() if pk else None
+        if instance is None:
+            raise services.NotFound(f"no instance {self.kwargs['pk']}")
+        return instance
+
+    @extend_schema(request=s.StartSerializer, responses={201: s.InstanceSerializer, 200: s.InstanceSerializer})
+    def create(self, request):
+        """Start an instance. A repeated ``idempotency_key`` returns the first instance (200)."""
+        data = TemplateViewSet.validated(s.StartSerializer, request)
+        instance, created = services.start_instance(data.pop("template"), started_by=request.user, **data)
+        instance = self.get_queryset().get(pk=instance.pk)
+        return Response(s.InstanceSerializer(instance).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", OpenApiTypes.INT, description="only events with seq greater than this"),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="at most this many (default 500, max 2000)"),
+        ],
+        responses=s.EventPageSerializer,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def events(self, request, pk=None):
+        """The instance's event history, in order; a client that reconnects asks for ``after=N``."""
+        instance = self.get_object()
+        after = _int_param(request, "after", 0, minimum=0)
+        limit = _int_param(request, "limit", 500, minimum=1, maximum=2000)
+        events = list(Event.objects.filter(instance=instance, seq__gt=after).order_by("seq")[: limit + 1])
+        more = len(events) > limit
+        events = events[:limit]
+        return Response({"results": s.EventSerializer(events, many=True).data, "last_seq": events[-1].seq if events else after, "more": more})
+
+    @extend_schema(request=s.CancelSerializer, responses=s.InstanceSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        reason = TemplateViewSet.validated(s.CancelSerializer, request)["reason"]
+        instance = services.cancel_instance(self.get_object().pk, reason=reason)
+        return Response(s.InstanceSerializer(self.get_queryset().get(pk=instance.pk)).data)
+
+    @extend_schema(request=s.EmptySerializer, responses=s.InstanceSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Run a failed instance again from its failed steps."""
+        TemplateViewSet.validated(s.EmptySerializer, request)
+        instance = services.retry_instance(self.get_object().pk)
+        return Response(s.InstanceSerializer(self.get_queryset().get(pk=instance.pk)).data)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def metrics(self, request, pk=None):
+        """Per-step durations, attempts, retries and parallel efficiency (computed in the database)."""
+        return Response(stats.instance_metrics(self.get_object()))
+
+
+def _int_param(request, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    from rest_framework.exceptions import ValidationError
+
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: ["must be a whole number"]}) from None
+    if minimum is not None and value < minimum:
+        raise ValidationError({name: [f"must be at least {minimum}"]})
+    return min(value, maximum) if maximum is not None else value
+
+
+class StatsView(APIView):
+    """Per template: totals by status, success rate, average and p95 duration."""
+
+    permission_classes = [RoleForWrites]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("template", OpenApiTypes.STR, description="only this template")],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        instances = Instance.objects.all()
+        if name := request.query_params.get("template"):
+            instances = instances.filter(template__name=name)
+        return Response({"results": stats.template_stats(instances)})
+
+
+class StepTypesView(ListAPIView):
+    """Every node type with its config JSON Schema (the designer renders its side panel from it)."""
+
+    permission_classes = [RoleForWrites]
+    serializer_class = s.StepTypeSerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return [t.describe() for t in step_types.all()]
+
+
+class HandlersView(ListAPIView):
+    """The registered handler names a ``task`` node may use."""
+
+    permission_classes = [RoleForWrites]
+    serializer_class = s.HandlerSerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return [{"name": h.name, "description": h.description} for h in handlers.all()]
+

@@ -1,0 +1,26 @@
+"""The three roles of DESIGN §9, as Django groups (created by a migration)."""
+
+from __future__ import annotations
+
+ANALYSTS = "analysts"  # design and publish templates
+OPERATORS = "operators"  # start and control instances
+REVIEWERS = "reviewers"  # decide approvals
+
+#: Model permissions each group gets, so the admin matches what the API allows.
+GROUP_PERMISSIONS = {
+    ANALYSTS: ["add_template", "change_template", "view_template", "add_templateversion", "change_templateversion", "view_templateversion", "view_instance", "view_steprun", "view_event"],
+    OPERATORS: ["view_template", "view_templateversion", "view_instance", "view_steprun", "view_event", "view_timer"],
+    REVIEWERS: ["view_template", "view_templateversion", "view_instance"],
+}
+
+
+def in_group(user, *groups: str) -> bool:
+    """Superusers hold every role."""
+    if not (user and user.is_authenticated):
+        return False
+    if user.is_superuser:
+        return True
+    names = getattr(user, "_flowdesk_groups", None)
+    if names is None:
+        names = user._flowdesk_groups = set(user.groups.values_list("name", flat=True))
+    return bool(names & set(groups))
