@@ -109,6 +109,8 @@ def start_instance(
     input = {} if input is None else input
     if not isinstance(input, dict):
         raise EngineError("input must be a JSON object", field="input")
+    if problem := sql.unstorable(input):
+        raise EngineError(f"input {problem}", field="input")
     limit = settings.FLOWDESK["MAX_INPUT_BYTES"]
     if json_size(input) > limit:
         raise InputTooLarge(f"input is larger than {limit:,} bytes", field="input")

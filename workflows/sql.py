@@ -182,3 +182,20 @@ def update(
     if returning:
         statement += " RETURNING " + ", ".join(connection.ops.quote_name(meta.get_field(n).column) for n in returning)
     return batch.add(statement, params, returns=bool(returning))
+
+
+def unstorable(value: Any) -> str | None:
+    """Why the database cannot store this JSON value, or None. PostgreSQL's text and jsonb refuse
+    the NUL character; catching it here turns a database error into a clear 400."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "contains a NUL character (\\u0000), which cannot be stored"
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return None

@@ -142,3 +142,11 @@ def test_metrics_report_steps_attempts_and_parallel_efficiency(operator, publish
     assert [s["node"] for s in body["steps"]] == ["a", "b"]
     assert body["totals"]["retries"] == 0
     assert "parallel_efficiency" in body
+
+
+def test_a_nul_character_anywhere_in_the_input_is_refused_not_a_500(operator, published):
+    response = start(operator, input={"note": "a\u0000b"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "input"
+    assert operator.get("/api/v1/stats/", {"template": "a\x00"}).status_code == 400
+    assert not Instance.objects.exists()

@@ -1,17 +1,33 @@
 from __future__ import annotations
 
+from datetime import timezone
+
 import django_filters
+from rest_framework.exceptions import ValidationError
 
 from workflows.core.status import InstanceStatus, choices
 from workflows.models import Instance, Template
+
+
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 moment, compared in UTC: offsets PostgreSQL cannot take (e.g. -22:12) and
+    moments outside years 1-9999 are refused as a 400, not passed on to fail as a 500."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(timezone.utc)
+            except (OverflowError, ValueError):
+                raise ValidationError({self.field_name: ["is out of the supported range"]}) from None
+        return super().filter(qs, value)
 
 
 class InstanceFilter(django_filters.FilterSet):
     template = django_filters.CharFilter(field_name="template__name", help_text="template name")
     status = django_filters.MultipleChoiceFilter(choices=choices(InstanceStatus))
     priority_min = django_filters.NumberFilter(field_name="priority", lookup_expr="gte")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lt")
     business_key = django_filters.CharFilter()
 
     class Meta:

@@ -7,6 +7,8 @@ import json
 from django.conf import settings
 from rest_framework import serializers
 
+from workflows.sql import unstorable
+
 from workflows.models import Event, Instance, StepRun, Template, TemplateVersion
 
 
@@ -28,6 +30,8 @@ class JSONObjectField(serializers.JSONField):
         value = super().to_internal_value(data)
         if not isinstance(value, dict):
             raise serializers.ValidationError("must be a JSON object")
+        if problem := unstorable(value):
+            raise serializers.ValidationError(problem)
         size = len(json.dumps(value))
         limit = settings.FLOWDESK["MAX_INPUT_BYTES"]
         if size > limit:
@@ -39,7 +43,7 @@ class JSONObjectField(serializers.JSONField):
 
 
 class TemplateSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     latest_version = serializers.IntegerField(read_only=True, allow_null=True)
     has_draft = serializers.BooleanField(read_only=True)
     instance_count = serializers.IntegerField(read_only=True)
@@ -111,7 +115,7 @@ class PublishRequestSerializer(Strict):
 
 
 class VersionSerializer(serializers.ModelSerializer):
-    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = TemplateVersion
@@ -180,6 +184,10 @@ class EventPageSerializer(serializers.Serializer):
     results = EventSerializer(many=True)
     last_seq = serializers.IntegerField(help_text="ask again with ?after=last_seq for what follows")
     more = serializers.BooleanField()
+
+
+class StatsQuerySerializer(Strict):
+    template = serializers.SlugField(required=False, max_length=100)
 
 
 class CancelSerializer(Strict):

@@ -239,8 +239,10 @@ class StatsView(APIView):
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request):
+        query = s.StatsQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
         instances = Instance.objects.all()
-        if name := request.query_params.get("template"):
+        if name := query.validated_data.get("template"):
             instances = instances.filter(template__name=name)
         return Response({"results": stats.template_stats(instances)})
 
