@@ -23,6 +23,7 @@ def load_template(data: Any, *, change_note: str = "", user=None) -> tuple[Templ
         template.title = data.get("title") or template.title
         template.description = data.get("description", template.description)
         template.tags = data.get("tags", template.tags)
+        template.example_input = data.get("example_input", template.example_input)
         template.save()
         latest = template.latest_published()
         if latest and latest.checksum == behaviour_checksum(data["graph"]) and not template.draft():

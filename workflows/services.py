@@ -662,10 +662,14 @@ def publish(template: Template, *, graph: dict | None = None, change_note: str =
 EMPTY_GRAPH = {"version": 1, "settings": {}, "nodes": [], "edges": []}
 
 
-def create_template(*, name: str, title: str, description: str = "", tags=(), graph: dict | None = None, user=None) -> Template:
+def create_template(
+    *, name: str, title: str, description: str = "", tags=(), example_input: dict | None = None, graph: dict | None = None, user=None
+) -> Template:
     """A template with its first draft (an empty graph unless one is given)."""
     with transaction.atomic():
-        template = Template.objects.create(name=name, title=title, description=description, tags=list(tags), owner=user)
+        template = Template.objects.create(
+            name=name, title=title, description=description, tags=list(tags), example_input=example_input or {}, owner=user
+        )
         TemplateVersion.objects.create(template=template, number=1, graph=graph or EMPTY_GRAPH, created_by=user)
     return template
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,6 +43,34 @@ def embedded(tmp_path):
     engine.wait(30)
 
 
+@pytest.fixture
+def web(embedded, tmp_path):
+    """daphne serving the embedded configuration on a free port."""
+    manage, data_dir = embedded
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "FLOWDESK_TEST_DB_NAME"}}
+    env.update(FLOWDESK_DATA_DIR=str(data_dir))
+    log = (tmp_path / "daphne.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    give_up = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if time.monotonic() > give_up or server.poll() is not None:
+                raise RuntimeError((tmp_path / "daphne.log").read_text())
+            time.sleep(0.2)
+    yield env, f"http://127.0.0.1:{port}"
+    server.send_signal(signal.SIGTERM)
+    server.wait(30)
+
+
 def example(name: str) -> dict:
     return json.loads((DEMO / f"{name}.json").read_text())["example_input"]
 
@@ -74,3 +104,29 @@ def test_a_refused_prompt_fails_the_workflow_with_a_clear_error(embedded):
     instance = json.loads(result.stdout)
     assert instance["status"] == "failed"
     assert instance["error"]["type"] == "ContentRejected" and instance["error"]["node"] == "filter"
+
+
+def test_the_readme_curl_walkthrough_works_as_written(web):
+    env, base = web
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- walkthrough:start -->\s*```bash\n(.*?)```\s*<!-- walkthrough:end -->", readme, re.S).group(1)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", block],
+        cwd=ROOT, env={**env, "API": f"{base}/api/v1"}, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # curl prints each body without a newline: the three JSON answers, then the last line printed.
+    decoder, text, answers = json.JSONDecoder(), result.stdout, []
+    for _ in range(3):
+        answer, end = decoder.raw_decode(text)
+        answers.append(answer)
+        text = text[end:]
+    created, validated, published = answers
+    final = text.strip()
+    assert created["name"] == "my-schedules" and created["has_draft"] is True
+    assert validated["valid"] is True
+    assert validated["plan"]["batches"] == [["validate"], ["generate"], ["compliance", "conflicts"], ["notify"]]
+    assert published["number"] == 1 and published["status"] == "published"
+    status, output = final.split(" ", 1)
+    assert status == "completed"
+    assert json.loads(output) == {"assignments": 28, "compliant": True, "violations": [], "conflicts": []}

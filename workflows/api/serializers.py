@@ -50,7 +50,7 @@ class TemplateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Template
-        fields = ["name", "title", "description", "tags", "owner", "latest_version", "has_draft", "instance_count", "created_at", "updated_at", "archived_at"]
+        fields = ["name", "title", "description", "tags", "example_input", "owner", "latest_version", "has_draft", "instance_count", "created_at", "updated_at", "archived_at"]
         read_only_fields = ["created_at", "updated_at", "archived_at"]
 
 
@@ -64,6 +64,7 @@ class TemplateCreateSerializer(Strict):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     tags = TagsField(required=False, default=list)
+    example_input = JSONObjectField(required=False, default=dict)
     graph = JSONObjectField(required=False, help_text="the first draft's graph (graph JSON v1)")
 
     def validate_name(self, value):
@@ -76,6 +77,7 @@ class TemplateUpdateSerializer(Strict):
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     tags = TagsField(required=False)
+    example_input = JSONObjectField(required=False)
 
 
 class DraftSerializer(serializers.Serializer):
