@@ -1,35 +1,223 @@
-from django.contrib import admin
+"""The Django admin over every workflows model.
 
+What people do here: browse and search templates, versions, instances and their history, read
+payloads and tracebacks, and cancel or retry instances. Instances, step runs, events and timers are
+read-only: only the engine's service functions change a status, so the admin's controls are thin
+callers of ``services.cancel_instance`` / ``services.retry_instance`` and report what the engine
+answered.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from django.views.decorators.http import require_POST
+
+from workflows import services
+from workflows.core.status import InstanceStatus
 from workflows.models import Event, Instance, StepRun, Template, TemplateVersion, Timer
 
+admin.site.site_header = "Flowdesk administration"
+admin.site.site_title = "Flowdesk admin"
+admin.site.index_title = "Workflows, instances and their history"
+# The lists here are wide (status, timings, errors) and have their own filter column; the app
+# list is one click away in the breadcrumbs, so the page width goes to the data.
+admin.site.enable_nav_sidebar = False
 
-class VersionInline(admin.TabularInline):
-    model = TemplateVersion
-    fields = ("number", "status", "checksum", "published_at", "published_by", "change_note")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-
-@admin.register(Template)
-class TemplateAdmin(admin.ModelAdmin):
-    list_display = ("name", "title", "owner", "updated_at", "archived_at")
-    search_fields = ("name", "title", "description")
-    list_filter = ("archived_at",)
-    inlines = [VersionInline]
+#: Beyond this many characters a payload is cut on the page (a base64 image can be megabytes).
+JSON_DISPLAY_LIMIT = 100_000
+#: An instance page shows at most this many step runs and events inline; the rest are a link away.
+INLINE_LIMIT = 200
 
 
-@admin.register(TemplateVersion)
-class TemplateVersionAdmin(admin.ModelAdmin):
-    list_display = ("template", "number", "status", "published_at", "published_by")
-    list_filter = ("status", "template")
-    search_fields = ("template__name", "change_note")
-    readonly_fields = ("checksum", "published_at", "published_by", "created_at", "updated_at")
+# --- rendering helpers --------------------------------------------------------------------------
+# Everything user-controlled (labels, payloads, messages) goes through format_html, which escapes:
+# a graph or an output may contain markup, and it must show as text.
+
+
+#: What the admin shows for "nothing" (a readonly field would print a returned None as "None").
+EMPTY = "-"
+
+
+def pretty_json(value: Any, *, css: str = "fd-json") -> str:
+    """``value`` as indented, key-sorted JSON in a <pre>."""
+    if value is None:
+        return EMPTY
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    if len(text) > JSON_DISPLAY_LIMIT:
+        text = f"{text[:JSON_DISPLAY_LIMIT]}\n… cut here: {len(text) - JSON_DISPLAY_LIMIT:,} more characters"
+    return format_html('<pre class="{}">{}</pre>', css, text)
+
+
+def compact_json(value: Any, limit: int = 160) -> str:
+    """One line of JSON for lists and inlines, shortened; the full value is on the object's page."""
+    if value in (None, {}, []):
+        return EMPTY
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return format_html('<code class="fd-json-inline">{}</code>', Truncator(text).chars(limit))
+
+
+def badge(status: str | None) -> str:
+    if not status:
+        return EMPTY
+    return format_html('<span class="fd-badge fd-{}">{}</span>', status, status.replace("_", " "))
+
+
+def human_duration(seconds: float | None) -> str:
+    """12 ms, 3.4 s, 2 min 5 s, 1 h 4 min, 3 d 2 h."""
+    if seconds is None:
+        return EMPTY
+    seconds = max(0.0, seconds)
+    if seconds < 1:
+        ms = seconds * 1000
+        return "<1 ms" if ms < 1 else f"{ms:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    whole = int(seconds)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    if whole < 86400:
+        return f"{whole // 3600} h {whole % 3600 // 60} min"
+    return f"{whole // 86400} d {whole % 86400 // 3600} h"
+
+
+def change_url(obj: models.Model) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def link(obj: models.Model | None, text: Any = None) -> str:
+    if obj is None:
+        return EMPTY
+    return format_html('<a class="fd-nowrap" href="{}">{}</a>', change_url(obj), obj if text is None else text)
+
+
+def when(moment) -> str:
+    """A compact local date and time that does not wrap in a table cell."""
+    if moment is None:
+        return EMPTY
+    local = timezone.localtime(moment)
+    return format_html('<span class="fd-nowrap" title="{}">{}</span>', local.isoformat(), local.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def precise(moment) -> str:
+    """A timestamp to the millisecond with its zone, for an object's own page."""
+    if moment is None:
+        return EMPTY
+    local = timezone.localtime(moment)
+    return format_html('<span title="{}">{} {}</span>', local.isoformat(), local.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], local.strftime("%Z"))
+
+
+def timestamp(field: str, description: str) -> Callable[[Any, Any], str]:
+    """A read-only display of one datetime field, precise to the millisecond."""
+
+    @admin.display(description=description, ordering=field)
+    def show(self, obj) -> str:
+        return precise(getattr(obj, field))
+
+    return show
+
+
+def clock(moment, since=None) -> str:
+    """Time of day to the millisecond, and how long after ``since`` (the instance's start)."""
+    if moment is None:
+        return EMPTY
+    local = timezone.localtime(moment)
+    text = local.strftime("%H:%M:%S.%f")[:-3]
+    if since is None:
+        return format_html('<span class="fd-nowrap" title="{}">{}</span>', local.isoformat(), text)
+    offset = human_duration((moment - since).total_seconds())
+    return format_html('<span class="fd-nowrap" title="{}">{} <span class="fd-muted">+{}</span></span>', local.isoformat(), text, offset)
+
+
+def changelist_link(model: type[models.Model], text: str, **filters: Any) -> str:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return format_html('<a class="fd-nowrap" href="{}?{}">{}</a>', url, urlencode(filters), text)
+
+
+def short_id(instance_id: Any) -> str:
+    return str(instance_id)[:8]
+
+
+def instance_label(instance: Instance) -> str:
+    """'schedule-generation · 1a2b3c4d' (needs ``template`` selected with the instance)."""
+    return f"{instance.template.name} · {short_id(instance.pk)}"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+class PrettyJSONFormField(forms.JSONField):
+    """Edits JSON indented (a draft graph is readable in its textarea); an emptied optional field
+    gets the model's default back instead of a NULL the column refuses."""
+
+    def __init__(self, *, indent: int | None = 2, empty: Any = None, **kwargs):
+        self.indent, self.empty = indent, empty
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values and self.empty is not None:
+            return copy.deepcopy(self.empty)
+        return super().to_python(value)
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=self.indent, ensure_ascii=False, cls=self.encoder)
+
+
+class JSONEditingMixin:
+    """JSON fields edited as readable JSON; ``json_rows`` sizes each textarea (None: one line)."""
+
+    json_rows: ClassVar[dict[str, int | None]] = {}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.JSONField):
+            rows = self.json_rows.get(db_field.name, 12)
+            kwargs["form_class"] = PrettyJSONFormField
+            kwargs["indent"] = 2 if rows else None
+            kwargs["empty"] = db_field.get_default() if db_field.blank else None
+            if rows:
+                kwargs["widget"] = forms.Textarea(attrs={"rows": rows, "class": "fd-json-input", "spellcheck": "false"})
+            else:
+                kwargs["widget"] = forms.TextInput(attrs={"class": "vTextField fd-mono", "spellcheck": "false"})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History and engine state: viewed here, never added, edited or deleted (a stale form saved
+    over a row the engine is updating would be a second writer of state)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ReadOnlyInline(admin.TabularInline):
-    """History shown beside its instance: never added to or edited here."""
+    """History shown beside its parent: never added to or edited here."""
 
     extra = 0
     can_delete = False
@@ -40,65 +228,791 @@ class ReadOnlyInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- templates and versions ---------------------------------------------------------------------
+
+
+class VersionInline(ReadOnlyInline):
+    model = TemplateVersion
+    fields = ("version", "status_badge", "checksum_short", "instance_count", "published", "published_by", "change_note")
+    readonly_fields = fields
+    classes = ("fd-compact",)
+    verbose_name_plural = "versions"
+
+    def get_queryset(self, request):
+        published = Instance.objects.filter(version=OuterRef("pk")).order_by().values("version").annotate(n=Count("*")).values("n")
+        return (
+            super().get_queryset(request)
+            .select_related("published_by")
+            .annotate(n_instances=Coalesce(Subquery(published), 0))
+            .order_by("-number")
+        )
+
+    @admin.display(description="version")
+    def version(self, obj):
+        return link(obj, f"v{obj.number}")
+
+    @admin.display(description="status")
+    def status_badge(self, obj):
+        return badge(obj.status)
+
+    @admin.display(description="checksum")
+    def checksum_short(self, obj):
+        return format_html('<code title="{}">{}</code>', obj.checksum, obj.checksum[:12]) if obj.checksum else EMPTY
+
+    @admin.display(description="instances")
+    def instance_count(self, obj):
+        return changelist_link(Instance, str(obj.n_instances), version__id__exact=obj.pk)
+
+    @admin.display(description="published")
+    def published(self, obj):
+        return when(obj.published_at)
+
+
+class ArchivedFilter(admin.SimpleListFilter):
+    title = "archived"
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return (("no", "active"), ("yes", "archived"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(archived_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        return queryset
+
+
+@admin.register(Template)
+class TemplateAdmin(JSONEditingMixin, admin.ModelAdmin):
+    list_display = (
+        "template_name",
+        "title",
+        "latest_version",
+        "draft_version",
+        "instance_count",
+        "tag_list",
+        "updated",
+    )
+    list_display_links = ("template_name",)
+    list_filter = (ArchivedFilter, ("owner", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("name", "title", "description")
+    date_hierarchy = "created_at"
+    ordering = ("name",)
+    list_select_related = ("owner",)
+    list_per_page = 50
+    autocomplete_fields = ("owner",)
+    json_rows: ClassVar[dict[str, int | None]] = {"tags": None, "example_input": 8}
+    fieldsets = (
+        (None, {"fields": ("name", "title", "description", "tags", "example_input", "owner", "archived_at")}),
+        ("Versions and instances", {"fields": ("latest_version", "instance_count", "created_at", "updated_at")}),
+    )
+    readonly_fields = ("latest_version", "instance_count", "created_at", "updated_at")
+    inlines = (VersionInline,)
+
+    def get_queryset(self, request):
+        # Subqueries rather than joins: two aggregates over two joins would multiply each other.
+        latest = TemplateVersion.objects.filter(template=OuterRef("pk"), status=TemplateVersion.Status.PUBLISHED).order_by("-number")
+        started = Instance.objects.filter(template=OuterRef("pk")).order_by().values("template").annotate(n=Count("*")).values("n")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                latest_number=Subquery(latest.values("number")[:1]),
+                latest_id=Subquery(latest.values("pk")[:1]),
+                draft_id=Subquery(TemplateVersion.objects.filter(template=OuterRef("pk"), status=TemplateVersion.Status.DRAFT).values("pk")[:1]),
+                draft_number=Subquery(TemplateVersion.objects.filter(template=OuterRef("pk"), status=TemplateVersion.Status.DRAFT).values("number")[:1]),
+                n_instances=Coalesce(Subquery(started), 0),
+            )
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        # The name is how the API, the CLI and other graphs (sub-workflows) refer to a template.
+        return (*self.readonly_fields, "name") if obj else self.readonly_fields
+
+    @admin.display(description="name", ordering="name")
+    def template_name(self, obj):
+        if obj.archived_at:
+            return format_html('<span class="fd-nowrap">{} <span class="fd-badge fd-archived">archived</span></span>', obj.name)
+        return format_html('<span class="fd-nowrap">{}</span>', obj.name)
+
+    @admin.display(description="published", ordering="latest_number")
+    def latest_version(self, obj):
+        if getattr(obj, "latest_id", None) is None:
+            return EMPTY
+        url = reverse("admin:workflows_templateversion_change", args=[obj.latest_id])
+        return format_html('<a href="{}">v{}</a>', url, obj.latest_number)
+
+    @admin.display(description="draft", ordering="draft_number")
+    def draft_version(self, obj):
+        if getattr(obj, "draft_id", None) is None:
+            return EMPTY
+        url = reverse("admin:workflows_templateversion_change", args=[obj.draft_id])
+        return format_html('<a href="{}">v{} draft</a>', url, obj.draft_number)
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, obj):
+        return when(obj.updated_at)
+
+    @admin.display(description="instances", ordering="n_instances")
+    def instance_count(self, obj):
+        if obj.pk is None:
+            return EMPTY
+        return changelist_link(Instance, str(getattr(obj, "n_instances", 0)), template__id__exact=obj.pk)
+
+    @admin.display(description="tags")
+    def tag_list(self, obj):
+        tags = obj.tags if isinstance(obj.tags, list) else []
+        shown = format_html_join(" ", '<span class="fd-tag">{}</span>', ((str(t),) for t in tags))
+        return format_html('<span class="fd-nowrap">{}</span>', shown) if tags else EMPTY
+
+
+@admin.register(TemplateVersion)
+class TemplateVersionAdmin(JSONEditingMixin, admin.ModelAdmin):
+    """Versions are made in the designer or through the API and published by ``services.publish``.
+    Here a draft's graph and note can be edited; a published or archived version is read-only."""
+
+    list_display = (
+        "version",
+        "template_link",
+        "status_badge",
+        "checksum_short",
+        "instance_count",
+        "published",
+        "published_by",
+        "note",
+    )
+    list_display_links = ("version",)
+    list_filter = ("status", ("template", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("template__name", "template__title", "change_note", "checksum")
+    date_hierarchy = "created_at"
+    ordering = ("template__name", "-number")
+    list_select_related = ("template", "published_by")
+    list_per_page = 50
+    json_rows: ClassVar[dict[str, int | None]] = {"graph": 28}
+    readonly_fields = (
+        "template_link",
+        "number",
+        "status_badge",
+        "checksum",
+        "instance_count",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "published_by",
+        "published_at",
+        "graph_pretty",
+        "nodes",
+        "validation",
+    )
+
+    def get_queryset(self, request):
+        started = Instance.objects.filter(version=OuterRef("pk")).order_by().values("version").annotate(n=Count("*")).values("n")
+        return super().get_queryset(request).annotate(n_instances=Coalesce(Subquery(started), 0))
+
+    def get_fieldsets(self, request, obj=None):
+        editable = obj is not None and obj.status == TemplateVersion.Status.DRAFT and self.has_change_permission(request, obj)
+        version = ("template_link", "number", "status_badge", "checksum", "instance_count")
+        who = ("created_by", "created_at", "updated_at", "published_by", "published_at")
+        if editable:
+            return (
+                (None, {"fields": version}),
+                ("Draft", {"fields": ("change_note", "validation", "nodes", "graph")}),
+                ("History", {"fields": who}),
+            )
+        return (
+            (None, {"fields": (*version, "change_note")}),
+            ("History", {"fields": who}),
+            ("Graph", {"fields": ("nodes", "graph_pretty"), "description": "Published versions are immutable: edit the draft and publish a new version."}),
+        )
+
+    def has_add_permission(self, request):
+        return False  # a draft is started in the designer or through the API
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.status != TemplateVersion.Status.DRAFT:
+            return False  # published versions are immutable; archived ones are history
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status != TemplateVersion.Status.DRAFT:
+            return False  # instances run it (or did): it is part of their history
+        return super().has_delete_permission(request, obj)
+
+    @admin.display(description="version", ordering="number")
+    def version(self, obj):
+        return f"v{obj.number}"
+
+    @admin.display(description="template", ordering="template__name")
+    def template_link(self, obj):
+        return link(obj.template, obj.template.name)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.status)
+
+    @admin.display(description="checksum", ordering="checksum")
+    def checksum_short(self, obj):
+        return format_html('<code title="{}">{}</code>', obj.checksum, obj.checksum[:12]) if obj.checksum else EMPTY
+
+    @admin.display(description="instances", ordering="n_instances")
+    def instance_count(self, obj):
+        return changelist_link(Instance, str(getattr(obj, "n_instances", 0)), version__id__exact=obj.pk)
+
+    @admin.display(description="published", ordering="published_at")
+    def published(self, obj):
+        return when(obj.published_at)
+
+    @admin.display(description="change note")
+    def note(self, obj):
+        return Truncator(obj.change_note).chars(80) or EMPTY
+
+    @admin.display(description="nodes")
+    def nodes(self, obj):
+        """The steps at a glance: id, type, label and what each runs (the full JSON is below)."""
+        graph = obj.graph if isinstance(obj.graph, dict) else {}
+        nodes = [n for n in graph.get("nodes") or [] if isinstance(n, dict)]
+        if not nodes:
+            return EMPTY
+        targets: dict[str, list[str]] = {}
+        for edge in graph.get("edges") or []:
+            if isinstance(edge, dict):
+                port = edge.get("port", "out")
+                targets.setdefault(str(edge.get("source")), []).append(f"{edge.get('target')}" + ("" if port == "out" else f" ({port})"))
+        rows = (
+            (
+                n.get("id", "?"),
+                n.get("type", "?"),
+                n.get("label", ""),
+                _node_runs(n.get("config")),
+                ", ".join(targets.get(str(n.get("id")), [])) or EMPTY,
+            )
+            for n in nodes
+        )
+        return format_html(
+            '<table class="fd-nodes"><thead><tr><th>id</th><th>type</th><th>label</th><th>runs</th><th>then</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            format_html_join("", "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description="graph")
+    def graph_pretty(self, obj):
+        return pretty_json(obj.graph)
+
+    @admin.display(description="validation")
+    def validation(self, obj):
+        """What publishing would say about the draft now."""
+        result = services.validate_graph(obj.graph)
+        if result.valid:
+            return format_html('<span class="fd-ok">{}</span>', "valid: ready to publish")
+        rows = ((e.node or "graph", e.field or "", e.message) for e in result.errors)
+        return format_html('<ul class="fd-errors">{}</ul>', format_html_join("", "<li><b>{}</b> {} — {}</li>", rows))
+
+
+def _node_runs(config: Any) -> str:
+    """What a node does, in a word: its handler, sub-workflow, URL, expression or wait."""
+    if not isinstance(config, dict):
+        return ""
+    for key in ("handler", "workflow", "url", "expression", "for_s", "until", "name"):
+        if key in config:
+            value = config[key]
+            return f"{key}: {value}" if key in ("for_s", "until", "name") else str(value)
+    return ""
+
+
+# --- instances and their history ------------------------------------------------------------------
+
 
 class StepRunInline(ReadOnlyInline):
     model = StepRun
-    fields = ("node_id", "node_type", "attempt", "status", "error_type", "started_at", "finished_at", "worker")
+    fields = ("step", "node_type", "item_key", "attempt", "status_badge", "error", "started", "duration", "worker")
     readonly_fields = fields
-    show_change_link = True
+    classes = ("fd-compact",)
+    verbose_name_plural = "step runs"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("instance")
+
+    @admin.display(description="step")
+    def step(self, obj):
+        return link(obj, obj.node_id)
+
+    @admin.display(description="started")
+    def started(self, obj):
+        return clock(obj.started_at, obj.instance.started_at)
+
+    @admin.display(description="status")
+    def status_badge(self, obj):
+        return badge(obj.status)
+
+    @admin.display(description="error")
+    def error(self, obj):
+        if not obj.error_type and not obj.error_message:
+            return EMPTY
+        return format_html(
+            '<span class="fd-error-type">{}</span> <span class="fd-error-message" title="{}">{}</span>',
+            obj.error_type,
+            obj.error_message,
+            Truncator(obj.error_message).chars(160),
+        )
+
+    @admin.display(description="duration")
+    def duration(self, obj):
+        return human_duration(obj.duration_ms / 1000 if obj.duration_ms is not None else None)
 
 
 class EventInline(ReadOnlyInline):
     model = Event
-    fields = ("seq", "type", "node_id", "attempt", "data", "created_at")
+    fields = ("number", "type", "node_id", "attempt", "data_summary", "at")
     readonly_fields = fields
+    classes = ("fd-compact",)
+    verbose_name_plural = "events"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("instance")
+
+    @admin.display(description="seq")
+    def number(self, obj):
+        return link(obj, obj.seq)
+
+    @admin.display(description="at")
+    def at(self, obj):
+        return clock(obj.created_at, obj.instance.started_at or obj.instance.created_at)
+
+    @admin.display(description="data")
+    def data_summary(self, obj):
+        return compact_json(obj.data)
+
+
+class RunKindFilter(admin.SimpleListFilter):
+    title = "started as"
+    parameter_name = "started_as"
+
+    def lookups(self, request, model_admin):
+        return (("top", "top-level workflow"), ("child", "sub-workflow"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "top":
+            return queryset.filter(parent_step__isnull=True)
+        if self.value() == "child":
+            return queryset.filter(parent_step__isnull=False)
+        return queryset
 
 
 @admin.register(Instance)
 class InstanceAdmin(admin.ModelAdmin):
-    list_display = ("id", "template", "status", "priority", "business_key", "created_at", "finished_at")
-    list_filter = ("status", "template")
-    search_fields = ("id", "business_key", "idempotency_key")
+    list_display = (
+        "short_id",
+        "template_version",
+        "status_badge",
+        "business_key",
+        "created",
+        "duration",
+        "error_summary",
+    )
+    list_display_links = ("short_id",)
+    list_filter = ("status", ("template", admin.RelatedOnlyFieldListFilter), RunKindFilter, "priority")
+    search_fields = ("id", "business_key", "idempotency_key", "template__name")
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Instance._meta.fields]
-    inlines = [StepRunInline, EventInline]
+    ordering = ("-created_at",)
+    list_select_related = ("template", "version")
+    list_per_page = 50
+    show_full_result_count = False  # no COUNT(*) over the whole table on every filtered page
+    actions = ("cancel_instances", "retry_instances")
+    change_form_template = "admin/workflows/instance/change_form.html"
+    fieldsets = (
+        (None, {"fields": ("id", "template_link", "version_link", "status_badge", "history")}),
+        ("Run", {"fields": ("priority", "business_key", "idempotency_key", "parent_link", "started_by")}),
+        ("Timing", {"fields": ("created_precise", "started", "finished", "duration", "deadline")}),
+        ("Data", {"fields": ("input_pretty", "output_pretty", "vars_pretty", "error_pretty")}),
+    )
+    readonly_fields = (
+        "id",
+        "template_link",
+        "version_link",
+        "status_badge",
+        "history",
+        "priority",
+        "business_key",
+        "idempotency_key",
+        "parent_link",
+        "started_by",
+        "created_precise",
+        "started",
+        "finished",
+        "duration",
+        "deadline",
+        "input_pretty",
+        "output_pretty",
+        "vars_pretty",
+        "error_pretty",
+    )
+    inlines = (StepRunInline, EventInline)
+    created_precise = timestamp("created_at", "created")
+    started = timestamp("started_at", "started")
+    finished = timestamp("finished_at", "finished")
+    deadline = timestamp("deadline_at", "deadline (workflow timeout)")
 
     def has_add_permission(self, request):
         return False  # instances are started through the engine
 
     def has_change_permission(self, request, obj=None):
-        return False  # only the engine changes an instance
+        return False  # only the engine changes an instance; with view permission the page is read-only
 
     def has_delete_permission(self, request, obj=None):
         return False  # the history is the audit trail
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("template", "version", "started_by", "parent_step__instance__template")
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if obj is not None and isinstance(inline, (StepRunInline, EventInline)):
+            # A long-running fan-out can have thousands of rows: show the latest, link to the rest.
+            model = inline.model
+            latest = model.objects.filter(instance=obj).order_by("-id").values("pk")[:INLINE_LIMIT]
+            kwargs["queryset"] = kwargs["queryset"].filter(pk__in=Subquery(latest))
+        return kwargs
+
+    # --- columns and fields
+
+    @admin.display(description="instance", ordering="id")
+    def short_id(self, obj):
+        return format_html('<code title="{}">{}</code>', obj.pk, short_id(obj.pk))
+
+    @admin.display(description="template", ordering="template__name")
+    def template_link(self, obj):
+        return link(obj.template, obj.template.name)
+
+    @admin.display(description="version", ordering="version__number")
+    def version_link(self, obj):
+        return link(obj.version, f"v{obj.version.number}")
+
+    @admin.display(description="template", ordering="template__name")
+    def template_version(self, obj):
+        return format_html('<span class="fd-nowrap">{} {}</span>', link(obj.template, obj.template.name), link(obj.version, f"v{obj.version.number}"))
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.status)
+
+    @admin.display(description="duration")
+    def duration(self, obj):
+        if obj.duration_s is not None:
+            return human_duration(obj.duration_s)
+        if obj.started_at and not InstanceStatus(obj.status).is_final:
+            elapsed = human_duration((timezone.now() - obj.started_at).total_seconds())
+            return format_html('<span class="fd-muted fd-nowrap" title="still running">{} so far</span>', elapsed)
+        return EMPTY
+
+    @admin.display(description="error")
+    def error_summary(self, obj):
+        error = obj.error if isinstance(obj.error, dict) else None
+        if not error:
+            return EMPTY
+        where = f"{error['node']}: " if error.get("node") else ""
+        text = f"{where}{error.get('message') or error.get('type') or ''}"
+        return format_html('<span class="fd-error-message" title="{}">{}</span>', text, Truncator(text).chars(70))
+
+    @admin.display(description="parent step")
+    def parent_link(self, obj):
+        step = obj.parent_step
+        if step is None:
+            return EMPTY
+        return format_html("{} in {}", link(step, f"{step.node_id}#{step.attempt}"), link(step.instance, instance_label(step.instance)))
+
+    @admin.display(description="history")
+    def history(self, obj):
+        steps, events, timers = (model.objects.filter(instance=obj).count() for model in (StepRun, Event, Timer))
+        parts = [
+            changelist_link(StepRun, plural(steps, "step run"), instance__id__exact=obj.pk),
+            changelist_link(Event, plural(events, "event"), instance__id__exact=obj.pk),
+            changelist_link(Timer, plural(timers, "pending timer"), instance__id__exact=obj.pk),
+        ]
+        note = ""
+        if max(steps, events) > INLINE_LIMIT:
+            note = format_html(' <span class="fd-muted">(the lists below show the latest {} of each)</span>', INLINE_LIMIT)
+        return format_html("{} · {} · {}{}", *parts, note)
+
+    @admin.display(description="input")
+    def input_pretty(self, obj):
+        return pretty_json(obj.input)
+
+    @admin.display(description="output")
+    def output_pretty(self, obj):
+        return pretty_json(obj.output)
+
+    @admin.display(description="vars")
+    def vars_pretty(self, obj):
+        return pretty_json(obj.vars)
+
+    @admin.display(description="error")
+    def error_pretty(self, obj):
+        return pretty_json(obj.error, css="fd-json fd-json-error")
+
+    # --- controls: thin callers of the engine's service functions
+
+    @admin.action(description="Cancel selected instances", permissions=["view"])
+    def cancel_instances(self, request, queryset):
+        reason = f"cancelled by {request.user.get_username()} in the admin"
+        self.control(request, queryset.select_related("template"), "cancelled", lambda i: services.cancel_instance(i.pk, reason=reason))
+
+    @admin.action(description="Retry selected failed instances", permissions=["view"])
+    def retry_instances(self, request, queryset):
+        self.control(request, queryset.select_related("template"), "retried", lambda i: services.retry_instance(i.pk))
+
+    def control(self, request: HttpRequest, instances: Iterable[Instance], done: str, call: Callable[[Instance], Any]) -> None:
+        """Call the engine once per instance and report each success and each refusal."""
+        succeeded: list[str] = []
+        refused: list[tuple[str, str]] = []
+        for instance in instances:
+            try:
+                call(instance)
+            except services.EngineError as exc:
+                refused.append((instance_label(instance), str(exc)))
+            else:
+                succeeded.append(instance_label(instance))
+                # The admin's own history of the instance ("History" button): who asked for what.
+                self.log_change(request, instance, f"{done.capitalize()} through the engine.")
+        shown = 20
+        if succeeded:
+            names = ", ".join(succeeded[:shown]) + (f" and {len(succeeded) - shown} more" if len(succeeded) > shown else "")
+            self.message_user(request, f"{done.capitalize()} {plural(len(succeeded), 'instance')}: {names}.", messages.SUCCESS)
+        for label, reason in refused[:shown]:
+            self.message_user(request, f"{label} was not {done}: {reason}", messages.WARNING)
+        if len(refused) > shown:
+            self.message_user(request, f"… and {len(refused) - shown} more instances were not {done}.", messages.WARNING)
+
+    def get_urls(self):
+        info = f"{self.opts.app_label}_{self.opts.model_name}"
+        own = [
+            path("<path:object_id>/cancel/", self.admin_site.admin_view(self.cancel_view), name=f"{info}_cancel"),
+            path("<path:object_id>/retry/", self.admin_site.admin_view(self.retry_view), name=f"{info}_retry"),
+        ]
+        return own + super().get_urls()  # before the catch-all "<path:object_id>/"
+
+    def _one(self, request, object_id) -> Instance | None:
+        instance = self.get_object(request, unquote(object_id))
+        if instance is not None and not self.has_view_permission(request, instance):
+            raise PermissionDenied
+        return instance
+
+    def _back(self, request, instance: Instance | None):
+        if instance is None:
+            self.message_user(request, "That instance does not exist.", messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:workflows_instance_changelist"))
+        return HttpResponseRedirect(change_url(instance))
+
+    @method_decorator(require_POST)
+    def cancel_view(self, request, object_id):
+        instance = self._one(request, object_id)
+        if instance is not None:
+            self.cancel_instances(request, Instance.objects.filter(pk=instance.pk))
+        return self._back(request, instance)
+
+    @method_decorator(require_POST)
+    def retry_view(self, request, object_id):
+        instance = self._one(request, object_id)
+        if instance is not None:
+            self.retry_instances(request, Instance.objects.filter(pk=instance.pk))
+        return self._back(request, instance)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        instance = self.get_object(request, unquote(object_id))
+        if instance is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "can_cancel": not InstanceStatus(instance.status).is_final,
+                "can_retry": instance.status == InstanceStatus.FAILED,
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class RetriedFilter(admin.SimpleListFilter):
+    title = "attempt"
+    parameter_name = "attempts"
+
+    def lookups(self, request, model_admin):
+        return (("first", "first attempt"), ("retry", "retries (attempt 2+)"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "first":
+            return queryset.filter(attempt=1)
+        if self.value() == "retry":
+            return queryset.filter(attempt__gt=1)
+        return queryset
+
+
+class InstanceLinkMixin:
+    @admin.display(description="instance", ordering="instance__created_at")
+    def instance_link(self, obj):
+        return link(obj.instance, instance_label(obj.instance))
+
 
 @admin.register(StepRun)
-class StepRunAdmin(admin.ModelAdmin):
-    list_display = ("instance", "node_id", "attempt", "status", "error_type", "started_at", "finished_at")
-    list_filter = ("status", "node_type")
-    search_fields = ("instance__id", "node_id", "error_type")
-    readonly_fields = [f.name for f in StepRun._meta.fields]
+class StepRunAdmin(InstanceLinkMixin, ReadOnlyAdmin):
+    list_display = ("step", "instance_link", "status_badge", "error_type", "started", "duration", "worker")
+    list_display_links = ("step",)
+    list_filter = ("status", "node_type", RetriedFilter, ("instance__template", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("node_id", "error_type", "error_message", "worker", "instance__id", "instance__business_key")
+    date_hierarchy = "scheduled_at"
+    ordering = ("-id",)
+    list_select_related = ("instance__template",)
+    list_per_page = 100
+    show_full_result_count = False
+    fieldsets = (
+        (None, {"fields": ("instance_link", "node_id", "node_type", "item_key", "attempt", "status_badge", "ports", "attempts", "children_links")}),
+        ("Timing", {"fields": ("scheduled", "not_before_at", "started_precise", "finished", "duration", "worker", "lease", "deadline")}),
+        ("Data", {"fields": ("input_pretty", "output_pretty")}),
+        ("Error", {"fields": ("error_type", "error_message", "traceback")}),
+    )
+    readonly_fields = (
+        "instance_link",
+        "node_id",
+        "node_type",
+        "item_key",
+        "attempt",
+        "status_badge",
+        "ports",
+        "attempts",
+        "children_links",
+        "scheduled",
+        "not_before_at",
+        "started_precise",
+        "finished",
+        "duration",
+        "worker",
+        "lease",
+        "deadline",
+        "input_pretty",
+        "output_pretty",
+        "error_type",
+        "error_message",
+        "traceback",
+    )
 
-    def has_add_permission(self, request):
-        return False
+    scheduled = timestamp("scheduled_at", "scheduled")
+    not_before_at = timestamp("not_before", "not before (retry backoff)")
+    started_precise = timestamp("started_at", "started")
+    finished = timestamp("finished_at", "finished")
+    lease = timestamp("lease_until", "lease until (renewed by the worker)")
+    deadline = timestamp("deadline_at", "deadline (the step's timeout)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("instance__template")
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.status)
+
+    @admin.display(description="duration")
+    def duration(self, obj):
+        return human_duration(obj.duration_ms / 1000 if obj.duration_ms is not None else None)
+
+    @admin.display(description="step", ordering="node_id")
+    def step(self, obj):
+        item = f"[{obj.item_key}]" if obj.item_key else ""
+        return format_html('<span class="fd-nowrap">{}{}#{} <span class="fd-muted">{}</span></span>', obj.node_id, item, obj.attempt, obj.node_type)
+
+    @admin.display(description="started", ordering="started_at")
+    def started(self, obj):
+        return when(obj.started_at)
+
+    @admin.display(description="all attempts")
+    def attempts(self, obj):
+        count = StepRun.objects.filter(instance_id=obj.instance_id, node_id=obj.node_id, item_key=obj.item_key).count()
+        return changelist_link(StepRun, f"{plural(count, 'attempt')} of {obj.node_id}", instance__id__exact=obj.instance_id, node_id=obj.node_id)
+
+    @admin.display(description="sub-workflows")
+    def children_links(self, obj):
+        children = list(obj.children.select_related("template")[:50])
+        if not children:
+            return EMPTY
+        return format_html_join(", ", "{}", ((link(c, instance_label(c)),) for c in children))
+
+    @admin.display(description="input")
+    def input_pretty(self, obj):
+        return pretty_json(obj.input)
+
+    @admin.display(description="output")
+    def output_pretty(self, obj):
+        return pretty_json(obj.output)
+
+    @admin.display(description="traceback")
+    def traceback(self, obj):
+        if not obj.error_traceback:
+            return EMPTY
+        return format_html('<pre class="fd-traceback">{}</pre>', obj.error_traceback)
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    list_display = ("instance", "seq", "type", "node_id", "created_at")
-    list_filter = ("type",)
-    search_fields = ("instance__id", "node_id")
-    readonly_fields = [f.name for f in Event._meta.fields]
+class EventAdmin(InstanceLinkMixin, ReadOnlyAdmin):
+    list_display = ("seq", "type", "instance_link", "node_id", "attempt", "data_summary", "created")
+    list_display_links = ("seq", "type")
+    list_filter = ("type", ("instance__template", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("type", "node_id", "instance__id")
+    date_hierarchy = "created_at"
+    ordering = ("-id",)
+    list_select_related = ("instance__template",)
+    list_per_page = 100
+    show_full_result_count = False
+    fields = ("instance_link", "seq", "type", "node_id", "attempt", "created_precise", "data_pretty")
+    readonly_fields = fields
+    created_precise = timestamp("created_at", "created")
 
-    def has_add_permission(self, request):
-        return False
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("instance__template")
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    @admin.display(description="data")
+    def data_summary(self, obj):
+        return compact_json(obj.data, limit=100)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description="data")
+    def data_pretty(self, obj):
+        return pretty_json(obj.data)
 
 
 @admin.register(Timer)
-class TimerAdmin(admin.ModelAdmin):
-    list_display = ("instance", "kind", "node_id", "attempt", "due_at")
-    list_filter = ("kind",)
+class TimerAdmin(InstanceLinkMixin, ReadOnlyAdmin):
+    list_display = ("kind", "instance_link", "node_id", "attempt", "due_at_local", "due", "created")
+    list_display_links = ("kind",)
+    list_filter = ("kind", ("instance__template", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("node_id", "instance__id")
+    date_hierarchy = "due_at"
+    ordering = ("due_at",)
+    list_select_related = ("instance__template",)
+    list_per_page = 100
+    fields = ("instance_link", "kind", "node_id", "attempt", "due_precise", "due", "created_precise")
+    readonly_fields = fields
+    due_precise = timestamp("due_at", "due at")
+    created_precise = timestamp("created_at", "created")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("instance__template")
+
+    @admin.display(description="due at", ordering="due_at")
+    def due_at_local(self, obj):
+        return when(obj.due_at)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description="fires", ordering="due_at")
+    def due(self, obj):
+        delta = obj.due_at.timestamp() - time.time()
+        if delta >= 0:
+            return f"in {human_duration(delta)}"
+        return format_html('<span class="fd-overdue">overdue by {}</span>', human_duration(-delta))
