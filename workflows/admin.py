@@ -272,19 +272,25 @@ class VersionInline(ReadOnlyInline):
         return when(obj.published_at)
 
 
-class ArchivedFilter(admin.SimpleListFilter):
-    title = "archived"
-    parameter_name = "archived"
+def presence_filter(title: str, parameter: str, field: str, *, absent: str, present: str):
+    """A list filter on whether ``field`` is set (archived or active, sub-workflow or top-level)."""
 
-    def lookups(self, request, model_admin):
-        return (("no", "active"), ("yes", "archived"))
+    class PresenceFilter(admin.SimpleListFilter):
+        parameter_name = parameter
 
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(archived_at__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(archived_at__isnull=False)
-        return queryset
+        def lookups(self, request, model_admin):
+            return (("no", absent), ("yes", present))
+
+        def queryset(self, request, queryset):
+            if self.value() in ("no", "yes"):
+                return queryset.filter(**{f"{field}__isnull": self.value() == "no"})
+            return queryset
+
+    PresenceFilter.title = title
+    return PresenceFilter
+
+
+ArchivedFilter = presence_filter("archived", "archived", "archived_at", absent="active", present="archived")
 
 
 @admin.register(Template)
@@ -588,19 +594,7 @@ class EventInline(ReadOnlyInline):
         return compact_json(obj.data)
 
 
-class RunKindFilter(admin.SimpleListFilter):
-    title = "started as"
-    parameter_name = "started_as"
-
-    def lookups(self, request, model_admin):
-        return (("top", "top-level workflow"), ("child", "sub-workflow"))
-
-    def queryset(self, request, queryset):
-        if self.value() == "top":
-            return queryset.filter(parent_step__isnull=True)
-        if self.value() == "child":
-            return queryset.filter(parent_step__isnull=False)
-        return queryset
+RunKindFilter = presence_filter("started as", "started_as", "parent_step", absent="top-level workflow", present="sub-workflow")
 
 
 @admin.register(Instance)

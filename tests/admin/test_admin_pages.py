@@ -122,7 +122,7 @@ def test_each_changelist_opens_plain_searched_and_by_date(admin_client, world, m
     ("model", "query", "present", "absent"),
     [
         ("instance", "?status__exact=failed", "doomed", "rota"),
-        ("instance", "?started_as=top", "doomed", None),
+        ("instance", "?started_as=no", "doomed", None),
         ("steprun", "?status__exact=failed", "boom", "publish_rota"),
         ("steprun", "?attempts=first", "boom", None),
         ("event", "?type__exact=instance_failed", "doomed", "patient"),
