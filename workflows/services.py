@@ -674,18 +674,37 @@ def create_template(
     return template
 
 
-def save_draft(template: Template, graph: dict, *, user=None) -> TemplateVersion:
+class StaleDraft(Conflict):
+    """Someone saved the draft since this edit began; carries what is stored now."""
+
+    def __init__(self, draft: TemplateVersion):
+        who = draft.updated_by.get_username() if draft.updated_by else "someone"
+        super().__init__(f"{who} saved this draft at {draft.updated_at:%H:%M:%S} (revision {draft.revision}); reload it before saving", field="revision")
+        self.current = {"revision": draft.revision, "updated_at": draft.updated_at.isoformat(), "updated_by": who}
+
+
+def save_draft(template: Template, graph: dict, *, user=None, revision: int | None = None) -> TemplateVersion:
     """Replace the draft's graph (creating the draft after the latest version if there is none).
-    A draft may be invalid: it is work in progress; publishing is what validates."""
+
+    A draft may be invalid: it is work in progress; publishing is what validates. ``revision`` is
+    the revision the edit started from: when the draft moved on since, the save is refused
+    (StaleDraft, 409), so two analysts never silently overwrite each other.
+    """
+    if problem := sql.unstorable(graph):
+        raise EngineError(f"graph {problem}", field="graph")
     with transaction.atomic():
         tpl = Template.objects.select_for_update().get(pk=template.pk)
         if tpl.archived_at:
             raise Conflict("the template is archived; restore it before editing")
-        draft = tpl.versions.filter(status=TemplateVersion.Status.DRAFT).first()
+        draft = tpl.versions.select_related("updated_by").filter(status=TemplateVersion.Status.DRAFT).first()
         if draft is None:
             number = (tpl.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-            draft = TemplateVersion(template=tpl, number=number, created_by=user)
+            draft = TemplateVersion(template=tpl, number=number, created_by=user, revision=0)
+        elif revision is not None and revision != draft.revision:
+            raise StaleDraft(draft)
         draft.graph = graph
+        draft.revision += 1
+        draft.updated_by = user
         draft.save()
     return draft
 

@@ -29,7 +29,7 @@ def endpoints(instance_id: str):
         ("post", f"{t}/publish/", {}, ["analyst"]),
         ("delete", f"{t}/", None, ["analyst"]),
         ("get", "/api/v1/instances/", None, READ),
-        ("post", "/api/v1/instances/", {"template": "billing"}, ["operator"]),
+        ("post", "/api/v1/instances/", {"template": "billing"}, ["operator", "analyst"]),
         ("get", f"{i}/", None, READ),
         ("get", f"{i}/events/", None, READ),
         ("get", f"{i}/metrics/", None, READ),

@@ -170,3 +170,25 @@ def test_a_draft_must_be_a_json_object(analyst, published):
     response = analyst.put(f"{URL}billing/draft/", {"graph": [1, 2]}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"][0] == {"field": "graph", "code": "invalid", "message": "must be a JSON object"}
+
+
+def test_two_editors_never_overwrite_each_other_the_second_save_is_a_409(analyst, published):
+    first = analyst.put(f"{URL}billing/draft/", {"graph": chain_graph("a")}, format="json").json()
+    assert first["revision"] == 1 and first["updated_by"] == "ana"
+    mine = analyst.put(f"{URL}billing/draft/", {"graph": chain_graph("a", "b"), "revision": 1}, format="json")
+    assert mine.status_code == 200 and mine.json()["revision"] == 2
+    stale = analyst.put(f"{URL}billing/draft/", {"graph": chain_graph("x"), "revision": 1}, format="json")
+    assert stale.status_code == 409
+    body = stale.json()
+    assert body["current"]["revision"] == 2 and body["current"]["updated_by"] == "ana"
+    assert "reload" in body["detail"]
+    draft = analyst.get(f"{URL}billing/draft/").json()
+    assert [n["id"] for n in draft["graph"]["nodes"]] == ["a", "b"]  # the second save changed nothing
+
+
+def test_step_types_describe_their_ports(reviewer):
+    types = {t["type"]: t for t in reviewer.get("/api/v1/step-types/").json()}
+    assert types["condition"]["ports"] == ["true", "false"]
+    assert types["end"]["ports"] == []
+    assert types["switch"]["port_source"] == "cases" and types["switch"]["ports"] == ["default"]
+    assert types["task"]["ports"] == ["out"] and types["task"]["port_source"] is None

@@ -56,8 +56,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             body(str(exc), "invalid_graph", [e.as_dict() for e in exc.errors]), status=status.HTTP_400_BAD_REQUEST
         )
     if isinstance(exc, services.EngineError):
-        code = ENGINE_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST)
-        return Response(body(str(exc), exc.code, [{"field": exc.field, "code": exc.code, "message": str(exc)}]), status=code)
+        code = next((c for cls, c in ENGINE_STATUS.items() if isinstance(exc, cls)), status.HTTP_400_BAD_REQUEST)
+        data = body(str(exc), exc.code, [{"field": exc.field, "code": exc.code, "message": str(exc)}])
+        if isinstance(exc, services.StaleDraft):
+            data["current"] = exc.current
+        return Response(data, status=code)
     if isinstance(exc, ExpressionError):
         return Response(body(str(exc), "invalid_expression", [{"field": "expr", "code": "invalid_expression", "message": str(exc)}]), status=400)
     if isinstance(exc, RequestDataTooBig):

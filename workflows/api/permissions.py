@@ -8,7 +8,8 @@ from workflows.roles import in_group
 
 
 class RoleForWrites(BasePermission):
-    """Reads need a login; writes need one of the view's ``write_roles`` (superusers hold all)."""
+    """Reads need a login; writes need one of the view's ``<action>_roles``, else ``write_roles``
+    (superusers hold all)."""
 
     message = "your role does not allow this"
 
@@ -17,7 +18,7 @@ class RoleForWrites(BasePermission):
             return False
         if request.method in SAFE_METHODS:
             return True
-        roles = getattr(view, "write_roles", ())
+        roles = getattr(view, f"{getattr(view, 'action', '')}_roles", None) or getattr(view, "write_roles", ())
         if in_group(request.user, *roles):
             return True
         self.message = f"only {' or '.join(roles)} may do this" if roles else "this is read-only"

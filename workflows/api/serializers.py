@@ -84,10 +84,15 @@ class DraftSerializer(serializers.Serializer):
     number = serializers.IntegerField(read_only=True)
     graph = serializers.JSONField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    revision = serializers.IntegerField(read_only=True, help_text="send it back with the next PUT")
 
 
 class DraftWriteSerializer(Strict):
     graph = JSONObjectField()
+    revision = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, help_text="the revision this edit started from; a stale one is refused with 409"
+    )
 
 
 class ValidateRequestSerializer(Strict):
@@ -210,6 +215,8 @@ class StepTypeSerializer(serializers.Serializer):
     description = serializers.CharField()
     inline = serializers.BooleanField()
     schema = serializers.JSONField()
+    ports = serializers.ListField(child=serializers.CharField(), help_text="output ports ('failure' is added when on_failure is 'route')")
+    port_source = serializers.CharField(allow_null=True, help_text="a config key whose list names the ports, plus 'default'")
 
 
 class HandlerSerializer(serializers.Serializer):

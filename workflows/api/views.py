@@ -75,7 +75,8 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def draft(self, request, name=None):
         template = self.template()
         if request.method == "PUT":
-            draft = services.save_draft(template, self.validated(s.DraftWriteSerializer, request)["graph"], user=request.user)
+            data = self.validated(s.DraftWriteSerializer, request)
+            draft = services.save_draft(template, data["graph"], user=request.user, revision=data.get("revision"))
         else:
             draft = template.draft()
             if draft is None:
@@ -144,6 +145,7 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     permission_classes = [RoleForWrites]
     write_roles = (OPERATORS,)
+    create_roles = (OPERATORS, ANALYSTS)  # analysts run what they design (the designer's Run)
     filterset_class = InstanceFilter
     serializer_class = s.InstanceSerializer
 

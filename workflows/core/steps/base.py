@@ -108,6 +108,8 @@ class StepType:
     expression_fields: ClassVar[tuple[str, ...]] = ()
     #: Config keys whose strings are *not* templates (rendered by the step itself, or literal).
     literal_fields: ClassVar[tuple[str, ...]] = ()
+    #: A config key whose list names the output ports (switch: "cases"), plus "default".
+    port_source: ClassVar[str | None] = None
 
     def ports(self, config: Mapping[str, Any]) -> tuple[str, ...]:
         return ("out",)
@@ -140,6 +142,8 @@ class StepType:
             "description": self.description,
             "inline": self.inline,
             "schema": self.schema,
+            "ports": list(self.ports({})),
+            "port_source": self.port_source,
         }
 
 

@@ -20,6 +20,7 @@ class Switch(StepType):
     description = "Takes the port named by the expression's value, or 'default'."
     expression_fields = ("expression",)
     literal_fields = ("cases",)
+    port_source = "cases"
     schema = object_schema(
         {
             "expression": {"type": "string", "minLength": 1, "title": "Expression", "x-widget": "expression"},
