@@ -50,6 +50,7 @@ class TemplateVersion(models.Model):
         DRAFT = "draft"
         PUBLISHED = "published"
         ARCHIVED = "archived"
+        TEST = "test"  # a frozen copy of the draft that a test run executes; never listed
 
     template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
@@ -68,7 +69,7 @@ class TemplateVersion(models.Model):
     class Meta:
         ordering = ["template", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["template", "number"], name="version_number_unique"),
+            models.UniqueConstraint(fields=["template", "number"], condition=~Q(status="test"), name="version_number_unique"),
             models.UniqueConstraint(fields=["template"], condition=Q(status="draft"), name="one_draft_per_template"),
         ]
 
@@ -103,6 +104,8 @@ class Instance(models.Model):
     deadline_at = models.DateTimeField(null=True, blank=True)
     # The last Event sequence number: bumping it is also what serialises writers per instance.
     last_seq = models.PositiveIntegerField(default=0)
+    is_test = models.BooleanField(default=False, db_index=True, help_text="a designer test run: left out of lists and statistics")
+    mocks = models.JSONField(default=dict, blank=True, help_text="test runs: node id -> mocked output or failure")
 
     class Meta:
         ordering = ["-created_at"]

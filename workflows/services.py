@@ -23,7 +23,7 @@ from django.db.models import Q
 from workflows import dispatch, sql
 from workflows.core import decider as d
 from workflows.core.errors import Failure, InvalidGraph
-from workflows.core.graph import Graph
+from workflows.core.graph import Graph, behaviour_checksum
 from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
 from workflows.core.status import can_instance, can_step
@@ -92,6 +92,33 @@ def json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), default=str))
 
 
+def _checked_input(input: Any) -> dict:
+    input = {} if input is None else input
+    if not isinstance(input, dict):
+        raise EngineError("input must be a JSON object", field="input")
+    if problem := sql.unstorable(input):
+        raise EngineError(f"input {problem}", field="input")
+    limit = settings.FLOWDESK["MAX_INPUT_BYTES"]
+    if json_size(input) > limit:
+        raise InputTooLarge(f"input is larger than {limit:,} bytes", field="input")
+    return input
+
+
+def _template(template: str | Template) -> Template:
+    tpl = template if isinstance(template, Template) else Template.objects.filter(name=template).first()
+    if tpl is None:
+        raise NotFound(f"no template named {template!r}", field="template")
+    return tpl
+
+
+def _create_and_start(tpl: Template, version: TemplateVersion, **fields: Any) -> Instance:
+    with transaction.atomic():
+        instance = Instance.objects.create(template=tpl, version=version, **fields)
+        _transition(instance.pk, lambda snap, rows: d.Start())
+    instance.refresh_from_db()
+    return instance
+
+
 def start_instance(
     template: str | Template,
     *,
@@ -106,19 +133,10 @@ def start_instance(
 
     A repeated ``idempotency_key`` returns the instance the first call started.
     """
-    input = {} if input is None else input
-    if not isinstance(input, dict):
-        raise EngineError("input must be a JSON object", field="input")
-    if problem := sql.unstorable(input):
-        raise EngineError(f"input {problem}", field="input")
-    limit = settings.FLOWDESK["MAX_INPUT_BYTES"]
-    if json_size(input) > limit:
-        raise InputTooLarge(f"input is larger than {limit:,} bytes", field="input")
+    input = _checked_input(input)
     if not 0 <= int(priority) <= 100:
         raise EngineError("priority must be between 0 and 100", field="priority")
-    tpl = template if isinstance(template, Template) else Template.objects.filter(name=template).first()
-    if tpl is None:
-        raise NotFound(f"no template named {template!r}", field="template")
+    tpl = _template(template)
     if idempotency_key:
         existing = Instance.objects.filter(template=tpl, idempotency_key=idempotency_key).first()
         if existing:
@@ -130,24 +148,62 @@ def start_instance(
     if ver is None:
         what = f"version {version}" if version else "a published version"
         raise NotFound(f"template {tpl.name!r} has no {what}", field="version")
+    fields = dict(input=input, priority=priority, business_key=business_key or "", idempotency_key=idempotency_key or None)
     try:
-        with transaction.atomic():
-            instance = Instance.objects.create(
-                template=tpl,
-                version=ver,
-                input=input,
-                priority=priority,
-                business_key=business_key or "",
-                idempotency_key=idempotency_key or None,
-                started_by=started_by,
-            )
-            _transition(instance.pk, lambda snap, rows: d.Start())
+        return _create_and_start(tpl, ver, started_by=started_by, **fields), True
     except IntegrityError:
         if idempotency_key:  # a concurrent start with the same key won the race
             return Instance.objects.get(template=tpl, idempotency_key=idempotency_key), False
         raise
-    instance.refresh_from_db()
-    return instance, True
+
+
+def start_test_run(template: str | Template, *, input: Any = None, mocks: Any = None, started_by=None) -> Instance:
+    """Run the current draft for real, with the chosen worker nodes answered by mocks.
+
+    The draft is frozen into a hidden ``test`` version (instances run immutable versions); the
+    instance is marked ``is_test`` and stays out of lists and statistics by default.
+    """
+    input = _checked_input(input)
+    tpl = _template(template)
+    draft = tpl.draft()
+    if draft is None:
+        raise Conflict(f"template {tpl.name!r} has no draft to test", field="template")
+    result = validate_graph(draft.graph)
+    if not result.valid:
+        raise InvalidGraph(result.errors)
+    mocks = _checked_mocks(mocks, result.graph)
+    version = TemplateVersion.objects.create(
+        template=tpl,
+        number=draft.number,
+        graph=draft.graph,
+        status=TemplateVersion.Status.TEST,
+        checksum=behaviour_checksum(draft.graph),
+        created_by=started_by,
+    )
+    return _create_and_start(tpl, version, input=input, is_test=True, mocks=mocks, started_by=started_by)
+
+
+def _checked_mocks(mocks: Any, graph: Graph) -> dict:
+    """``{node: {"output": any} | {"fail": {"type", "message"}}}`` for worker nodes only."""
+    mocks = {} if mocks is None else mocks
+    if not isinstance(mocks, dict):
+        raise EngineError("mocks must be an object of node id -> mock", field="mocks")
+    for node_id, mock in mocks.items():
+        where = f"mocks.{node_id}"
+        node = graph.nodes.get(node_id)
+        if node is None:
+            raise EngineError(f"there is no node {node_id!r} in the draft", field=where)
+        if step_types.get(node.type).inline:
+            raise EngineError(f"{node_id!r} is a {node.type} node, decided inline: only task and http nodes can be mocked", field=where)
+        if not isinstance(mock, dict) or len(mock) != 1 or not ({"output", "fail"} & set(mock)):
+            raise EngineError('a mock is {"output": ...} or {"fail": {"type": ..., "message": ...}}', field=where)
+        if "fail" in mock:
+            fail = mock["fail"]
+            if not isinstance(fail, dict) or not isinstance(fail.get("type"), str) or not fail["type"].strip() or not isinstance(fail.get("message", ""), str):
+                raise EngineError("a mocked failure needs a 'type' (text) and may have a 'message'", field=f"{where}.fail")
+    if problem := sql.unstorable(mocks):
+        raise EngineError(f"mocks {problem}", field="mocks")
+    return mocks
 
 
 # --- the transition -------------------------------------------------------------------------------
@@ -167,6 +223,7 @@ class Claim:
     deadline: float | None
     idempotency_key: str
     vars: dict
+    mock: dict | None = None  # a test run's stand-in for this node
 
 
 class _Writer:
@@ -375,7 +432,7 @@ class _Row:
 
 
 _ROW_COLUMNS = ("id", "instance", "node_id", "node_type", "item_key", "attempt", "status", "ports", "not_before", "worker")
-_INSTANCE_FIELDS = ("id", "version", "status", "input", "vars", "priority", "business_key", "started_at", "last_seq")
+_INSTANCE_FIELDS = ("id", "version", "status", "input", "vars", "priority", "business_key", "started_at", "last_seq", "mocks")
 
 
 @lru_cache(maxsize=256)
@@ -476,6 +533,7 @@ def _claim_of(row: StepRun, instance: Instance) -> Claim:
         deadline=to_epoch(row.deadline_at),
         idempotency_key=idempotency_key(row),
         vars=dict(instance.vars or {}),
+        mock=(instance.mocks or {}).get(row.node_id),
     )
 
 
@@ -643,8 +701,6 @@ def publish(template: Template, *, graph: dict | None = None, change_note: str =
         result = validate_graph(source)
         if not result.valid:
             raise InvalidGraph(result.errors)
-        from workflows.core.graph import behaviour_checksum
-
         number = (tpl.versions.order_by("-number").values_list("number", flat=True).first() or 0) + (0 if draft else 1)
         version = draft or TemplateVersion(template=tpl, number=number)
         version.graph = source

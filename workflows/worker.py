@@ -58,6 +58,11 @@ def run_attempt(claim: services.Claim, me: str) -> tuple[bool | None, Any]:
     The handler runs in a thread so the worker can renew its lease while it runs and give up
     at the step's deadline; a handler that hangs is abandoned, not waited for.
     """
+    if claim.mock is not None:  # a test run: the mock answers instead of the handler
+        fail = claim.mock.get("fail")
+        if fail:
+            return False, Failure(fail["type"], fail.get("message") or "mocked failure", retryable=False)
+        return _checked_output(claim.mock.get("output"))
     config = services.graph_of(claim.version_id).nodes[claim.node_id].config
     step_type = step_types.get(claim.node_type)
     ctx = StepContext(

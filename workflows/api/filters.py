@@ -29,10 +29,21 @@ class InstanceFilter(django_filters.FilterSet):
     created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lt")
     business_key = django_filters.CharFilter()
+    include_tests = django_filters.BooleanFilter(method="with_tests", help_text="include designer test runs (left out by default)")
 
     class Meta:
         model = Instance
-        fields = ["template", "status", "priority_min", "created_after", "created_before", "business_key"]
+        fields = ["template", "status", "priority_min", "created_after", "created_before", "business_key", "include_tests"]
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not self.form.cleaned_data.get("include_tests"):
+            queryset = queryset.filter(is_test=False)
+        return queryset
+
+    def with_tests(self, queryset, name, value):
+        return queryset  # applied in ``qs``: tests are out unless this is true
 
 
 class TemplateFilter(django_filters.FilterSet):

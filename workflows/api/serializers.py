@@ -84,7 +84,7 @@ class DraftSerializer(serializers.Serializer):
     number = serializers.IntegerField(read_only=True)
     graph = serializers.JSONField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
-    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    updated_by = serializers.CharField(source="updated_by.username", read_only=True, allow_null=True)
     revision = serializers.IntegerField(read_only=True, help_text="send it back with the next PUT")
 
 
@@ -176,7 +176,7 @@ class InstanceDetailSerializer(InstanceSerializer):
     steps = StepRunSerializer(many=True, read_only=True)
 
     class Meta(InstanceSerializer.Meta):
-        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "steps"]
+        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "is_test", "steps"]
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -195,6 +195,27 @@ class EventPageSerializer(serializers.Serializer):
 
 class StatsQuerySerializer(Strict):
     template = serializers.SlugField(required=False, max_length=100)
+    include_tests = serializers.BooleanField(required=False, default=False)
+
+
+class TestRunSerializer(Strict):
+    input = JSONObjectField(required=False, default=dict)
+    mocks = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        default=dict,
+        help_text='node id -> {"output": any} or {"fail": {"type": "...", "message": "..."}} (task and http nodes)',
+    )
+
+
+class ExpressionCheckSerializer(Strict):
+    text = serializers.CharField(max_length=10_000, allow_blank=True, trim_whitespace=False)
+    kind = serializers.ChoiceField(choices=["expression", "template"], default="template")
+
+
+class ExpressionCheckResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    message = serializers.CharField(allow_null=True)
 
 
 class CancelSerializer(Strict):

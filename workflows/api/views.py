@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +20,7 @@ from workflows.api import serializers as s
 from workflows.api.filters import InstanceFilter, TemplateFilter
 from workflows.api.permissions import RoleForWrites
 from workflows.core.errors import InvalidGraph
+from workflows.core.expressions import ExpressionError, check_expression, check_template
 from workflows.core.graph import Graph
 from workflows.core.handlers import handlers
 from workflows.core.steps import step_types
@@ -107,7 +109,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(responses=s.VersionSerializer(many=True))
     @action(detail=True, methods=["get"])
     def versions(self, request, name=None):
-        versions = self.template().versions.select_related("published_by").order_by("-number")
+        versions = self.template().versions.exclude(status=TemplateVersion.Status.TEST).select_related("published_by").order_by("-number")
         page = self.paginate_queryset(versions)
         return self.get_paginated_response(s.VersionSerializer(page, many=True).data)
 
@@ -126,9 +128,18 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             raise InvalidGraph(result.errors)
         return Response({"batches": Graph.from_dict(version.graph).plan})
 
+    @extend_schema(request=s.TestRunSerializer, responses={201: s.InstanceSerializer})
+    @action(detail=True, methods=["post"], url_path="test-runs")
+    def test_runs(self, request, name=None):
+        """Run the current draft for real with chosen nodes mocked; kept apart from production runs."""
+        data = self.validated(s.TestRunSerializer, request)
+        instance = services.start_test_run(self.template(), input=data["input"], mocks=data["mocks"], started_by=request.user)
+        instance = Instance.objects.select_related("template", "version").get(pk=instance.pk)
+        return Response(s.InstanceSerializer(instance).data, status=status.HTTP_201_CREATED)
+
     def get_version(self, number) -> TemplateVersion:
         template = self.template()
-        version = template.versions.filter(number=int(number)).select_related("published_by").first()
+        version = template.versions.exclude(status=TemplateVersion.Status.TEST).filter(number=int(number)).select_related("published_by").first()
         if version is None:
             raise services.NotFound(f"template {template.name!r} has no version {number}", field="number")
         return version
@@ -243,10 +254,26 @@ class StatsView(APIView):
     def get(self, request):
         query = s.StatsQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        instances = Instance.objects.all()
+        instances = Instance.objects.all() if query.validated_data["include_tests"] else Instance.objects.filter(is_test=False)
         if name := query.validated_data.get("template"):
             instances = instances.filter(template__name=name)
         return Response({"results": stats.template_stats(instances)})
+
+
+class ExpressionCheckView(APIView):
+    """Check an expression or a ``{{ }}`` template as the analyst types (syntax and names only)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.ExpressionCheckSerializer, responses=s.ExpressionCheckResultSerializer)
+    def post(self, request):
+        data = TemplateViewSet.validated(s.ExpressionCheckSerializer, request)
+        check = check_expression if data["kind"] == "expression" else check_template
+        try:
+            check(data["text"])
+        except ExpressionError as exc:
+            return Response({"valid": False, "message": str(exc)})
+        return Response({"valid": True, "message": None})
 
 
 class StepTypesView(ListAPIView):
