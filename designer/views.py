@@ -1,7 +1,28 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""The designer's pages: the template list (server-rendered), and the editor and instance pages
+that mount the React app. Thin views: check the role, call a service function, render."""
 
-from workflows.models import Instance, Template
+from __future__ import annotations
+
+import json
+
+import yaml
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from workflows import services
+from workflows.core.errors import InvalidGraph
+from workflows.models import Instance, Template, TemplateVersion
+from workflows.roles import ANALYSTS, OPERATORS, in_group
+
+MAX_IMPORT_BYTES = 2_000_000
 
 
 @login_required
@@ -9,3 +30,205 @@ def home(request):
     templates = Template.objects.filter(archived_at__isnull=True).prefetch_related("versions")
     instances = Instance.objects.filter(is_test=False).select_related("template", "version")[:25]
     return render(request, "home.html", {"templates": templates, "instances": instances})
+
+
+def _analyst(request) -> None:
+    if not in_group(request.user, ANALYSTS):
+        raise PermissionDenied("only analysts may change templates")
+
+
+@login_required
+def template_list(request):
+    q, tag, state = request.GET.get("q", "").strip(), request.GET.get("tag", "").strip(), request.GET.get("state", "")
+    drafts = TemplateVersion.objects.filter(template=OuterRef("pk"), status=TemplateVersion.Status.DRAFT)
+    templates = Template.objects.annotate(
+        latest=Max("versions__number", filter=Q(versions__status=TemplateVersion.Status.PUBLISHED)),
+        has_draft=Exists(drafts),
+        runs=Count("instances", filter=Q(instances__is_test=False), distinct=True),
+    ).order_by("name")
+    templates = templates.filter(archived_at__isnull=state != "archived")
+    if q:
+        templates = templates.filter(Q(name__icontains=q) | Q(title__icontains=q) | Q(description__icontains=q))
+    if tag:
+        templates = templates.filter(tags__contains=[tag])
+    if state == "draft":
+        templates = templates.filter(latest__isnull=True)
+    elif state == "published":
+        templates = templates.filter(latest__isnull=False)
+    all_tags = sorted({t for tags in Template.objects.values_list("tags", flat=True) for t in (tags or [])})
+    context = {
+        "templates": templates,
+        "q": q,
+        "tag": tag,
+        "state": state,
+        "all_tags": all_tags,
+        "can_edit": in_group(request.user, ANALYSTS),
+        "create_form": CreateForm(),
+        "import_errors": request.session.pop("import_errors", None),
+    }
+    return render(request, "designer/list.html", context)
+
+
+class CreateForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    name = forms.SlugField(max_length=100, required=False, help_text="leave empty to derive it from the title")
+
+    def clean(self):
+        data = super().clean()
+        name = data.get("name") or slugify(data.get("title", ""))[:100]
+        if not name:
+            raise forms.ValidationError("give a title with letters or digits")
+        if Template.objects.filter(name=name).exists():
+            self.add_error("name", f"a template named {name!r} already exists")
+        data["name"] = name
+        return data
+
+
+@login_required
+@require_POST
+def create_template(request):
+    _analyst(request)
+    form = CreateForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("designer:list")
+    template = services.create_template(name=form.cleaned_data["name"], title=form.cleaned_data["title"], user=request.user)
+    return redirect("designer:editor", name=template.name)
+
+
+def _latest_graph(template: Template) -> tuple[dict, TemplateVersion | None]:
+    version = template.draft() or template.latest_published()
+    return (version.graph if version else services.EMPTY_GRAPH), version
+
+
+@login_required
+def export_template(request, name):
+    template = get_object_or_404(Template, name=name)
+    graph, version = _latest_graph(template)
+    data = {
+        "name": template.name,
+        "title": template.title,
+        "description": template.description,
+        "tags": template.tags,
+        "example_input": template.example_input,
+        "graph": graph,
+    }
+    response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{template.name}.json"'
+    return response
+
+
+@login_required
+@require_POST
+def duplicate_template(request, name):
+    _analyst(request)
+    source = get_object_or_404(Template, name=name)
+    base, n = f"{source.name}-copy"[:95], 1
+    new_name = base
+    while Template.objects.filter(name=new_name).exists():
+        n += 1
+        new_name = f"{base}-{n}"
+    graph, _ = _latest_graph(source)
+    copy = services.create_template(
+        name=new_name,
+        title=f"{source.title} (copy)"[:200],
+        description=source.description,
+        tags=source.tags,
+        example_input=source.example_input,
+        graph=graph,
+        user=request.user,
+    )
+    messages.success(request, f"Duplicated {source.name} as {copy.name}.")
+    return redirect("designer:editor", name=copy.name)
+
+
+@login_required
+@require_POST
+def archive_template(request, name):
+    _analyst(request)
+    template = get_object_or_404(Template, name=name)
+    services.archive_template(template)
+    messages.success(request, f"Archived {template.name}; running instances carry on.")
+    return redirect("designer:list")
+
+
+def parse_template_file(upload) -> dict:
+    """A template file (JSON or YAML): ``{name, title, graph, ...}`` or a bare graph."""
+    if upload.size > MAX_IMPORT_BYTES:
+        raise ValueError(f"the file is larger than {MAX_IMPORT_BYTES:,} bytes")
+    raw = upload.read()
+    try:
+        if upload.name.lower().endswith((".yaml", ".yml")):
+            data = yaml.safe_load(raw)
+        else:
+            data = json.loads(raw)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ValueError(f"{upload.name} is not valid {'YAML' if upload.name.lower().endswith(('.yaml', '.yml')) else 'JSON'}: {exc}") from None
+    if isinstance(data, dict) and "nodes" in data and "graph" not in data:
+        stem = upload.name.rsplit(".", 1)[0]
+        data = {"name": slugify(stem)[:100] or "imported", "title": stem, "graph": data}
+    if not isinstance(data, dict) or not isinstance(data.get("graph"), dict):
+        raise ValueError("a template file is an object with 'name', 'title' and 'graph' (graph JSON v1), or a bare graph")
+    return data
+
+
+@login_required
+@require_POST
+def import_template(request):
+    """Import a file as the draft of a new or existing template: refused with the server's errors
+    when the graph is invalid, and then nothing changes (the current draft is untouched)."""
+    _analyst(request)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "Choose a JSON or YAML file to import.")
+        return redirect("designer:list")
+    try:
+        data = parse_template_file(upload)
+        name = slugify(str(data.get("name") or ""))[:100]
+        if not name:
+            raise ValueError("the file's template has no usable 'name'")
+        result = services.validate_graph(data["graph"])
+        if not result.valid:
+            raise InvalidGraph(result.errors)
+        with transaction.atomic():
+            template = Template.objects.filter(name=name).first()
+            if template is None:
+                template = services.create_template(
+                    name=name,
+                    title=str(data.get("title") or name)[:200],
+                    description=str(data.get("description") or ""),
+                    tags=[str(t) for t in data.get("tags") or []][:20],
+                    example_input=data.get("example_input") if isinstance(data.get("example_input"), dict) else {},
+                    graph=data["graph"],
+                    user=request.user,
+                )
+            else:
+                services.save_draft(template, data["graph"], user=request.user)
+    except InvalidGraph as exc:
+        messages.error(request, f"{upload.name} was not imported: its graph has {len(exc.errors)} problem(s).")
+        request.session["import_errors"] = [e.as_dict() for e in exc.errors][:50]
+        return redirect("designer:list")
+    except (ValueError, services.EngineError) as exc:
+        messages.error(request, f"{upload.name} was not imported: {exc}")
+        return redirect("designer:list")
+    messages.success(request, f"Imported {upload.name} as the draft of {template.name}.")
+    return redirect("designer:editor", name=template.name)
+
+
+@login_required
+def editor(request, name):
+    template = get_object_or_404(Template, name=name)
+    context = {
+        "template": template,
+        "can_edit": in_group(request.user, ANALYSTS) and template.archived_at is None,
+        "can_run": in_group(request.user, ANALYSTS, OPERATORS),
+    }
+    return render(request, "designer/editor.html", context)
+
+
+@login_required
+def instance(request, instance_id):
+    obj = get_object_or_404(Instance.objects.select_related("template", "version"), pk=instance_id)
+    return render(request, "designer/instance.html", {"instance": obj})

@@ -8,8 +8,8 @@ export function idPrefix(type: string): string {
 }
 
 /** The next free id like `task_3` (one more than the highest `task_N` in use). */
-export function nextId(prefix: string, taken: Iterable<string>): string {
-  const re = new RegExp(`^${prefix.replace(/[^A-Za-z0-9_]/g, '')}_(\\d+)$`)
+export function nextId(prefix: string, taken: Iterable<string>, sep = '_'): string {
+  const re = new RegExp(`^${prefix.replace(/[^A-Za-z0-9_]/g, '')}${sep}(\\d+)$`)
   const used = new Set<string>()
   let max = 0
   for (const id of taken) {
@@ -18,18 +18,21 @@ export function nextId(prefix: string, taken: Iterable<string>): string {
     if (m) max = Math.max(max, Number(m[1]))
   }
   let n = max + 1
-  while (used.has(`${prefix}_${n}`)) n++
-  return `${prefix}_${n}`
+  while (used.has(`${prefix}${sep}${n}`)) n++
+  return `${prefix}${sep}${n}`
 }
 
 /** `count` fresh ids for one prefix, avoiding `taken` and each other. */
-export function nextIds(prefix: string, taken: Iterable<string>, count: number): string[] {
+export function nextIds(prefix: string, taken: Iterable<string>, count: number, sep = '_'): string[] {
   const all = new Set(taken)
   const out: string[] = []
   for (let i = 0; i < count; i++) {
-    const id = nextId(prefix, all)
+    const id = nextId(prefix, all, sep)
     all.add(id)
     out.push(id)
   }
   return out
 }
+
+/** Edge ids: e1, e2... */
+export const nextEdgeId = (taken: Iterable<string>) => nextId('e', taken, '')

@@ -1,0 +1,100 @@
+import type { GraphV1, Json } from '../graph/types'
+
+export interface ApiFieldError {
+  field?: string | null
+  code?: string
+  message: string
+  node?: string | null
+  nodes?: string[]
+}
+
+export interface Handler {
+  name: string
+  description: string
+}
+
+export interface TemplateInfo {
+  name: string
+  title: string
+  description: string
+  tags: string[]
+  example_input: Json
+  owner: string | null
+  latest_version: number | null
+  has_draft: boolean
+  instance_count: number
+}
+
+export interface Draft {
+  number: number
+  graph: GraphV1
+  updated_at: string
+  revision?: number | null
+}
+
+export interface ConflictCurrent {
+  revision: number | null
+  updated_at: string | null
+  updated_by: string | null
+}
+
+export interface ValidationResult {
+  valid: boolean
+  errors: ApiFieldError[]
+  plan: { batches: string[][] } | null
+}
+
+export interface VersionInfo {
+  number: number
+  status: string
+  checksum: string
+  change_note: string
+  created_at: string
+  published_at: string | null
+  published_by: string | null
+}
+
+export interface VersionDetail extends VersionInfo {
+  graph: GraphV1
+}
+
+export interface Page<T> {
+  count: number
+  next: string | null
+  previous: string | null
+  results: T[]
+}
+
+export interface StepRun {
+  id?: number
+  node: string
+  type: string
+  item_key?: string | null
+  attempt: number
+  status: string
+  input?: Json
+  output: Json
+  ports?: string[] | null
+  error: { type: string; message: string; traceback?: string } | null
+  scheduled_at?: string | null
+  started_at: string | null
+  finished_at: string | null
+  duration_ms: number | null
+}
+
+export interface InstanceDetail {
+  id: string
+  template: string
+  version: number
+  status: string
+  input: Json
+  output: Json
+  error: Json
+  created_at?: string
+  started_at?: string | null
+  finished_at?: string | null
+  duration_s?: number | null
+  steps: StepRun[]
+}
+
+export type Mock = { output: Json } | { fail: { type: string; message: string } }

@@ -1,0 +1,46 @@
+import type { GraphV1, StepTypeDef } from './types'
+
+const obj = (properties: Record<string, unknown> = {}, required: string[] = []) => ({
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    on_failure: { type: 'string', enum: ['fail', 'continue', 'route'], default: 'fail' },
+    join: { type: 'string', enum: ['all', 'any'], default: 'all' },
+    ...properties,
+  },
+  required,
+})
+
+/** Step types as GET /api/v1/step-types/ describes them (trimmed). */
+export const TYPES: Record<string, StepTypeDef> = {
+  task: {
+    type: 'task', label: 'Task', category: 'work', description: 'Runs a handler', inline: false, ports: ['out'], port_source: null,
+    schema: obj({ handler: { type: 'string', 'x-widget': 'handler' }, input: {}, retry: { type: 'object', properties: { max_attempts: { type: 'integer', minimum: 1 } } } }, ['handler']),
+  },
+  condition: {
+    type: 'condition', label: 'Condition', category: 'control', description: '', inline: true, ports: ['true', 'false'], port_source: null,
+    schema: obj({ expression: { type: 'string', 'x-widget': 'expression' } }, ['expression']),
+  },
+  switch: {
+    type: 'switch', label: 'Switch', category: 'control', description: '', inline: true, ports: ['default'], port_source: 'cases',
+    schema: obj({ expression: { type: 'string', 'x-widget': 'expression' }, cases: { type: 'array', items: { type: 'string' } } }),
+  },
+  end: { type: 'end', label: 'End', category: 'flow', description: '', inline: true, ports: [], port_source: null, schema: obj({ output: {} }) },
+}
+
+export const SAMPLE: GraphV1 = {
+  version: 1,
+  settings: { timeout_s: 300 },
+  nodes: [
+    { id: 'a', type: 'task', label: 'A', position: { x: 0, y: 0 }, config: { handler: 'demo.a' } },
+    { id: 'check', type: 'condition', label: 'Check', position: { x: 200, y: 0 }, config: { expression: 'input.x > 1' } },
+    { id: 'b', type: 'task', label: 'B', position: { x: 400, y: -80 }, config: { handler: 'demo.b' } },
+    { id: 'done', type: 'end', label: 'Done', position: { x: 600, y: 0 }, config: {} },
+  ],
+  edges: [
+    { id: 'e1', source: 'a', target: 'check', port: 'out' },
+    { id: 'e2', source: 'check', target: 'b', port: 'true' },
+    { id: 'e3', source: 'check', target: 'done', port: 'false' },
+    { id: 'e4', source: 'b', target: 'done', port: 'out' },
+  ],
+}

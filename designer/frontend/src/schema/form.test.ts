@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest'
+import type { JsonSchema } from '../graph/types'
+import {
+  errorsForField,
+  fieldKind,
+  fieldTitle,
+  getAt,
+  mapAllowsNonString,
+  numberProblem,
+  orderedFields,
+  parseJsonText,
+  parseListItem,
+  parseMapValue,
+  parseNumber,
+  renderedPaths,
+  setAt,
+} from './form'
+
+const RETRY: JsonSchema = {
+  type: 'object',
+  properties: { max_attempts: { type: 'integer', minimum: 1, maximum: 100 }, jitter: { type: 'boolean' }, non_retryable: { type: 'array', items: { type: 'string' } } },
+}
+const TASK: JsonSchema = {
+  type: 'object',
+  properties: {
+    on_failure: { type: 'string', enum: ['fail', 'continue', 'route'] },
+    join: { type: 'string', enum: ['all', 'any'] },
+    retry: RETRY,
+    timeout_s: { type: 'number', exclusiveMinimum: 0 },
+    handler: { type: 'string', 'x-widget': 'handler' },
+    input: { title: 'Input' },
+    headers: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+  required: ['handler'],
+}
+
+describe('schema form helpers', () => {
+  it('picks a widget per property', () => {
+    const p = TASK.properties!
+    expect(fieldKind(p.handler)).toBe('handler')
+    expect(fieldKind({ type: 'string', 'x-widget': 'expression' })).toBe('expression')
+    expect(fieldKind(p.on_failure)).toBe('enum')
+    expect(fieldKind(p.retry)).toBe('object')
+    expect(fieldKind(p.timeout_s)).toBe('number')
+    expect(fieldKind(RETRY.properties!.max_attempts)).toBe('integer')
+    expect(fieldKind(RETRY.properties!.jitter)).toBe('boolean')
+    expect(fieldKind(RETRY.properties!.non_retryable)).toBe('list')
+    expect(fieldKind({ type: 'array', items: { type: 'integer' } })).toBe('list')
+    expect(fieldKind({ type: 'array', items: { type: 'object' } })).toBe('json')
+    expect(fieldKind(p.input)).toBe('json')
+    expect(fieldKind(p.headers)).toBe('map')
+    expect(fieldKind({ type: ['string', 'number'] })).toBe('json')
+  })
+
+  it("puts a step's own fields first and execution settings after", () => {
+    expect(orderedFields(TASK)).toEqual({ main: ['handler', 'input', 'headers'], execution: ['retry', 'timeout_s', 'join', 'on_failure'] })
+  })
+
+  it('titles fields', () => {
+    expect(fieldTitle('max_attempts', {})).toBe('Max attempts')
+    expect(fieldTitle('initial_s', {})).toBe('Initial (s)')
+    expect(fieldTitle('input', { title: 'Input' })).toBe('Input')
+  })
+
+  it('reads and writes nested values immutably, pruning emptied parents', () => {
+    const config = { handler: 'h', retry: { max_attempts: 3 } }
+    const more = setAt(config, ['retry', 'jitter'], true)
+    expect(more).toEqual({ handler: 'h', retry: { max_attempts: 3, jitter: true } })
+    expect(config.retry).toEqual({ max_attempts: 3 })
+    expect(getAt(more, ['retry', 'jitter'])).toBe(true)
+    expect(getAt(more, ['handler', 'x'])).toBeUndefined()
+    expect(setAt(config, ['retry', 'max_attempts'], undefined)).toEqual({ handler: 'h' })
+    expect(setAt(config, ['handler'], undefined)).toEqual({ retry: { max_attempts: 3 } })
+    expect(setAt({}, ['a', 'b'], 1)).toEqual({ a: { b: 1 } })
+    const untouched = setAt(config, ['handler'], 'g')
+    expect(untouched.retry).toBe(config.retry)
+  })
+
+  it('parses numbers and checks bounds', () => {
+    expect(parseNumber('', false)).toEqual({})
+    expect(parseNumber(' 2.5 ', false)).toEqual({ value: 2.5 })
+    expect(parseNumber('2.5', true).error).toBe('enter a whole number')
+    expect(parseNumber('abc', false).error).toBe('enter a number')
+    expect(numberProblem(0, RETRY.properties!.max_attempts)).toBe('must be at least 1')
+    expect(numberProblem(0, TASK.properties!.timeout_s)).toBe('must be more than 0')
+    expect(numberProblem(5, RETRY.properties!.max_attempts)).toBeNull()
+  })
+
+  it('parses list items and map values by schema', () => {
+    expect(parseListItem('404', { type: 'integer' })).toBe(404)
+    expect(parseListItem('ValidationError', { type: 'string' })).toBe('ValidationError')
+    expect(mapAllowsNonString(TASK.properties!.headers)).toBe(false)
+    expect(mapAllowsNonString({ type: 'object' })).toBe(true)
+    expect(parseMapValue('42', true)).toBe(42)
+    expect(parseMapValue('true', true)).toBe(true)
+    expect(parseMapValue('{"a": 1}', true)).toEqual({ a: 1 })
+    expect(parseMapValue('{{ input.x }}', true)).toBe('{{ input.x }}')
+    expect(parseMapValue('{ broken', true)).toBe('{ broken')
+    expect(parseMapValue('42', false)).toBe('42')
+  })
+
+  it('parses JSON editor text', () => {
+    expect(parseJsonText('  ')).toEqual({})
+    expect(parseJsonText('{"a": [1]}')).toEqual({ value: { a: [1] } })
+    expect(parseJsonText('{a: 1}').error).toMatch(/^not valid JSON/)
+  })
+
+  it('matches server errors to fields', () => {
+    const errors = [
+      { field: 'config.retry.max_attempts', message: 'too small' },
+      { field: 'config.retry', message: 'bad policy' },
+      { field: 'config.cases[1]', message: 'bad case' },
+      { field: 'config.cases.0', message: 'bad case 0' },
+      { field: 'config.casesx', message: 'other' },
+      { field: null, message: 'graph' },
+    ]
+    expect(errorsForField(errors, 'config.retry').map((e) => e.message)).toEqual(['bad policy'])
+    expect(errorsForField(errors, 'config.retry.max_attempts').map((e) => e.message)).toEqual(['too small'])
+    expect(errorsForField(errors, 'config.cases').map((e) => e.message)).toEqual(['bad case', 'bad case 0'])
+  })
+
+  it('lists the rendered field paths', () => {
+    expect(renderedPaths(TASK, 'config')).toContain('config.retry.max_attempts')
+    expect(renderedPaths(TASK, 'config')).toContain('config.headers')
+  })
+})

@@ -1,0 +1,198 @@
+/** Helpers for the inspector form generated from a step type's config JSON Schema. */
+import type { Json, JsonSchema } from '../graph/types'
+import { isPlainObject } from '../graph/json'
+
+export type FieldKind =
+  | 'handler'
+  | 'expression'
+  | 'enum'
+  | 'boolean'
+  | 'integer'
+  | 'number'
+  | 'string'
+  | 'object' // fixed properties: a nested fieldset (retry policy)
+  | 'map' // free keys: a key/value editor (headers, assignments)
+  | 'list' // an array of strings or numbers (switch cases, non_retryable, expected_status)
+  | 'json' // anything: a JSON (or template text) editor (input, body, output)
+
+const typesOf = (schema: JsonSchema): string[] =>
+  schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type]
+
+export function fieldKind(schema: JsonSchema): FieldKind {
+  const widget = schema['x-widget']
+  if (widget === 'handler') return 'handler'
+  if (widget === 'expression') return 'expression'
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return 'enum'
+  const types = typesOf(schema)
+  if (types.length !== 1) return 'json'
+  switch (types[0]) {
+    case 'boolean':
+      return 'boolean'
+    case 'integer':
+      return 'integer'
+    case 'number':
+      return 'number'
+    case 'string':
+      return 'string'
+    case 'object':
+      if (schema.properties && Object.keys(schema.properties).length > 0) return 'object'
+      return 'map'
+    case 'array': {
+      const item = typesOf(schema.items ?? {})
+      return item.length === 1 && ['string', 'integer', 'number'].includes(item[0]) ? 'list' : 'json'
+    }
+    default:
+      return 'json'
+  }
+}
+
+/** Keys about how a step runs rather than what it does: shown after the step's own fields. */
+export const EXECUTION_KEYS = ['retry', 'timeout_s', 'heartbeat_s', 'join', 'on_failure']
+
+/** The schema's properties split into the step's own fields (in schema order) and execution ones. */
+export function orderedFields(schema: JsonSchema): { main: string[]; execution: string[] } {
+  const keys = Object.keys(schema.properties ?? {})
+  return {
+    main: keys.filter((k) => !EXECUTION_KEYS.includes(k)),
+    execution: EXECUTION_KEYS.filter((k) => keys.includes(k)),
+  }
+}
+
+export function isRequired(schema: JsonSchema, key: string): boolean {
+  return Array.isArray(schema.required) && schema.required.includes(key)
+}
+
+/** A readable title for a property: its `title`, else the key in words ("max_attempts" → "Max attempts"). */
+export function fieldTitle(key: string, schema: JsonSchema): string {
+  if (typeof schema.title === 'string' && schema.title) return schema.title
+  const words = key.replace(/_s$/, ' (s)').replace(/_/g, ' ')
+  return words.charAt(0).toUpperCase() + words.slice(1)
+}
+
+export function getAt(value: unknown, path: readonly string[]): unknown {
+  let cur = value
+  for (const key of path) {
+    if (!isPlainObject(cur)) return undefined
+    cur = cur[key]
+  }
+  return cur
+}
+
+/**
+ * `obj` with `value` at `path` (a copy; untouched branches are shared). `undefined` deletes the
+ * key, and parents left empty by a deletion are removed too (an emptied retry policy disappears).
+ */
+export function setAt<T extends { [key: string]: Json }>(obj: T, path: readonly string[], value: Json | undefined): T {
+  if (path.length === 0) throw new Error('setAt needs a path')
+  const [key, ...rest] = path
+  const out: { [key: string]: Json } = { ...obj }
+  if (rest.length === 0) {
+    if (value === undefined) delete out[key]
+    else out[key] = value
+    return out as T
+  }
+  const child = isPlainObject(obj[key]) ? (obj[key] as { [key: string]: Json }) : {}
+  const next = setAt(child, rest, value)
+  if (value === undefined && Object.keys(next).length === 0) delete out[key]
+  else out[key] = next
+  return out as T
+}
+
+/** A number input's text as a value: undefined when empty, an error message when not a number. */
+export function parseNumber(text: string, integer: boolean): { value?: number; error?: string } {
+  const t = text.trim()
+  if (t === '') return {}
+  const n = Number(t)
+  if (!Number.isFinite(n)) return { error: 'enter a number' }
+  if (integer && !Number.isInteger(n)) return { error: 'enter a whole number' }
+  return { value: n }
+}
+
+/** Client-side bounds check (the server is the judge; this only answers sooner). */
+export function numberProblem(n: number, schema: JsonSchema): string | null {
+  if (schema.minimum !== undefined && n < schema.minimum) return `must be at least ${schema.minimum}`
+  if (schema.maximum !== undefined && n > schema.maximum) return `must be at most ${schema.maximum}`
+  if (schema.exclusiveMinimum !== undefined && n <= schema.exclusiveMinimum) return `must be more than ${schema.exclusiveMinimum}`
+  if (schema.exclusiveMaximum !== undefined && n >= schema.exclusiveMaximum) return `must be less than ${schema.exclusiveMaximum}`
+  return null
+}
+
+/** One list item's text as a value of the item schema (numbers for integer lists). */
+export function parseListItem(text: string, item: JsonSchema | undefined): Json {
+  const t = typesOf(item ?? {})[0]
+  if ((t === 'integer' || t === 'number') && text.trim() !== '' && Number.isFinite(Number(text))) return Number(text)
+  return text
+}
+
+/** Whether a map value may be something other than a string (then JSON literals are parsed). */
+export function mapAllowsNonString(schema: JsonSchema): boolean {
+  const extra = schema.additionalProperties
+  if (extra === undefined || extra === true) return true
+  if (extra === false) return false
+  const types = typesOf(extra)
+  return types.length === 0 || types.some((t) => t !== 'string')
+}
+
+/**
+ * A map value's text: JSON literals (numbers, true/false/null, objects, arrays, "quoted") become
+ * values when the schema allows them; anything else (`{{ input.x }}`, plain words) stays text.
+ */
+export function parseMapValue(text: string, allowNonString: boolean): Json {
+  if (!allowNonString) return text
+  const t = text.trim()
+  if (t === '') return text
+  if (/^(-?\d|true$|false$|null$|[[{"])/.test(t) && !t.startsWith('{{')) {
+    try {
+      return JSON.parse(t) as Json
+    } catch {
+      return text
+    }
+  }
+  return text
+}
+
+export const mapValueText = (value: Json): string => (typeof value === 'string' ? value : JSON.stringify(value))
+
+/** A JSON editor's text: parsed value, undefined for empty, or the parse error. */
+export function parseJsonText(text: string): { value?: Json; error?: string } {
+  if (text.trim() === '') return {}
+  try {
+    return { value: JSON.parse(text) as Json }
+  } catch (e) {
+    return { error: `not valid JSON: ${(e as Error).message}` }
+  }
+}
+
+/** Whether a string holds a `{{ }}` template (then the template checker looks at it). */
+export const hasTemplate = (text: string) => text.includes('{{')
+
+export interface FieldError {
+  node?: string | null
+  field?: string | null
+  code?: string
+  message: string
+  nodes?: string[]
+}
+
+/**
+ * The errors to show next to the field at `path` ("config.retry.max_attempts"): the ones naming
+ * exactly that field, or an item of it ("config.cases[1]", "config.cases.1").
+ */
+export function errorsForField(errors: readonly FieldError[], path: string): FieldError[] {
+  return errors.filter((e) => {
+    const f = e.field
+    if (!f) return false
+    return f === path || f.startsWith(`${path}[`) || (f.startsWith(`${path}.`) && /^\d+$/.test(f.slice(path.length + 1).split('.')[0]))
+  })
+}
+
+/** The paths of every field a schema form renders (to tell which errors no field shows). */
+export function renderedPaths(schema: JsonSchema, prefix: string): string[] {
+  const out: string[] = []
+  for (const [key, prop] of Object.entries(schema.properties ?? {})) {
+    const path = `${prefix}.${key}`
+    out.push(path)
+    if (fieldKind(prop) === 'object') out.push(...renderedPaths(prop, path))
+  }
+  return out
+}
