@@ -1,0 +1,23 @@
+/** What the Django page tells the app, from the mount element's data attributes. */
+export type Mode = 'edit' | 'instance'
+
+export interface Boot {
+  mode: Mode
+  template: string
+  instance: string
+  canEdit: boolean
+  canRun: boolean
+  user: string
+}
+
+export function readBoot(el: HTMLElement): Boot {
+  const d = el.dataset
+  return {
+    mode: d.mode === 'instance' ? 'instance' : 'edit',
+    template: d.template ?? '',
+    instance: d.instance ?? '',
+    canEdit: d.canEdit === 'true',
+    canRun: d.canRun === 'true',
+    user: d.user ?? '',
+  }
+}
