@@ -152,7 +152,13 @@ def timers():
     ]
 
 
-FIGURES = {"chains": chains, "fanout": fanout, "parallel_sleeps": parallel_sleeps, "timers": timers}
+def designer():
+    from bench import designer_figures
+
+    yield from designer_figures.run()
+
+
+FIGURES = {"chains": chains, "fanout": fanout, "parallel_sleeps": parallel_sleeps, "timers": timers, "designer": designer}
 
 
 def _bench_database_url() -> str:
