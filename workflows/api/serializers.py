@@ -174,9 +174,10 @@ class StepRunSerializer(serializers.ModelSerializer):
 
 class InstanceDetailSerializer(InstanceSerializer):
     steps = StepRunSerializer(many=True, read_only=True)
+    graph = serializers.JSONField(source="version.graph", read_only=True, help_text="the graph of the version it runs")
 
     class Meta(InstanceSerializer.Meta):
-        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "is_test", "steps"]
+        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "is_test", "graph", "steps"]
 
 
 class EventSerializer(serializers.ModelSerializer):
