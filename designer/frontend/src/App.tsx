@@ -1,122 +1,115 @@
-import { useState } from 'react'
-import heroImg from './assets/hero.png'
-import reactLogo from './assets/react.svg'
-import viteLogo from './assets/vite.svg'
-import './App.css'
+import { ReactFlowProvider } from '@xyflow/react'
+import { useEffect } from 'react'
+import { Canvas } from './canvas/Canvas'
+import { Inspector } from './inspector/Inspector'
+import { Palette } from './palette/Palette'
+import { InstancePanel } from './run/InstancePanel'
+import { RunDialog } from './run/RunDialog'
+import { TestRunPanel } from './run/TestRunPanel'
+import { setRightTab, useEditor, type RightTab } from './state/store'
+import { Banners } from './ui/Banners'
+import { HelpDialog } from './ui/HelpDialog'
+import { handleShortcut } from './ui/shortcuts'
+import { Toolbar } from './ui/Toolbar'
+import { ProblemsPanel } from './validation/ProblemsPanel'
+import { CopyGraphDialog } from './versions/CopyGraphDialog'
+import { PublishDialog } from './versions/PublishDialog'
+import { VersionsPanel } from './versions/VersionsPanel'
 
-function App() {
-  const [count, setCount] = useState(0)
+const EDIT_TABS: [RightTab, string][] = [
+  ['inspector', 'Inspector'],
+  ['versions', 'Versions'],
+  ['test', 'Test run'],
+]
+const INSTANCE_TABS: [RightTab, string][] = [
+  ['run', 'Run'],
+  ['inspector', 'Step config'],
+]
 
+function RightPanel() {
+  const mode = useEditor((s) => s.boot.mode)
+  const tab = useEditor((s) => s.rightTab)
+  const tabs = mode === 'instance' ? INSTANCE_TABS : EDIT_TABS
   return (
-    <>
-      <section id="center">
-        <div className="hero">
-          <img src={heroImg} className="base" width="170" height="179" alt="" />
-          <img src={reactLogo} className="framework" alt="React logo" />
-          <img src={viteLogo} className="vite" alt="Vite logo" />
-        </div>
-        <div>
-          <h1>Get started</h1>
-          <p>
-            Edit <code>src/App.tsx</code> and save to test <code>HMR</code>
-          </p>
-        </div>
-        <button
-          type="button"
-          className="counter"
-          onClick={() => setCount((count) => count + 1)}
-        >
-          Count is {count}
-        </button>
-      </section>
-
-      <div className="ticks"></div>
-
-      <section id="next-steps">
-        <div id="docs">
-          <svg className="icon" role="presentation" aria-hidden="true">
-            <use href="/icons.svg#documentation-icon"></use>
-          </svg>
-          <h2>Documentation</h2>
-          <p>Your questions, answered</p>
-          <ul>
-            <li>
-              <a href="https://vite.dev/" target="_blank">
-                <img className="logo" src={viteLogo} alt="" />
-                Explore Vite
-              </a>
-            </li>
-            <li>
-              <a href="https://react.dev/" target="_blank">
-                <img className="button-icon" src={reactLogo} alt="" />
-                Learn more
-              </a>
-            </li>
-          </ul>
-        </div>
-        <div id="social">
-          <svg className="icon" role="presentation" aria-hidden="true">
-            <use href="/icons.svg#social-icon"></use>
-          </svg>
-          <h2>Connect with us</h2>
-          <p>Join the Vite community</p>
-          <ul>
-            <li>
-              <a href="https://github.com/vitejs/vite" target="_blank">
-                <svg
-                  className="button-icon"
-                  role="presentation"
-                  aria-hidden="true"
-                >
-                  <use href="/icons.svg#github-icon"></use>
-                </svg>
-                GitHub
-              </a>
-            </li>
-            <li>
-              <a href="https://chat.vite.dev/" target="_blank">
-                <svg
-                  className="button-icon"
-                  role="presentation"
-                  aria-hidden="true"
-                >
-                  <use href="/icons.svg#discord-icon"></use>
-                </svg>
-                Discord
-              </a>
-            </li>
-            <li>
-              <a href="https://x.com/vite_js" target="_blank">
-                <svg
-                  className="button-icon"
-                  role="presentation"
-                  aria-hidden="true"
-                >
-                  <use href="/icons.svg#x-icon"></use>
-                </svg>
-                X.com
-              </a>
-            </li>
-            <li>
-              <a href="https://bsky.app/profile/vite.dev" target="_blank">
-                <svg
-                  className="button-icon"
-                  role="presentation"
-                  aria-hidden="true"
-                >
-                  <use href="/icons.svg#bluesky-icon"></use>
-                </svg>
-                Bluesky
-              </a>
-            </li>
-          </ul>
-        </div>
-      </section>
-
-      <div className="ticks"></div>
-      <section id="spacer"></section>
-    </>
+    <aside className="fd-right" aria-label="Details">
+      <div className="fd-tabs" role="tablist">
+        {tabs.map(([t, label]) => (
+          <button key={t} type="button" role="tab" aria-selected={tab === t} className={tab === t ? 'on' : ''} onClick={() => setRightTab(t)} data-testid={`tab-${t}`}>
+            {label}
+          </button>
+        ))}
+      </div>
+      <div className="fd-right-body" role="tabpanel">
+        {tab === 'inspector' && <Inspector />}
+        {tab === 'versions' && <VersionsPanel />}
+        {tab === 'test' && <TestRunPanel />}
+        {tab === 'run' && <InstancePanel />}
+      </div>
+    </aside>
   )
 }
 
-export default App
+function Dialogs() {
+  const dialog = useEditor((s) => s.dialog)
+  if (dialog === 'publish') return <PublishDialog />
+  if (dialog === 'run') return <RunDialog />
+  if (dialog === 'help') return <HelpDialog />
+  if (dialog === 'copy-graph') return <CopyGraphDialog />
+  return null
+}
+
+function Loading() {
+  const error = useEditor((s) => s.loadError)
+  const home = useEditor((s) => s.boot.home)
+  return (
+    <div className="fd-loading" data-testid={error ? 'load-error' : 'loading'}>
+      {error ? (
+        <div className="fd-load-error" role="alert">
+          <h2>Cannot open the designer</h2>
+          <p>{error}</p>
+          <a className="fd-btn" href={home}>
+            Back to the templates
+          </a>
+        </div>
+      ) : (
+        <>
+          <span className="fd-spinner large" aria-hidden="true" />
+          <span>Loading the workflow…</span>
+        </>
+      )}
+    </div>
+  )
+}
+
+export default function App() {
+  const loaded = useEditor((s) => s.loaded)
+  const mode = useEditor((s) => s.boot.mode)
+  const palette = useEditor((s) => s.boot.mode === 'edit' && !s.readOnly)
+
+  useEffect(() => {
+    window.addEventListener('keydown', handleShortcut)
+    return () => window.removeEventListener('keydown', handleShortcut)
+  }, [])
+
+  return (
+    <ReactFlowProvider>
+      <div className={`fd-app mode-${mode}`}>
+        <Toolbar />
+        {loaded ? (
+          <div className="fd-main">
+            {palette && <Palette />}
+            <div className="fd-center">
+              <Banners />
+              <Canvas />
+              {mode === 'edit' && <ProblemsPanel />}
+            </div>
+            <RightPanel />
+          </div>
+        ) : (
+          <Loading />
+        )}
+        <Dialogs />
+      </div>
+    </ReactFlowProvider>
+  )
+}

@@ -5,6 +5,7 @@ import { docToFlow, flowToDoc, mergeEdges, mergeNodes } from './convert'
 import { SAMPLE, TYPES } from './fixtures'
 import { NODE_ID_RE, idPrefix, nextEdgeId, nextId } from './ids'
 import { canonical } from './json'
+import { freeSpot } from './placement'
 import { outputPorts } from './ports'
 
 describe('graph conversion', () => {
@@ -130,5 +131,16 @@ describe('clipboard', () => {
 describe('canonical JSON', () => {
   it('ignores key order', () => {
     expect(canonical({ b: 1, a: { d: 2, c: [3, { f: 1, e: 0 }] } })).toBe('{"a":{"c":[3,{"e":0,"f":1}],"d":2},"b":1}')
+  })
+})
+
+describe('placing new nodes', () => {
+  it('uses the centre when it is free, else the nearest free cell', () => {
+    expect(freeSpot({ x: 100, y: 40 }, [])).toEqual({ x: 10, y: 0 })
+    const taken = [{ x: 10, y: 0, w: 180, h: 80 }]
+    const spot = freeSpot({ x: 100, y: 40 }, taken)
+    expect(spot).not.toEqual({ x: 10, y: 0 })
+    const overlaps = (a: { x: number; y: number }) => !(a.x + 180 <= 10 || 190 <= a.x || a.y + 80 <= 0 || 80 <= a.y)
+    expect(overlaps(spot)).toBe(false)
   })
 })

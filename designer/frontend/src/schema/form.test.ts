@@ -12,6 +12,7 @@ import {
   parseListItem,
   parseMapValue,
   parseNumber,
+  preciseField,
   renderedPaths,
   setAt,
 } from './form'
@@ -122,5 +123,16 @@ describe('schema form helpers', () => {
   it('lists the rendered field paths', () => {
     expect(renderedPaths(TASK, 'config')).toContain('config.retry.max_attempts')
     expect(renderedPaths(TASK, 'config')).toContain('config.headers')
+  })
+})
+
+describe('error fields', () => {
+  it('moves a missing-property error from its parent object to the property', () => {
+    expect(preciseField({ field: 'config', message: "'handler' is a required property" })).toBe('config.handler')
+    expect(preciseField({ field: 'config', message: "config: 'expression' is a required property" })).toBe('config.expression')
+    expect(preciseField({ field: 'config.retry', message: "'max_attempts' is a required property" })).toBe('config.retry.max_attempts')
+    expect(preciseField({ field: 'config.handler', message: 'no handler named x' })).toBe('config.handler')
+    expect(preciseField({ field: null, message: "'x' is a required property" })).toBeNull()
+    expect(preciseField({ field: 'edges[2]', message: "'source' is a required property" })).toBe('edges[2]')
   })
 })

@@ -196,3 +196,15 @@ export function renderedPaths(schema: JsonSchema, prefix: string): string[] {
   }
   return out
 }
+
+/**
+ * The field an error is about, as precisely as the message allows: JSON Schema reports a missing
+ * property on its parent ("config" + "'handler' is a required property"), the form shows it on
+ * the property itself ("config.handler").
+ */
+export function preciseField(e: FieldError): string | null {
+  const f = e.field ?? null
+  const m = /'([^']+)' is a required property/.exec(e.message)
+  if (m && (f === 'config' || f === 'settings' || (f && /^(config|settings)\./.test(f)))) return `${f}.${m[1]}`
+  return f
+}

@@ -8,6 +8,8 @@ export interface Boot {
   canEdit: boolean
   canRun: boolean
   user: string
+  /** The template list's URL (the way back). */
+  home: string
 }
 
 export function readBoot(el: HTMLElement): Boot {
@@ -19,5 +21,6 @@ export function readBoot(el: HTMLElement): Boot {
     canEdit: d.canEdit === 'true',
     canRun: d.canRun === 'true',
     user: d.user ?? '',
+    home: d.home || '/designer/',
   }
 }

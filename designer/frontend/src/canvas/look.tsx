@@ -1,0 +1,123 @@
+/** How node types look: a colour per category and an icon per type (unknown types get a plain one). */
+import { memo } from 'react'
+import type { Config } from '../graph/types'
+
+export const CATEGORY_COLOUR: Record<string, string> = {
+  work: '#2f6fed',
+  control: '#7c4dde',
+  flow: '#0e9384',
+}
+export const categoryColour = (category: string | undefined) => CATEGORY_COLOUR[category ?? ''] ?? '#64748b'
+
+export const CATEGORY_TITLE: Record<string, string> = { work: 'Work', control: 'Control', flow: 'Flow' }
+export const CATEGORY_ORDER = ['work', 'control', 'flow']
+
+const ICONS: Record<string, React.ReactNode> = {
+  task: (
+    <>
+      <circle cx="12" cy="12" r="3" />
+      <path d="M12 2v3M12 19v3M4.9 4.9l2.1 2.1M17 17l2.1 2.1M2 12h3M19 12h3M4.9 19.1L7 17M17 7l2.1-2.1" />
+    </>
+  ),
+  http: (
+    <>
+      <circle cx="12" cy="12" r="9" />
+      <path d="M3 12h18M12 3c2.5 2.6 3.8 5.6 3.8 9s-1.3 6.4-3.8 9c-2.5-2.6-3.8-5.6-3.8-9S9.5 5.6 12 3z" />
+    </>
+  ),
+  transform: <path d="M8 3c-2 0-3 1-3 3v3c0 1.2-.8 2.3-2 3 1.2.7 2 1.8 2 3v3c0 2 1 3 3 3M16 3c2 0 3 1 3 3v3c0 1.2.8 2.3 2 3-1.2.7-2 1.8-2 3v3c0 2-1 3-3 3" />,
+  condition: <path d="M12 2.5l9.5 9.5-9.5 9.5L2.5 12z" />,
+  switch: <path d="M3 12h6l5-7h7M9 12l5 7h7M18 2l3 3-3 3M18 16l3 3-3 3" />,
+  wait: (
+    <>
+      <circle cx="12" cy="12" r="9" />
+      <path d="M12 7v5l3.5 2" />
+    </>
+  ),
+  end: (
+    <>
+      <circle cx="12" cy="12" r="9" />
+      <rect x="8.5" y="8.5" width="7" height="7" rx="1" />
+    </>
+  ),
+  map: <path d="M12 3l9 5-9 5-9-5zM3 13l9 5 9-5M3 17.5l9 5 9-5" />,
+  loop: <path d="M17 2l3 3-3 3M4 11V9a4 4 0 0 1 4-4h12M7 22l-3-3 3-3M20 13v2a4 4 0 0 1-4 4H4" />,
+  subworkflow: (
+    <>
+      <rect x="3" y="3" width="18" height="18" rx="3" />
+      <rect x="8" y="8" width="8" height="8" rx="1.5" />
+    </>
+  ),
+  approval: (
+    <>
+      <circle cx="9" cy="7" r="4" />
+      <path d="M2 21v-1a7 7 0 0 1 11-5.7M15 18l2.5 2.5L22 16" />
+    </>
+  ),
+  signal: <path d="M13 2L4 14h7l-1 8 9-12h-7z" />,
+  notify: (
+    <>
+      <rect x="3" y="5" width="18" height="14" rx="2" />
+      <path d="M3 7l9 6 9-6" />
+    </>
+  ),
+}
+
+export const TypeIcon = memo(function TypeIcon({ type, size = 16 }: { type: string; size?: number }) {
+  return (
+    <svg width={size} height={size} viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+      {ICONS[type] ?? <circle cx="12" cy="12" r="7" />}
+    </svg>
+  )
+})
+
+const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v))
+
+/** One line saying what the node does, from its config. */
+export function nodeSummary(kind: string, config: Config): string {
+  if (typeof config.handler === 'string') return config.handler
+  if (typeof config.url === 'string') return `${str(config.method ?? 'GET')} ${config.url}`
+  if (typeof config.expression === 'string') return config.expression
+  if (kind === 'wait') {
+    if (config.for_s !== undefined) return `for ${str(config.for_s)} s`
+    if (config.until !== undefined) return `until ${str(config.until)}`
+  }
+  if (config.assignments && typeof config.assignments === 'object' && !Array.isArray(config.assignments)) {
+    return `set ${Object.keys(config.assignments).join(', ')}`
+  }
+  if (kind === 'end') return config.fail !== undefined ? `fail: ${str(config.fail)}` : config.output !== undefined ? 'finish with output' : 'finish'
+  for (const key of ['workflow', 'title', 'name', 'items', 'to']) if (config[key] !== undefined) return `${key}: ${str(config[key])}`
+  return ''
+}
+
+/** A port's colour class: success-ish, failure-ish, neutral. */
+export function portTone(port: string): string {
+  if (port === 'true' || port === 'approved') return 'yes'
+  if (port === 'false' || port === 'rejected' || port === 'failure') return 'no'
+  if (port === 'timeout' || port === 'changes') return 'warn'
+  if (port === 'default') return 'muted'
+  return ''
+}
+
+export const STATUS_LABEL: Record<string, string> = {
+  completed: 'Completed',
+  failed: 'Failed',
+  skipped: 'Skipped',
+  running: 'Running',
+  scheduled: 'Scheduled',
+  waiting: 'Waiting',
+  cancelled: 'Cancelled',
+  timed_out: 'Timed out',
+  compensated: 'Compensated',
+  pending: 'Not started',
+  not_run: 'Did not run',
+  paused: 'Paused',
+}
+
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return ''
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`
+  const m = Math.floor(ms / 60_000)
+  return `${m} min ${Math.round((ms % 60_000) / 1000)} s`
+}

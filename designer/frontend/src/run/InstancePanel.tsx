@@ -1,0 +1,71 @@
+import { formatDuration } from '../canvas/look'
+import { useEditor } from '../state/store'
+import { formatWhen } from '../versions/VersionsPanel'
+import { JsonBlock, RunError, RunSummary, StatusPill, StepDetails, StepList } from './RunDetails'
+
+/** The instance page's side panel: the instance, the selected step, every step. */
+export function InstancePanel() {
+  const run = useEditor((s) => s.run)
+  const selected = useEditor((s) => s.runSelected)
+  const runError = useEditor((s) => s.runError)
+  if (!run) return null
+  const i = run.instance
+  const duration = i.duration_s !== null && i.duration_s !== undefined ? formatDuration(i.duration_s * 1000) : ''
+  return (
+    <div className="fd-instance-panel" data-testid="instance-panel">
+      <section className="fd-pad">
+        <div className="fd-run-head">
+          <StatusPill status={run.status} testid="instance-status" />
+          {!run.final && <span className="fd-spinner" aria-label="running" />}
+          {!run.final && <span className="fd-muted">updates every second</span>}
+        </div>
+        {runError && <p className="fd-warn-text">{runError}</p>}
+        <dl className="fd-facts">
+          <dt>Instance</dt>
+          <dd>
+            <code>{i.id}</code>
+          </dd>
+          <dt>Template</dt>
+          <dd>
+            {i.template} v{i.version}
+          </dd>
+          {i.started_at && (
+            <>
+              <dt>Started</dt>
+              <dd>{formatWhen(i.started_at)}</dd>
+            </>
+          )}
+          {i.finished_at && (
+            <>
+              <dt>Finished</dt>
+              <dd>{formatWhen(i.finished_at)}</dd>
+            </>
+          )}
+          {duration && (
+            <>
+              <dt>Duration</dt>
+              <dd>{duration}</dd>
+            </>
+          )}
+        </dl>
+        <RunSummary run={run} />
+        <RunError error={i.error} testid="instance-error" />
+        <details>
+          <summary>Input</summary>
+          <JsonBlock value={i.input} testid="instance-input" />
+        </details>
+        {run.final && (
+          <details open>
+            <summary>Output</summary>
+            <JsonBlock value={i.output} testid="instance-output" />
+          </details>
+        )}
+      </section>
+      {selected && <StepDetails run={run} id={selected} />}
+      <section className="fd-pad">
+        <p className="fd-label">Steps</p>
+        <StepList run={run} />
+      </section>
+    </div>
+  )
+}

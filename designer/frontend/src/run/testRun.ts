@@ -1,0 +1,51 @@
+/** Test runs: the current draft runs for real, with chosen worker nodes stubbed; the canvas shows the path. */
+import { errorMessage, post, enc } from '../api/client'
+import type { InstanceDetail, Mock } from '../api/types'
+import type { Json } from '../graph/types'
+import { setRun, toast, useEditor } from '../state/store'
+import { saveNow } from '../versions/persistence'
+import { pollInstance, type Poller } from './poll'
+import { runView } from './status'
+
+let poller: Poller | null = null
+
+/** Draw an instance's state over the document on the canvas. */
+export function showInstance(instance: InstanceDetail) {
+  const s = useEditor.getState()
+  const doc = s.history.present
+  setRun(runView(instance, doc.nodes.map((n) => n.id), doc.edges))
+}
+
+export function watchInstance(id: string, onError: (message: string) => void = () => undefined) {
+  poller?.stop()
+  poller = pollInstance(id, showInstance, onError)
+}
+
+export function stopWatching() {
+  poller?.stop()
+  poller = null
+}
+
+export function clearRun() {
+  stopWatching()
+  setRun(null)
+  useEditor.setState({ runSelected: null })
+}
+
+export async function startTestRun(input: Json, mocks: Record<string, Mock>): Promise<string> {
+  const s = useEditor.getState()
+  const saved = await saveNow({ force: true }) // a test run runs the saved draft: make sure there is one
+  if (!saved) {
+    const status = useEditor.getState().save
+    throw new Error(`the draft could not be saved first (${status.message ?? status.status}); a test run runs the saved draft`)
+  }
+  let created: { id: string }
+  try {
+    created = await post<{ id: string }>(`templates/${enc(s.boot.template)}/test-runs/`, { input, mocks })
+  } catch (e) {
+    throw new Error(errorMessage(e))
+  }
+  useEditor.setState({ runSelected: null })
+  watchInstance(created.id, (m) => toast(`Test run: ${m}`, 'error'))
+  return created.id
+}
