@@ -25,7 +25,7 @@ def endpoints(instance_id: str):
         ("get", f"{t}/versions/1/plan/", None, READ),
         ("put", f"{t}/draft/", {"graph": {"version": 1, "nodes": [], "edges": []}}, ["analyst"]),
         ("get", f"{t}/draft/", None, READ),
-        ("post", f"{t}/validate/", {}, ["analyst"]),
+        ("post", f"{t}/validate/", {}, READ),
         ("post", f"{t}/publish/", {}, ["analyst"]),
         ("delete", f"{t}/", None, ["analyst"]),
         ("get", "/api/v1/instances/", None, READ),

@@ -10,11 +10,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import Engine
 from tests.factories import UserFactory
-from workflows.roles import ANALYSTS, OPERATORS
+from workflows.roles import ANALYSTS, GROUP_PERMISSIONS, OPERATORS
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls in the tests are still
 # synchronous and safe here.
@@ -26,6 +27,9 @@ CHROMIUM = os.environ.get("FLOWDESK_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.browser
+
+# A live server, a worker and React's debounced autosave/validation: give assertions room.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="session")
@@ -40,19 +44,32 @@ def browser():
         browser.close()
 
 
+def role_group(name: str) -> Group:
+    """A role's group. Transactional tests flush the tables after each test, and with them the
+    groups the roles migration created: the next test re-creates them (with their permissions)."""
+    group, created = Group.objects.get_or_create(name=name)
+    if created and name in GROUP_PERMISSIONS:
+        group.permissions.set(Permission.objects.filter(content_type__app_label="workflows", codename__in=GROUP_PERMISSIONS[name]))
+    return group
+
+
 @pytest.fixture
 def page_for(browser, live_server):
-    """``page_for("ana", ANALYSTS)``: a browser page logged in through the real login form."""
+    """``page_for("ana", ANALYSTS)``: a browser page logged in through the real login form.
+
+    An uncaught JavaScript error on any of these pages fails the test (at teardown)."""
     contexts = []
+    page_errors: list[str] = []
 
     def make(username: str, *groups: str, viewport=(1440, 900)):
         user = UserFactory(username=username)
         for name in groups:
-            user.groups.add(Group.objects.get(name=name))
+            user.groups.add(role_group(name))
         context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
+        page.on("pageerror", lambda error: page_errors.append(f"{username} at {page.url}: {error}"))
         page.goto(f"{live_server.url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", "pw-12345")
@@ -64,6 +81,8 @@ def page_for(browser, live_server):
     yield make
     for context in contexts:
         context.close()
+    if page_errors:
+        pytest.fail("uncaught errors in the page:\n" + "\n".join(page_errors))
 
 
 @pytest.fixture

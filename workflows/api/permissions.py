@@ -8,15 +8,15 @@ from workflows.roles import in_group
 
 
 class RoleForWrites(BasePermission):
-    """Reads need a login; writes need one of the view's ``<action>_roles``, else ``write_roles``
-    (superusers hold all)."""
+    """Reads (and the view's ``read_actions``: POSTs that change nothing) need a login; writes need
+    one of the view's ``<action>_roles``, else ``write_roles`` (superusers hold all)."""
 
     message = "your role does not allow this"
 
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
-        if request.method in SAFE_METHODS:
+        if request.method in SAFE_METHODS or getattr(view, "action", None) in getattr(view, "read_actions", ()):
             return True
         roles = getattr(view, f"{getattr(view, 'action', '')}_roles", None) or getattr(view, "write_roles", ())
         if in_group(request.user, *roles):

@@ -25,7 +25,6 @@ const edgeTypes = { port: PortEdgeView }
 const SNAP: [number, number] = [10, 10]
 const DELETE_KEYS = ['Delete', 'Backspace']
 const MULTI_KEYS = ['Shift', 'Meta', 'Control']
-const PRO = { hideAttribution: true }
 
 const STATUS_COLOUR: Record<string, string> = {
   completed: '#1f9d55',
@@ -175,6 +174,12 @@ export function Canvas() {
   return (
     <div className="fd-canvas" ref={wrapper} data-testid="canvas">
       <EdgeMarkers />
+      {nodes.length === 0 && (
+        <div className="fd-empty" data-testid="canvas-empty">
+          <strong>An empty workflow</strong>
+          <span>{locked ? 'This workflow has no steps yet.' : 'Drag a step from the palette, or focus one and press Enter, to start.'}</span>
+        </div>
+      )}
       <ReactFlow<StepNode, PortEdge>
         nodes={nodes}
         edges={edges}
@@ -204,7 +209,7 @@ export function Canvas() {
         connectionRadius={28}
         onlyRenderVisibleElements={big}
         elevateEdgesOnSelect
-        proOptions={PRO}
+        attributionPosition="bottom-center"
         aria-label="Workflow canvas"
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cfd5df" />

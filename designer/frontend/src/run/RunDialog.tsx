@@ -1,19 +1,9 @@
 import { useState } from 'react'
 import { enc, errorMessage, post } from '../api/client'
-import { isPlainObject, pretty } from '../graph/json'
+import { pretty } from '../graph/json'
+import { parseInputObject } from './inputs'
 import { setDialog, useEditor } from '../state/store'
 import { Dialog } from '../ui/Dialog'
-
-/** Parse the input box: a JSON object, or the reason it is not one. */
-export function parseInputObject(text: string): { value?: Record<string, unknown>; error?: string } {
-  if (text.trim() === '') return { value: {} }
-  try {
-    const v = JSON.parse(text)
-    return isPlainObject(v) ? { value: v } : { error: 'the input must be a JSON object, like {"key": "value"}' }
-  } catch (e) {
-    return { error: `not valid JSON: ${(e as Error).message}` }
-  }
-}
 
 export const instanceUrl = (id: string) => `/designer/instances/${enc(id)}/`
 

@@ -1,37 +1,11 @@
 import { useMemo, useState } from 'react'
-import type { Mock } from '../api/types'
 import { pretty } from '../graph/json'
 import type { Json } from '../graph/types'
 import { useEditor } from '../state/store'
 import { RunError, RunSummary, StatusPill, StepDetails } from './RunDetails'
-import { instanceUrl, parseInputObject } from './RunDialog'
+import { buildMocks, NEW_MOCK, parseInputObject, type MockDraft } from './inputs'
+import { instanceUrl } from './RunDialog'
 import { clearRun, startTestRun } from './testRun'
-
-interface MockDraft {
-  mode: 'real' | 'output' | 'fail'
-  output: string
-  type: string
-  message: string
-}
-
-const NEW_MOCK: MockDraft = { mode: 'real', output: '{}', type: 'MockError', message: 'mocked failure' }
-
-/** Build the `mocks` of a test run from the form, or say which one is wrong. */
-export function buildMocks(drafts: Record<string, MockDraft>): { mocks: Record<string, Mock>; error?: string } {
-  const mocks: Record<string, Mock> = {}
-  for (const [id, d] of Object.entries(drafts)) {
-    if (d.mode === 'output') {
-      try {
-        mocks[id] = { output: JSON.parse(d.output || 'null') as Json }
-      } catch (e) {
-        return { mocks, error: `the mocked output of ${id} is not valid JSON: ${(e as Error).message}` }
-      }
-    } else if (d.mode === 'fail') {
-      mocks[id] = { fail: { type: d.type.trim() || 'MockError', message: d.message } }
-    }
-  }
-  return { mocks }
-}
 
 /** Input and mocks for a test run of the draft, and what it did, drawn on the canvas. */
 export function TestRunPanel() {

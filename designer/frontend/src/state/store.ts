@@ -167,7 +167,7 @@ export const useEditor = create<EditorState>(() => ({
   runSelected: null,
   runError: null,
   rightTab: 'inspector',
-  problemsOpen: true,
+  problemsOpen: false,
   dialog: null,
   toasts: [],
   layoutBusy: false,
@@ -538,7 +538,7 @@ let toastSeq = 0
 export function toast(text: string, kind: Toast['kind'] = 'info') {
   const id = ++toastSeq
   set({ toasts: [...get().toasts.slice(-3), { id, kind, text }] })
-  window.setTimeout(() => dismissToast(id), kind === 'error' ? 6000 : 3500)
+  setTimeout(() => dismissToast(id), kind === 'error' ? 6000 : 3500)
 }
 
 export function dismissToast(id: number) {
@@ -566,4 +566,3 @@ export function setRun(run: RunView | null) {
   set({ run, runError: null })
 }
 
-export { emptyValidation }

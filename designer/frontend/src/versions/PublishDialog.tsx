@@ -36,6 +36,7 @@ export function PublishDialog() {
       if (e instanceof ApiError && e.status === 400 && e.errors.length) {
         setErrors(e.errors)
         setMessage('The server refused to publish: fix these problems first.')
+        useEditor.setState({ problemsOpen: true })
         void validateNow(true)
       } else if (e instanceof ApiError && e.status === 409) {
         setMessage(`Nothing to publish: ${e.message}. The graph is the same as the latest version.`)

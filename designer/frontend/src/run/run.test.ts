@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest'
+import type { InstanceDetail, StepRun } from '../api/types'
+import { SAMPLE } from '../graph/fixtures'
+import { NEW_MOCK, buildMocks, parseInputObject } from './inputs'
+import { latestStep, runView } from './status'
+
+const step = (node: string, status: string, extra: Partial<StepRun> = {}): StepRun => ({
+  node,
+  type: 'task',
+  attempt: 1,
+  status,
+  output: null,
+  error: null,
+  started_at: '2026-01-01T00:00:00Z',
+  finished_at: null,
+  duration_ms: 5,
+  ...extra,
+})
+
+const instance = (status: string, steps: StepRun[]): InstanceDetail => ({ id: 'i1', template: 't', version: 1, status, input: {}, output: null, error: null, steps })
+
+describe('run view', () => {
+  it('colours each node by its latest attempt and marks the path taken', () => {
+    const run = runView(
+      instance('completed', [
+        step('a', 'failed', { attempt: 1 }),
+        step('a', 'completed', { attempt: 2, ports: ['out'] }),
+        step('check', 'completed', { ports: ['false'] }),
+        step('b', 'skipped'),
+        step('done', 'completed', { ports: [] }),
+      ]),
+      SAMPLE.nodes.map((n) => n.id),
+      SAMPLE.edges,
+    )
+    expect(run.final).toBe(true)
+    expect(run.nodeStatus).toEqual({ a: 'completed', check: 'completed', b: 'skipped', done: 'completed' })
+    expect(run.edgeState).toEqual({ e1: 'taken', e2: 'not-taken', e3: 'taken', e4: 'not-taken' })
+  })
+
+  it('says pending while running and "not run" once the run ended without a step', () => {
+    const ids = SAMPLE.nodes.map((n) => n.id)
+    expect(runView(instance('running', [step('a', 'running')]), ids, SAMPLE.edges).nodeStatus).toMatchObject({ a: 'running', check: 'pending' })
+    expect(runView(instance('failed', [step('a', 'failed')]), ids, SAMPLE.edges).nodeStatus).toMatchObject({ a: 'failed', check: 'not_run' })
+  })
+
+  it('prefers the per-node step over map items for the latest attempt', () => {
+    expect(latestStep([step('m', 'completed', { attempt: 1 }), step('m', 'failed', { attempt: 3, item_key: '2' })])?.status).toBe('completed')
+  })
+})
+
+describe('run inputs', () => {
+  it('accepts only a JSON object as the input', () => {
+    expect(parseInputObject('')).toEqual({ value: {} })
+    expect(parseInputObject('{"a": 1}')).toEqual({ value: { a: 1 } })
+    expect(parseInputObject('[1]').error).toMatch(/JSON object/)
+    expect(parseInputObject('{oops').error).toMatch(/not valid JSON/)
+  })
+
+  it('builds mocks: outputs as JSON, failures with a type, real runs left out', () => {
+    const { mocks, error } = buildMocks({
+      a: { ...NEW_MOCK, mode: 'output', output: '{"ok": true}' },
+      b: { ...NEW_MOCK, mode: 'fail', type: ' ', message: 'down' },
+      c: { ...NEW_MOCK },
+    })
+    expect(error).toBeUndefined()
+    expect(mocks).toEqual({ a: { output: { ok: true } }, b: { fail: { type: 'MockError', message: 'down' } } })
+    expect(buildMocks({ a: { ...NEW_MOCK, mode: 'output', output: '{bad' } }).error).toMatch(/mocked output of a/)
+  })
+})
