@@ -76,6 +76,7 @@ def test_operators_and_reviewers_see_the_editor_read_only(page_for, rota, userna
     assert {(e["source"], e["target"]) for e in graph(page)["edges"]} == {("plan", "notify"), ("plan", "archive")}
 
     # a selected step shows its config, disabled; Delete does nothing
+    page.locator(".react-flow__controls-fitview").click()  # the drags above panned the view
     page.get_by_test_id("node-archive").click()
     inspector = page.get_by_test_id("inspector")
     expect(inspector).to_have_attribute("data-node", "archive")
