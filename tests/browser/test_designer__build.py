@@ -117,11 +117,6 @@ def test_an_analyst_builds_publishes_and_runs_a_workflow_from_an_empty_canvas(an
     screenshot(page, "designer-build-instance-completed")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="front end: setValidation (src/state/store.ts) files the cycle error that carries `nodes` under every node of "
-    "the cycle, and each node's own cycle error again, so the badge on all but the first node counts 2 for 1 listed problem",
-)
 def test_each_node_on_a_cycle_counts_the_problems_the_list_shows_for_it(analyst_page):
     cyclic = {
         "version": 1,

@@ -9,7 +9,7 @@ import {
   type Node,
   type ReactFlowInstance,
 } from '@xyflow/react'
-import { useCallback, useEffect, useRef } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react'
 import type { PortEdge, StepNode } from '../graph/convert'
 import { layoutDone, layoutOnLoad } from '../state/load'
 import { connect, onEdgesChange, onNodesChange, toast, useEditor, whyNotConnect } from '../state/store'
@@ -102,6 +102,12 @@ export function Canvas() {
   const wrapper = useRef<HTMLDivElement>(null)
   const rf = useRef<ReactFlowInstance<StepNode, PortEdge> | null>(null)
   const big = nodes.length > 200
+  // the opening viewport is known before React Flow first renders: no render at a wrong viewport
+  const [viewport, setViewport] = useState<{ x: number; y: number; zoom: number } | null>(null)
+  useLayoutEffect(() => {
+    const box = wrapper.current?.getBoundingClientRect()
+    setViewport(initialViewport(useEditor.getState().nodes, box?.width ?? 800, box?.height ?? 600))
+  }, [])
   // the mini map colours by overlay: a new colour function when an overlay changes redraws it
   const validation = useEditor((s) => s.validation.byNode)
   const run = useEditor((s) => s.run)
@@ -112,8 +118,6 @@ export function Canvas() {
   const onInit = useCallback((instance: ReactFlowInstance<StepNode, PortEdge>) => {
     rf.current = instance
     registerFlow(instance, wrapper.current)
-    const box = wrapper.current?.getBoundingClientRect()
-    if (box) void instance.setViewport(initialViewport(useEditor.getState().nodes, box.width, box.height))
     announceReady(useEditor.getState().nodes.length)
     if (layoutOnLoad) {
       layoutDone()
@@ -180,7 +184,9 @@ export function Canvas() {
           <span>{locked ? 'This workflow has no steps yet.' : 'Drag a step from the palette, or focus one and press Enter, to start.'}</span>
         </div>
       )}
+      {viewport && (
       <ReactFlow<StepNode, PortEdge>
+        defaultViewport={viewport}
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
@@ -216,6 +222,7 @@ export function Canvas() {
         <MiniMap pannable zoomable nodeColor={nodeColour} nodeStrokeWidth={0} maskColor="rgba(240, 243, 248, 0.7)" ariaLabel="Mini map" />
         <Controls showInteractive={false} />
       </ReactFlow>
+      )}
     </div>
   )
 }

@@ -10,7 +10,8 @@ import { STATUS_LABEL, TypeIcon, categoryColour, formatDuration, nodeSummary, po
 function StepNodeViewImpl({ id, data, selected }: NodeProps<StepNode>) {
   const def = useEditor((s) => s.types[data.kind])
   const errors = useEditor((s) => (s.compare ? 0 : s.validation.byNode[id]?.length ?? 0))
-  const firstError = useEditor((s) => (s.compare ? '' : s.validation.byNode[id]?.[0]?.message ?? ''))
+  const firstError = useEditor((s) => (s.compare ? '' : (s.validation.byNode[id]?.[0] ?? s.validation.mentions[id]?.[0])?.message ?? ''))
+  const mentioned = useEditor((s) => !s.compare && !!s.validation.mentions[id])
   const batch = useEditor((s) => (s.showPlan && !s.compare ? s.validation.batchOf[id] ?? 0 : 0))
   const status = useEditor((s) => (s.compare ? undefined : s.run?.nodeStatus[id]))
   const runNote = useEditor((s) => {
@@ -45,7 +46,7 @@ function StepNodeViewImpl({ id, data, selected }: NodeProps<StepNode>) {
 
   const classes = ['fd-node']
   if (selected) classes.push('is-selected')
-  if (errors) classes.push('has-error')
+  if (errors || mentioned) classes.push('has-error')
   if (status) classes.push(`st-${status}`)
   if (diff) classes.push(`diff-${diff}`)
   if (!def) classes.push('is-unknown')
@@ -57,9 +58,10 @@ function StepNodeViewImpl({ id, data, selected }: NodeProps<StepNode>) {
       data-testid={`node-${id}`}
       data-type={data.kind}
       data-status={status}
-      data-error={errors ? 'true' : undefined}
+      data-error={errors || mentioned ? 'true' : undefined}
       data-diff={diff}
       data-batch={batch || undefined}
+      title={mentioned && !errors ? firstError : undefined}
     >
       <Handle type="target" position={Position.Left} className="fd-handle fd-handle-in" isConnectable={editable} />
       <div className="fd-node-head">
@@ -96,8 +98,13 @@ function StepNodeViewImpl({ id, data, selected }: NodeProps<StepNode>) {
             </div>
           ))}
           {stray.map((p) => (
-            <div key={p} className="fd-port tone-stray" data-port={p} title={`this node has no port '${p}': remove or reconnect its edges`}>
-              <span className="fd-port-label">{p} ⚠</span>
+            <div
+              key={p}
+              className={`fd-port ${diff ? 'tone-muted' : 'tone-stray'}`}
+              data-port={p}
+              title={diff ? `port '${p}' of the other version` : `this node has no port '${p}': remove or reconnect its edges`}
+            >
+              <span className="fd-port-label">{diff ? p : `${p} ⚠`}</span>
               <Handle type="source" id={p} position={Position.Right} className="fd-handle fd-handle-out" isConnectable={false} />
             </div>
           ))}

@@ -56,7 +56,9 @@ function Problems({ errors, testid }: { errors: ApiFieldError[]; testid: string 
 function NodeInspector({ id }: { id: string }) {
   const data = useEditor((s) => s.nodes.find((n) => n.id === id)?.data)
   const def = useEditor((s) => (data ? s.types[data.kind] : undefined))
-  const errors = useEditor((s) => s.validation.byNode[id] ?? EMPTY)
+  const own = useEditor((s) => s.validation.byNode[id] ?? EMPTY)
+  const mentions = useEditor((s) => s.validation.mentions[id] ?? EMPTY)
+  const errors = useMemo(() => (mentions.length ? [...own, ...mentions] : own), [own, mentions])
   const handlers = useEditor((s) => s.handlers)
   const readOnly = useEditor((s) => s.readOnly)
   const [idText, setIdText] = useState(id)

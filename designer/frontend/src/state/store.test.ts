@@ -72,3 +72,31 @@ describe('editing through the store', () => {
     expect(currentDoc()).toEqual(SAMPLE)
   })
 })
+
+describe('validation results', () => {
+  it('counts each error once, under the node the problems list shows it for', async () => {
+    const { setValidation } = await import('./store')
+    setValidation(
+      {
+        valid: false,
+        plan: null,
+        errors: [
+          { node: 'first', nodes: ['first', 'second'], code: 'cycle', message: 'cycle: first → second → first' },
+          { node: 'second', code: 'cycle', message: 'second is on a cycle' },
+          { node: null, nodes: ['x', 'y'], code: 'cycle', message: 'x and y' },
+          { node: null, field: 'settings.timeout_s', message: 'must be positive' },
+          { node: 'a', field: 'edges[1].port', message: 'no such port' },
+        ],
+      },
+      SAMPLE,
+    )
+    const v = useEditor.getState().validation
+    expect(v.byNode.first).toHaveLength(1)
+    expect(v.byNode.second).toHaveLength(1)
+    expect(v.mentions.second).toHaveLength(1)
+    expect(v.byNode.x).toHaveLength(1)
+    expect(v.mentions.y).toHaveLength(1)
+    expect(v.graphErrors.map((e) => e.field)).toEqual(['settings.timeout_s'])
+    expect(v.edgeErrors).toEqual({ e2: 'no such port' })
+  })
+})

@@ -26,7 +26,10 @@ export type Dialog = null | 'publish' | 'run' | 'help' | 'copy-graph'
 export interface ValidationState {
   status: 'idle' | 'checking' | 'valid' | 'invalid' | 'error'
   errors: ApiFieldError[]
+  /** Each error under the one node it is listed for (its `node`, else the first of its `nodes`). */
   byNode: Record<string, ApiFieldError[]>
+  /** Errors that name a node among their `nodes` but are listed under another (a cycle's other nodes). */
+  mentions: Record<string, ApiFieldError[]>
   graphErrors: ApiFieldError[]
   edgeErrors: Record<string, string>
   plan: string[][] | null
@@ -110,6 +113,7 @@ const emptyValidation = (): ValidationState => ({
   status: 'idle',
   errors: [],
   byNode: {},
+  mentions: {},
   graphErrors: [],
   edgeErrors: {},
   plan: null,
@@ -502,12 +506,13 @@ export function setValidation(result: { valid: boolean; errors: ApiFieldError[];
     const field = preciseField(e)
     return field === (e.field ?? null) ? e : { ...e, field }
   })
+  const mentions: Record<string, ApiFieldError[]> = {}
   for (const e of errors) {
-    const nodes = new Set<string>()
-    if (e.node) nodes.add(e.node)
-    for (const n of e.nodes ?? []) nodes.add(n)
-    for (const n of nodes) (byNode[n] ??= []).push(e)
-    if (nodes.size === 0) graphErrors.push(e)
+    // counted once, under the node the problems list shows it for; the other nodes it names are marked
+    const target = e.node ?? e.nodes?.[0] ?? null
+    if (target) (byNode[target] ??= []).push(e)
+    else graphErrors.push(e)
+    for (const n of new Set(e.nodes ?? [])) if (n !== target) (mentions[n] ??= []).push(e)
     const m = /^edges\[(\d+)\]/.exec(e.field ?? '')
     const edge = m ? checked.edges[Number(m[1])] : undefined
     if (edge) edgeErrors[edge.id] = e.message
@@ -519,6 +524,7 @@ export function setValidation(result: { valid: boolean; errors: ApiFieldError[];
       status: result.valid ? 'valid' : 'invalid',
       errors,
       byNode,
+      mentions,
       graphErrors,
       edgeErrors,
       plan: result.plan?.batches ?? null,
