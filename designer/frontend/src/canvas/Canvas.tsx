@@ -2,11 +2,9 @@ import {
   Background,
   BackgroundVariant,
   Controls,
-  MiniMap,
   ReactFlow,
   type FinalConnectionState,
   type IsValidConnection,
-  type Node,
   type ReactFlowInstance,
 } from '@xyflow/react'
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react'
@@ -16,6 +14,7 @@ import { connect, onEdgesChange, onNodesChange, toast, useEditor, whyNotConnect 
 import { autoLayout } from './actions'
 import { registerFlow } from './flowRef'
 import { categoryColour } from './look'
+import { Overview } from './Overview'
 import { EdgeMarkers, PortEdgeView } from './PortEdgeView'
 import { StepNodeView } from './StepNodeView'
 
@@ -38,7 +37,7 @@ const STATUS_COLOUR: Record<string, string> = {
   compensated: '#8b5cf6',
 }
 
-function miniColour(node: Node): string {
+function miniColour(node: StepNode): string {
   const s = useEditor.getState()
   if (s.compare?.diff.nodes[node.id]) {
     const d = s.compare.diff.nodes[node.id].status
@@ -47,7 +46,7 @@ function miniColour(node: Node): string {
   const status = s.run?.nodeStatus[node.id]
   if (status && !s.compare) return STATUS_COLOUR[status] ?? '#dde2ea'
   if (s.validation.byNode[node.id]) return '#d0353a'
-  return categoryColour(s.types[(node as StepNode).data.kind]?.category)
+  return categoryColour(s.types[node.data.kind]?.category)
 }
 
 const READABLE_ZOOM = 0.55
@@ -113,7 +112,7 @@ export function Canvas() {
   const run = useEditor((s) => s.run)
   const compare = useEditor((s) => s.compare?.diff)
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  const nodeColour = useCallback((n: Node) => miniColour(n), [validation, run, compare])
+  const nodeColour = useCallback((n: StepNode) => miniColour(n), [validation, run, compare])
 
   const onInit = useCallback((instance: ReactFlowInstance<StepNode, PortEdge>) => {
     rf.current = instance
@@ -219,7 +218,7 @@ export function Canvas() {
         aria-label="Workflow canvas"
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cfd5df" />
-        <MiniMap pannable zoomable nodeColor={nodeColour} nodeStrokeWidth={0} maskColor="rgba(240, 243, 248, 0.7)" ariaLabel="Mini map" />
+        <Overview colour={nodeColour} />
         <Controls showInteractive={false} />
       </ReactFlow>
       )}

@@ -39,11 +39,12 @@ function SaveIndicator() {
   )
 }
 
-function ToolButton({ icon, label, onClick, testid, disabled, pressed, primary, badge, title }: { icon: string; label: string; onClick(): void; testid: string; disabled?: boolean; pressed?: boolean; primary?: boolean; badge?: React.ReactNode; title?: string }) {
+function ToolButton({ icon, label, onClick, testid, disabled, pressed, primary, iconOnly, badge, title }: { icon: string; label: string; onClick(): void; testid: string; disabled?: boolean; pressed?: boolean; primary?: boolean; iconOnly?: boolean; badge?: React.ReactNode; title?: string }) {
   return (
     <button
       type="button"
-      className={`fd-tool ${primary ? 'primary' : ''} ${pressed ? 'on' : ''}`}
+      className={`fd-tool ${primary ? 'primary' : ''} ${pressed ? 'on' : ''} ${iconOnly ? 'icon-only' : ''}`}
+      aria-label={iconOnly ? label : undefined}
       onClick={onClick}
       data-testid={testid}
       disabled={disabled}
@@ -90,7 +91,7 @@ export function Toolbar() {
       </a>
       <div className="fd-title">
         <h1 title={template?.description || undefined}>{template?.title ?? boot.template}</h1>
-        <div className="fd-subtitle">
+        <div className="fd-subtitle" title={instanceMode ? `${boot.template} · instance ${boot.instance}` : [boot.template, versionText].filter(Boolean).join(' · ')}>
           <code>{boot.template}</code>
           {instanceMode ? (
             <>
@@ -114,8 +115,8 @@ export function Toolbar() {
         <>
           {!readOnly && (
             <div className="fd-tool-group">
-              <ToolButton icon="undo" label="Undo" onClick={undo} testid="btn-undo" disabled={!undoable || comparing} title="Undo (Ctrl+Z)" />
-              <ToolButton icon="redo" label="Redo" onClick={redo} testid="btn-redo" disabled={!redoable || comparing} title="Redo (Ctrl+Shift+Z)" />
+              <ToolButton icon="undo" label="Undo" onClick={undo} testid="btn-undo" disabled={!undoable || comparing} title="Undo (Ctrl+Z)" iconOnly />
+              <ToolButton icon="redo" label="Redo" onClick={redo} testid="btn-redo" disabled={!redoable || comparing} title="Redo (Ctrl+Shift+Z)" iconOnly />
             </div>
           )}
           <div className="fd-tool-group">
