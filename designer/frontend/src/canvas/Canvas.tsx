@@ -3,6 +3,7 @@ import {
   BackgroundVariant,
   Controls,
   ReactFlow,
+  useStore,
   type FinalConnectionState,
   type IsValidConnection,
   type ReactFlowInstance,
@@ -50,6 +51,21 @@ function miniColour(node: StepNode): string {
 }
 
 const READABLE_ZOOM = 0.55
+/** Below this zoom a step's text is too small to read: its details are not painted (see `is-far`). */
+const FAR_ZOOM = 0.4
+
+/**
+ * Level of detail: zoomed far out, the canvas drops each step's icon, subtitle, port labels and
+ * handles (kept in layout, so nothing is re-measured). Hundreds of steps then paint, and drag, at
+ * a fraction of the cost.
+ */
+function DetailLevel({ canvas }: { canvas: React.RefObject<HTMLDivElement | null> }) {
+  const far = useStore((s) => s.transform[2] < FAR_ZOOM)
+  useEffect(() => {
+    canvas.current?.classList.toggle('is-far', far)
+  }, [far, canvas])
+  return null
+}
 const START_ZOOM = 0.8
 
 /**
@@ -219,6 +235,7 @@ export function Canvas() {
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cfd5df" />
         <Overview colour={nodeColour} />
+        <DetailLevel canvas={wrapper} />
         <Controls showInteractive={false} />
       </ReactFlow>
       )}

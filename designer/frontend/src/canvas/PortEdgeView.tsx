@@ -1,14 +1,19 @@
 import { BaseEdge, getBezierPath, type EdgeProps } from '@xyflow/react'
 import { memo } from 'react'
 import type { PortEdge } from '../graph/convert'
+import { useShallow } from 'zustand/react/shallow'
 import { useEditor } from '../state/store'
 
 /** An edge, coloured by what is drawn over the graph: a validation error, a run's path, a comparison. */
 function PortEdgeViewImpl(props: EdgeProps<PortEdge>) {
   const { id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, selected } = props
-  const diff = useEditor((s) => s.compare?.edgeStatus[id])
-  const run = useEditor((s) => (s.compare ? undefined : s.run?.edgeState[id]))
-  const error = useEditor((s) => (s.compare ? undefined : s.validation.edgeErrors[id]))
+  const { diff, run, error } = useEditor(
+    useShallow((s) => ({
+      diff: s.compare?.edgeStatus[id],
+      run: s.compare ? undefined : s.run?.edgeState[id],
+      error: s.compare ? undefined : s.validation.edgeErrors[id],
+    })),
+  )
   const [path] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition })
   let tone = 'plain'
   if (diff && diff !== 'unchanged') tone = diff

@@ -3,31 +3,56 @@ import { memo, useEffect, useMemo, useRef } from 'react'
 import type { StepNode } from '../graph/convert'
 import { outputPorts } from '../graph/ports'
 import { latestStep } from '../run/status'
-import { useEditor } from '../state/store'
+import { useShallow } from 'zustand/react/shallow'
+import type { StepTypeDef } from '../graph/types'
+import { useEditor, type EditorState } from '../state/store'
 import { STATUS_LABEL, TypeIcon, categoryColour, formatDuration, nodeSummary, portTone } from './look'
+
+type Overlay = ReturnType<typeof computeOverlay>
+const overlays = new Map<string, { inputs: unknown[]; kind: string; value: Overlay }>()
+
+/**
+ * What is drawn over one step, recomputed only when a part of the state it reads is replaced: a drag
+ * replaces `nodes` on every frame, and then each of the 500 steps' subscriptions costs a few
+ * identity checks.
+ */
+function overlayOf(s: EditorState, id: string, kind: string): Overlay {
+  const inputs = [s.types, s.validation, s.showPlan, s.run, s.compare, s.edgePorts, s.readOnly]
+  const hit = overlays.get(id)
+  if (hit && hit.kind === kind && hit.inputs.every((v, i) => v === inputs[i])) return hit.value
+  const value = computeOverlay(s, id, kind)
+  overlays.set(id, { inputs, kind, value })
+  return value
+}
+
+/** What is drawn over one step (validation, plan, run, comparison): primitives, so a shallow compare sees changes. */
+function computeOverlay(s: EditorState, id: string, kind: string) {
+  const compare = s.compare
+  const problems = compare ? undefined : s.validation.byNode[id]
+  const mention = compare ? undefined : s.validation.mentions[id]
+  const step = !compare && s.run ? latestStep(s.run.steps[id] ?? []) : undefined
+  const d = compare?.diff.nodes[id]
+  return {
+    def: s.types[kind] as StepTypeDef | undefined,
+    errors: problems?.length ?? 0,
+    firstError: (problems?.[0] ?? mention?.[0])?.message ?? '',
+    mentioned: !!mention,
+    batch: s.showPlan && !compare ? s.validation.batchOf[id] ?? 0 : 0,
+    status: compare ? undefined : s.run?.nodeStatus[id],
+    runNote: step ? [step.attempt > 1 ? `attempt ${step.attempt}` : '', formatDuration(step.duration_ms)].filter(Boolean).join(' · ') : '',
+    diff: d?.status,
+    layoutChange: d ? (d.moved ? 'moved' : '') + (d.relabelled ? (d.moved ? ', relabelled' : 'relabelled') : '') : '',
+    usedPorts: (compare ? compare.edgePorts[id] : s.edgePorts[id]) ?? '',
+    editable: !s.readOnly && !compare,
+  }
+}
 
 /** One workflow step on the canvas. Memoised: it re-renders only when its own data or overlay changes. */
 function StepNodeViewImpl({ id, data, selected }: NodeProps<StepNode>) {
-  const def = useEditor((s) => s.types[data.kind])
-  const errors = useEditor((s) => (s.compare ? 0 : s.validation.byNode[id]?.length ?? 0))
-  const firstError = useEditor((s) => (s.compare ? '' : (s.validation.byNode[id]?.[0] ?? s.validation.mentions[id]?.[0])?.message ?? ''))
-  const mentioned = useEditor((s) => !s.compare && !!s.validation.mentions[id])
-  const batch = useEditor((s) => (s.showPlan && !s.compare ? s.validation.batchOf[id] ?? 0 : 0))
-  const status = useEditor((s) => (s.compare ? undefined : s.run?.nodeStatus[id]))
-  const runNote = useEditor((s) => {
-    if (s.compare || !s.run) return ''
-    const step = latestStep(s.run.steps[id] ?? [])
-    if (!step) return ''
-    const parts = [step.attempt > 1 ? `attempt ${step.attempt}` : '', formatDuration(step.duration_ms)]
-    return parts.filter(Boolean).join(' · ')
-  })
-  const diff = useEditor((s) => s.compare?.diff.nodes[id]?.status)
-  const layoutChange = useEditor((s) => {
-    const d = s.compare?.diff.nodes[id]
-    return d ? (d.moved ? 'moved' : '') + (d.relabelled ? (d.moved ? ', relabelled' : 'relabelled') : '') : ''
-  })
-  const usedPorts = useEditor((s) => (s.compare ? s.compare.edgePorts[id] : s.edgePorts[id]) ?? '')
-  const editable = useEditor((s) => !s.readOnly && !s.compare)
+  // one subscription per node, compared field by field: a drag elsewhere costs one cheap call here
+  const { def, errors, firstError, mentioned, batch, status, runNote, diff, layoutChange, usedPorts, editable } = useEditor(
+    useShallow((s) => overlayOf(s, id, data.kind)),
+  )
 
   const ports = useMemo(() => outputPorts(def, data.config), [def, data.config])
   const stray = usedPorts ? usedPorts.split('\u0000').filter((p) => !ports.includes(p)) : []

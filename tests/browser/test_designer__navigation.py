@@ -1,11 +1,14 @@
-"""The mini map: it moves the view, and holds still while a step is dragged (it catches up on the drop)."""
+"""Finding your way on a big canvas: the mini map moves the view and holds still while a step is
+dragged (it catches up on the drop); zoomed far out, steps drop their small print."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.canvas import open_editor
+from tests.browser.canvas import open_editor, wait_saved
 from workflows import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -60,3 +63,32 @@ def test_the_mini_map_holds_still_during_a_drag_and_follows_the_drop(analyst_pag
 
     page.mouse.up()
     page.wait_for_function("(y) => +document.querySelector('[data-testid=minimap] > rect').getAttribute('y') > y", arg=start["y"] + 100)
+    wait_saved(page)  # the move is saved before the test ends
+
+
+def zoom(page) -> float:
+    return page.evaluate("() => new DOMMatrix(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a")
+
+
+def test_zoomed_far_out_the_steps_keep_their_size_but_drop_their_small_print(analyst_page):
+    services.create_template(name="wide", title="Wide", graph=wide_graph(40))
+    page = open_editor(analyst_page, "wide")
+    canvas, node = page.get_by_test_id("canvas"), page.get_by_test_id("node-s0")
+    subtitle = node.locator(".fd-node-sub")
+    expect(subtitle).to_be_visible()
+    width = node.bounding_box()["width"] / zoom(page)
+
+    page.locator(".react-flow__controls-fitview").click()
+
+    expect(canvas).to_have_class(re.compile(r"\bis-far\b"))
+    expect(subtitle).to_be_hidden()
+    expect(node.locator(".fd-node-label")).to_be_visible()
+    assert abs(node.bounding_box()["width"] / zoom(page) - width) < 2  # the same size: nothing is re-measured
+
+    for _ in range(20):
+        if zoom(page) >= 0.45:
+            break
+        page.locator(".react-flow__controls-zoomin").click()
+        page.wait_for_timeout(50)
+    expect(canvas).not_to_have_class(re.compile(r"\bis-far\b"))
+    expect(subtitle).to_be_visible()
