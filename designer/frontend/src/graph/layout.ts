@@ -1,12 +1,9 @@
 /**
- * Automatic left-to-right layout: a small layered (Sugiyama-style) layout, built in.
- *
- * ELK did this before, but weighed 441 KB gzipped (the whole designer is 164 KB); workflow graphs
- * are DAGs whose shape is mostly chains, fan-outs and joins, which this handles well:
- * 1. layers by longest path from the entry steps (Kahn; steps on a cycle, possible mid-edit, go last);
- * 2. order within each layer by barycentre sweeps, counting a port's position so `true` stays above `false`;
- * 3. columns as wide as their widest step, steps stacked and each column centred, on a 10 px grid.
+ * Automatic left-to-right layout with dagre (layered: network-simplex columns, crossing reduction,
+ * straight chains). A step's output ports are ordered too: the step its first port leads to is kept
+ * above the one its next port leads to (`true` above `false`, a switch's cases in their order).
  */
+import dagre from '@dagrejs/dagre'
 
 export interface LayoutNode {
   id: string
@@ -25,82 +22,78 @@ export interface LayoutEdge {
 const GRID = 10
 const LAYER_GAP = 90
 const NODE_GAP = 40
-const SWEEPS = 4
-
-export function layers(nodes: readonly LayoutNode[], edges: readonly LayoutEdge[]): string[][] {
-  const ids = nodes.map((n) => n.id)
-  const known = new Set(ids)
-  const out = new Map<string, string[]>(ids.map((id) => [id, []]))
-  const indegree = new Map<string, number>(ids.map((id) => [id, 0]))
-  for (const e of edges) {
-    if (!known.has(e.source) || !known.has(e.target) || e.source === e.target) continue
-    out.get(e.source)!.push(e.target)
-    indegree.set(e.target, indegree.get(e.target)! + 1)
-  }
-  const layer = new Map<string, number>()
-  const queue = ids.filter((id) => indegree.get(id) === 0)
-  for (const id of queue) layer.set(id, 0)
-  for (let i = 0; i < queue.length; i++) {
-    const id = queue[i]
-    for (const next of out.get(id)!) {
-      layer.set(next, Math.max(layer.get(next) ?? 0, layer.get(id)! + 1))
-      indegree.set(next, indegree.get(next)! - 1)
-      if (indegree.get(next) === 0) queue.push(next)
-    }
-  }
-  const last = Math.max(-1, ...layer.values())
-  for (const id of ids) if (!layer.has(id)) layer.set(id, last + 1) // on a cycle
-  const result: string[][] = []
-  for (const id of ids) (result[layer.get(id)!] ??= []).push(id)
-  return result.filter(Boolean)
-}
-
-function order(columns: string[][], nodes: readonly LayoutNode[], edges: readonly LayoutEdge[]): string[][] {
-  const portShare = new Map<string, number>()
-  for (const n of nodes) n.ports.forEach((p, i) => portShare.set(`${n.id}\u0000${p}`, n.ports.length > 1 ? i / n.ports.length : 0))
-  const parents = new Map<string, { id: string; share: number }[]>()
-  const children = new Map<string, { id: string; share: number }[]>()
-  for (const e of edges) {
-    const share = portShare.get(`${e.source}\u0000${e.port}`) ?? 0
-    ;(parents.get(e.target) ?? parents.set(e.target, []).get(e.target)!).push({ id: e.source, share })
-    ;(children.get(e.source) ?? children.set(e.source, []).get(e.source)!).push({ id: e.target, share: -share })
-  }
-  const rank = new Map<string, number>()
-  columns.forEach((col) => col.forEach((id, i) => rank.set(id, i)))
-  const sweep = (col: string[], links: Map<string, { id: string; share: number }[]>) => {
-    const centre = (id: string) => {
-      const ls = (links.get(id) ?? []).filter((l) => rank.has(l.id))
-      return ls.length ? ls.reduce((sum, l) => sum + rank.get(l.id)! + l.share, 0) / ls.length : rank.get(id)!
-    }
-    const sorted = col.map((id) => ({ id, key: centre(id) })).sort((a, b) => a.key - b.key || rank.get(a.id)! - rank.get(b.id)!)
-    sorted.forEach(({ id }, i) => rank.set(id, i))
-    return sorted.map(({ id }) => id)
-  }
-  let result = columns.map((c) => [...c])
-  for (let s = 0; s < SWEEPS; s++) {
-    for (let i = 1; i < result.length; i++) result[i] = sweep(result[i], parents)
-    for (let i = result.length - 2; i >= 0; i--) result[i] = sweep(result[i], children)
-  }
-  return result
-}
 
 const snap = (v: number) => Math.round(v / GRID) * GRID
 
+function run(nodes: readonly LayoutNode[], edges: readonly LayoutEdge[], constraints: Constraint[]) {
+  const g = new dagre.graphlib.Graph({ multigraph: true })
+  g.setGraph({ rankdir: 'LR', ranksep: LAYER_GAP, nodesep: NODE_GAP, marginx: 0, marginy: 0 })
+  g.setDefaultEdgeLabel(() => ({}))
+  for (const n of nodes) g.setNode(n.id, { width: n.width, height: n.height })
+  for (const e of edges) g.setEdge(e.source, e.target, {}, e.id)
+  dagre.layout(g, { constraints })
+  return new Map(nodes.map((n) => [n.id, g.node(n.id) as { x: number; y: number }]))
+}
+
+interface Constraint {
+  left: string
+  right: string
+}
+
+/**
+ * "Above" constraints between the steps one step's ports lead to, in port order: only between
+ * steps in the same column, and never one that contradicts those already taken (two conditions
+ * may route the same pair in opposite orders).
+ */
+function portConstraints(edges: readonly LayoutEdge[], portIndex: (e: LayoutEdge) => number, column: (id: string) => number): Constraint[] {
+  const below = new Map<string, Set<string>>()
+  const reaches = (from: string, to: string): boolean => {
+    const seen = new Set<string>()
+    const stack = [from]
+    while (stack.length) {
+      const id = stack.pop()!
+      if (id === to) return true
+      if (seen.has(id)) continue
+      seen.add(id)
+      stack.push(...(below.get(id) ?? []))
+    }
+    return false
+  }
+  const bySource = new Map<string, LayoutEdge[]>()
+  for (const e of edges) (bySource.get(e.source) ?? bySource.set(e.source, []).get(e.source)!).push(e)
+  const out: Constraint[] = []
+  for (const fan of bySource.values()) {
+    const ordered = [...fan].sort((a, b) => portIndex(a) - portIndex(b))
+    for (let i = 1; i < ordered.length; i++) {
+      const [upper, lower] = [ordered[i - 1], ordered[i]]
+      const [left, right] = [upper.target, lower.target]
+      if (portIndex(upper) === portIndex(lower) || left === right || column(left) !== column(right) || reaches(right, left)) continue
+      ;(below.get(left) ?? below.set(left, new Set()).get(left)!).add(right)
+      out.push({ left, right })
+    }
+  }
+  return out
+}
+
 /** New top-left positions by node id (on a 10 px grid). Async so callers need not change if it moves to a worker. */
 export async function layout(nodes: readonly LayoutNode[], edges: readonly LayoutEdge[]): Promise<Map<string, { x: number; y: number }>> {
-  const byId = new Map(nodes.map((n) => [n.id, n]))
-  const columns = order(layers(nodes, edges), nodes, edges)
-  const heights = columns.map((col) => col.reduce((h, id) => h + byId.get(id)!.height, 0) + NODE_GAP * (col.length - 1))
-  const tallest = Math.max(0, ...heights)
-  const out = new Map<string, { x: number; y: number }>()
-  let x = 0
-  columns.forEach((col, i) => {
-    let y = (tallest - heights[i]) / 2
-    for (const id of col) {
-      out.set(id, { x: snap(x), y: snap(y) })
-      y += byId.get(id)!.height + NODE_GAP
+  const known = new Map(nodes.map((n) => [n.id, n]))
+  const portIndex = (e: LayoutEdge) => Math.max(0, known.get(e.source)?.ports.indexOf(e.port) ?? 0)
+  const usable = edges.filter((e) => known.has(e.source) && known.has(e.target) && e.source !== e.target)
+  // first the columns, then the order within them with the ports' constraints
+  let centres = run(nodes, usable, [])
+  const constraints = portConstraints(usable, portIndex, (id) => Math.round(centres.get(id)!.x))
+  if (constraints.length) {
+    try {
+      centres = run(nodes, usable, constraints)
+    } catch {
+      // dagre could not honour them: keep the unconstrained layout
     }
-    x += Math.max(...col.map((id) => byId.get(id)!.width)) + LAYER_GAP
-  })
-  return out
+  }
+  const pos = new Map<string, { x: number; y: number }>()
+  for (const n of nodes) {
+    const c = centres.get(n.id)!
+    pos.set(n.id, { x: snap(c.x - n.width / 2), y: snap(c.y - n.height / 2) })
+  }
+  return pos
 }
