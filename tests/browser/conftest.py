@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,7 @@ def page_for(browser, live_server):
         page = context.new_page()
         page.set_default_timeout(15_000)
         page.on("pageerror", lambda error: page_errors.append(f"{username} at {page.url}: {error}"))
+        traffic.watch(page)
         page.goto(f"{live_server.url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", "pw-12345")
@@ -78,11 +80,44 @@ def page_for(browser, live_server):
         page.base = live_server.url
         return page
 
+    traffic = _Traffic()
     yield make
+    # a save still in flight when the test ends would race the flush of the test database
+    traffic.settle()
     for context in contexts:
         context.close()
     if page_errors:
         pytest.fail("uncaught errors in the page:\n" + "\n".join(page_errors))
+
+
+class _Traffic:
+    """Requests the test's pages have in flight, so teardown can wait for the app to go quiet."""
+
+    def __init__(self):
+        self.pending = 0
+        self.last = time.monotonic()
+        self.pages = []
+
+    def watch(self, page) -> None:
+        self.pages.append(page)
+        page.on("request", lambda _: self._change(+1))
+        page.on("requestfinished", lambda _: self._change(-1))
+        page.on("requestfailed", lambda _: self._change(-1))
+
+    def _change(self, delta: int) -> None:
+        self.pending += delta
+        self.last = time.monotonic()
+
+    def settle(self, quiet: float = 1.2, limit: float = 8.0) -> None:
+        """Until nothing is in flight and nothing started for ``quiet`` seconds (autosave waits 1 s)."""
+        if not self.pages:
+            return
+        page, end = self.pages[0], time.monotonic() + limit
+        while time.monotonic() < end and (self.pending > 0 or time.monotonic() - self.last < quiet):
+            try:
+                page.wait_for_timeout(100)  # lets Playwright deliver the request events
+            except Exception:  # the page is gone: so is its traffic
+                return
 
 
 @pytest.fixture
