@@ -30,6 +30,20 @@ def _prep(field: models.Field, value: Any) -> Any:
     return field.get_db_prep_value(value, connection, prepared=False)
 
 
+def column(model: type[models.Model], name: str) -> str:
+    """A field's quoted column name, for conditions written by hand."""
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def value(model: type[models.Model], name: str, raw: Any) -> Any:
+    """``raw`` as the database stores it in that field (a UUID is text on SQLite)."""
+    return _prep(model._meta.get_field(name), raw)
+
+
 @lru_cache(maxsize=None)
 def _reader(model: type[models.Model], names: tuple[str, ...]) -> tuple[str, list]:
     """The column list and, per column, the converters Django's compiler would apply."""
@@ -50,9 +64,11 @@ def select(
     order_by: str = "",
     for_update: bool = False,
     convert: Mapping[str, Any] | None = None,
+    also: tuple[str, list[Any]] | None = None,
 ) -> list[tuple]:
-    """SELECT ``names`` (field names) of the rows matching ``where`` (field name = value),
-    converted like the ORM converts them, or by ``convert[name](raw value)`` where given.
+    """SELECT ``names`` (field names) of the rows matching ``where`` (field name = value) and the
+    SQL condition ``also`` (text, params; built by the engine, never from input), converted like the
+    ORM converts them, or by ``convert[name](raw value)`` where given.
 
     ``for_update`` locks the rows where the database can (SQLite's IMMEDIATE transactions already
     serialise writers).
@@ -70,6 +86,9 @@ def select(
         field = meta.get_field(name)
         conditions.append(f"{connection.ops.quote_name(field.column)} = %s")
         params.append(_prep(field, value))
+    if also:
+        conditions.append(also[0])
+        params.extend(also[1])
     statement = f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)}"
     if order_by:
         statement += f" ORDER BY {connection.ops.quote_name(meta.get_field(order_by).column)}"

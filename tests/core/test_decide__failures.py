@@ -27,6 +27,15 @@ def test_a_retryable_failure_schedules_the_next_attempt_after_the_backoff():
     assert run.timers[-1].due == 1000.0 + 6  # 2 * 3 ** 1
 
 
+def test_the_end_of_a_backoff_makes_only_the_current_scheduled_attempt_due():
+    run = Run(one({"retry": RETRY})).start()
+    run.fail("a")
+    assert run.send(d.BackoffOver("a", 2)) == [d.MakeDue("a", 2)]
+    assert run.send(d.BackoffOver("a", 1)) == []  # a stale timer: that attempt is over
+    run.claim("a")
+    assert run.send(d.BackoffOver("a", 2)) == []  # already running
+
+
 def test_the_last_allowed_attempt_failing_fails_the_workflow():
     run = Run(one({"retry": RETRY})).start()
     for _ in range(3):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 
 from tests.engine.conftest import drain_all
@@ -46,9 +48,13 @@ def test_a_worker_runs_a_chain_with_one_claim_per_step(publish):
 
 def test_starting_records_the_first_step_as_scheduled_and_rings_after_commit(publish, django_capture_on_commit_callbacks):
     name = publish(chain_graph("a", "b"))
-    with django_capture_on_commit_callbacks() as callbacks:
-        instance, created = services.start_instance(name, input={"k": 1})
-    assert created and len(callbacks) == 1
+    with mock.patch("workflows.dispatch.ring") as ring:
+        with django_capture_on_commit_callbacks() as callbacks:
+            instance, created = services.start_instance(name, input={"k": 1})
+            assert created and not ring.called  # not before the commit
+        for callback in callbacks:
+            callback()
+    ring.assert_called_once_with(instance.pk, 1)
     assert list(instance.steps.values_list("node_id", "status")) == [("a", "scheduled")]
 
 

@@ -85,6 +85,14 @@ class TimerFired:
 
 
 @dataclass(frozen=True)
+class BackoffOver:
+    """A retry's backoff has passed: the scheduled attempt may be claimed now."""
+
+    node: str
+    attempt: int
+
+
+@dataclass(frozen=True)
 class DeadlineReached:
     pass
 
@@ -132,6 +140,14 @@ class FinishAttempt:
 
 
 @dataclass(frozen=True)
+class MakeDue:
+    """Clear a scheduled attempt's ``not_before``: due now, whatever any machine's clock says."""
+
+    node: str
+    attempt: int
+
+
+@dataclass(frozen=True)
 class SetVars:
     values: Mapping[str, Any]
 
@@ -149,7 +165,7 @@ class CancelTimers:
     """Drop every pending timer of the instance (it has finished)."""
 
 
-Command = SetInstanceStatus | CreateAttempt | FinishAttempt | SetVars | StartTimer | CancelTimers
+Command = SetInstanceStatus | CreateAttempt | FinishAttempt | MakeDue | SetVars | StartTimer | CancelTimers
 
 
 # --- the decider -----------------------------------------------------------------------------------
@@ -222,6 +238,10 @@ class _Decision:
             return
         self.finish(event.node, event.attempt, S.COMPLETED, output=self.outputs.get(event.node), ports=("out",))
         self.advance(self.successors(event.node))
+
+    def on_BackoffOver(self, event: BackoffOver) -> None:
+        if self.status == I.RUNNING and self.is_current(event.node, event.attempt, (S.SCHEDULED,)):
+            self.commands.append(MakeDue(event.node, event.attempt))
 
     def on_DeadlineReached(self, event: DeadlineReached) -> None:
         if self.status.is_final:
