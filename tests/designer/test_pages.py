@@ -131,3 +131,10 @@ def test_the_instance_page_mounts_the_viewer(analyst, billing):
     instance, _ = services.start_instance("billing")
     page = analyst.get(f"/designer/instances/{instance.pk}/").content.decode()
     assert 'data-mode="instance"' in page and f'data-instance="{instance.pk}"' in page
+
+
+def test_the_overview_links_templates_to_the_editor_and_instances_to_their_page(operator, billing):
+    instance, _ = services.start_instance("billing")
+    page = operator.get("/").content.decode()
+    assert 'href="/designer/t/billing/"' in page
+    assert f'href="/designer/instances/{instance.pk}/"' in page
