@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 
 from workflows.core.graph import behaviour_checksum
 from workflows.models import Template, TemplateVersion
+from workflows.roles import GROUP_PERMISSIONS
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -47,3 +49,12 @@ class VersionFactory(factory.django.DjangoModelFactory):
     graph = factory.LazyFunction(lambda: chain_graph("a", "b"))
     status = TemplateVersion.Status.PUBLISHED
     checksum = factory.LazyAttribute(lambda v: behaviour_checksum(v.graph))
+
+
+def role_group(name: str) -> Group:
+    """A role's group. Transactional tests flush the tables after each test, and with them the
+    groups the roles migration created: the next test re-creates them (with their permissions)."""
+    group, created = Group.objects.get_or_create(name=name)
+    if created and name in GROUP_PERMISSIONS:
+        group.permissions.set(Permission.objects.filter(content_type__app_label="workflows", codename__in=GROUP_PERMISSIONS[name]))
+    return group

@@ -11,12 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Engine
-from tests.factories import UserFactory
-from workflows.roles import ANALYSTS, GROUP_PERMISSIONS, OPERATORS
+from tests.factories import UserFactory, role_group
+from workflows.roles import ANALYSTS, OPERATORS
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls in the tests are still
 # synchronous and safe here.
@@ -43,15 +42,6 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield browser
         browser.close()
-
-
-def role_group(name: str) -> Group:
-    """A role's group. Transactional tests flush the tables after each test, and with them the
-    groups the roles migration created: the next test re-creates them (with their permissions)."""
-    group, created = Group.objects.get_or_create(name=name)
-    if created and name in GROUP_PERMISSIONS:
-        group.permissions.set(Permission.objects.filter(content_type__app_label="workflows", codename__in=GROUP_PERMISSIONS[name]))
-    return group
 
 
 @pytest.fixture

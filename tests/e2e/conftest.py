@@ -3,12 +3,16 @@ database and the Redis broker, so the tests exercise the queue, the workers and 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+import urllib.error
+import urllib.request
 from urllib.parse import quote
 
 import pytest
@@ -63,6 +67,58 @@ class Engine:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+class Web:
+    """A daphne process serving the app on the test database, with a small JSON client for the API."""
+
+    def __init__(self, tmp: Path, token: str = "", **env: str):
+        self.log = tmp / "daphne.log"
+        self.token = token
+        self.env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1", **env}
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    def start(self) -> Web:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        give_up = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                return self
+            except OSError:
+                if time.monotonic() > give_up or self.proc.poll() is not None:
+                    raise RuntimeError("daphne did not start:\n" + self.log.read_text()[-3000:])
+                time.sleep(0.2)
+
+    def api(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        request = urllib.request.Request(
+            f"{self.url}/api/v1/{path}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"Token {self.token}", "Content-Type": "application/json", "Accept": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
 
 
 @pytest.fixture(scope="module")
