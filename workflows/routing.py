@@ -1,3 +1,9 @@
-"""WebSocket routes (live status arrives with the monitor)."""
+"""WebSocket routes: live instance status (DESIGN §6)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from workflows.consumers import InstanceEvents
+
+websocket_urlpatterns = [
+    path("ws/instances/<uuid:instance_id>/", InstanceEvents.as_asgi()),
+]

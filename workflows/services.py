@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
-from workflows import dispatch, sql
+from workflows import dispatch, live, sql
 from workflows.core import decider as d
 from workflows.core.errors import Failure, InvalidGraph
 from workflows.core.graph import Graph, behaviour_checksum
@@ -371,6 +371,9 @@ class _Writer:
             self.instance_fields.add("last_seq")
         if self.instance_fields:
             sql.update(self.batch, Instance, self.instance.pk, {f: getattr(self.instance, f) for f in self.instance_fields})
+        if self.events and connection.vendor == "postgresql":
+            # the web processes' live relays hear of it on commit only (workflows/live.py)
+            self.batch.add("SELECT pg_notify(%s, %s)", [live.CHANNEL, str(self.instance.pk)])
         results = self.batch.run()
         sql.assign_pks(results, new_steps)
         if self.claimed:

@@ -1,0 +1,58 @@
+"""WebSocket: ``/ws/instances/<id>/?after=<seq>`` streams an instance's events as they commit.
+
+A browser that reconnects passes the last ``seq`` it saw and misses nothing: the socket joins the
+instance's group first, then sends what the database holds after ``after``, then what the relay
+hands it, dropping anything it already sent.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from asgiref.sync import sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from workflows import live
+from workflows.models import Instance
+
+
+class InstanceEvents(AsyncJsonWebsocketConsumer):
+    instance_id = ""
+    sent = 0
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close()  # refused at the handshake (HTTP 403)
+            return
+        instance_id = str(self.scope["url_route"]["kwargs"]["instance_id"])
+        if not await sync_to_async(Instance.objects.filter(pk=instance_id).exists)():
+            await self.close()
+            return
+        try:
+            after = int(parse_qs(self.scope.get("query_string", b"").decode()).get("after", ["0"])[0])
+        except ValueError:
+            after = 0
+        self.instance_id, self.sent = instance_id, max(0, after)
+        await self.accept()
+        await self.channel_layer.group_add(live.group(instance_id), self.channel_name)
+        await live.relay.watch(instance_id)
+        while True:  # the backlog, in pages
+            backlog = await sync_to_async(live.events_after)(instance_id, self.sent)
+            for event in backlog:
+                await self.forward(event)
+            if len(backlog) < 500:
+                break
+
+    async def instance_event(self, message) -> None:
+        await self.forward(message["event"])
+
+    async def forward(self, event: dict) -> None:
+        if event["seq"] > self.sent:
+            self.sent = event["seq"]
+            await self.send_json(event)
+
+    async def disconnect(self, code) -> None:
+        if self.instance_id:
+            await self.channel_layer.group_discard(live.group(self.instance_id), self.channel_name)
+            live.relay.unwatch(self.instance_id)
