@@ -8,6 +8,7 @@ export function InstancePanel() {
   const run = useEditor((s) => s.run)
   const selected = useEditor((s) => s.runSelected)
   const runError = useEditor((s) => s.runError)
+  const live = useEditor((s) => s.runLive)
   if (!run) return null
   const i = run.instance
   const duration = i.duration_s !== null && i.duration_s !== undefined ? formatDuration(i.duration_s * 1000) : ''
@@ -17,7 +18,7 @@ export function InstancePanel() {
         <div className="fd-run-head">
           <StatusPill status={run.status} testid="instance-status" />
           {!run.final && <span className="fd-spinner" aria-label="running" />}
-          {!run.final && <span className="fd-muted">updates every second</span>}
+          {!run.final && live && <span className="fd-muted" data-testid="live-mode">{live === 'socket' ? 'live' : 'reconnecting… (checking every second)'}</span>}
         </div>
         {runError && <p className="fd-warn-text">{runError}</p>}
         <dl className="fd-facts">

@@ -168,7 +168,8 @@ export function StepList({ run }: { run: RunView }) {
   const selected = useEditor((s) => s.runSelected)
   const ids = Object.keys(run.nodeStatus)
   const started = (id: string) => latestStep(run.steps[id] ?? [])?.started_at ?? latestStep(run.steps[id] ?? [])?.scheduled_at ?? '~'
-  ids.sort((a, b) => started(a).localeCompare(started(b)))
+  // by when they started (ISO times compare as text); steps that never ran last
+  ids.sort((a, b) => (started(a) < started(b) ? -1 : started(a) > started(b) ? 1 : 0))
   return (
     <ul className="fd-step-list">
       {ids.map((id) => (

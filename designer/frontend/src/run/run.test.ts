@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { InstanceDetail, StepRun } from '../api/types'
 import { SAMPLE } from '../graph/fixtures'
+import { socketUrl } from './follow'
 import { NEW_MOCK, buildMocks, parseInputObject } from './inputs'
 import { latestStep, runView } from './status'
 
@@ -65,5 +66,12 @@ describe('run inputs', () => {
     expect(error).toBeUndefined()
     expect(mocks).toEqual({ a: { output: { ok: true } }, b: { fail: { type: 'MockError', message: 'down' } } })
     expect(buildMocks({ a: { ...NEW_MOCK, mode: 'output', output: '{bad' } }).error).toMatch(/mocked output of a/)
+  })
+})
+
+describe('followInstance', () => {
+  it('opens its socket on the page\'s host, secure when the page is, from the last seq seen', () => {
+    expect(socketUrl('abc', 0, { protocol: 'http:', host: 'localhost:8000' })).toBe('ws://localhost:8000/ws/instances/abc/?after=0')
+    expect(socketUrl('abc', 42, { protocol: 'https:', host: 'flow.example' })).toBe('wss://flow.example/ws/instances/abc/?after=42')
   })
 })

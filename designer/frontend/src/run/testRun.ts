@@ -4,7 +4,7 @@ import type { InstanceDetail, Mock } from '../api/types'
 import type { Json } from '../graph/types'
 import { setRun, toast, useEditor } from '../state/store'
 import { saveNow } from '../versions/persistence'
-import { pollInstance, type Poller } from './poll'
+import { followInstance, type Poller } from './follow'
 import { runView } from './status'
 
 let poller: Poller | null = null
@@ -18,7 +18,7 @@ export function showInstance(instance: InstanceDetail) {
 
 export function watchInstance(id: string, onError: (message: string) => void = () => undefined) {
   poller?.stop()
-  poller = pollInstance(id, showInstance, onError)
+  poller = followInstance(id, showInstance, onError, (mode) => useEditor.setState({ runLive: mode === 'done' ? null : mode }))
 }
 
 export function stopWatching() {

@@ -97,6 +97,8 @@ export interface EditorState {
   run: RunView | null
   runSelected: string | null
   runError: string | null
+  /** How an unfinished run is followed: live over a socket, or polled while the socket is down. */
+  runLive: 'socket' | 'polling' | null
 
   rightTab: RightTab
   problemsOpen: boolean
@@ -170,6 +172,7 @@ export const useEditor = create<EditorState>(() => ({
   run: null,
   runSelected: null,
   runError: null,
+  runLive: null,
   rightTab: 'inspector',
   problemsOpen: false,
   dialog: null,
