@@ -7,6 +7,7 @@ in this process, in a thread, while the socket listens.
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -33,6 +34,27 @@ def socket(instance_id, user, after: int | None = None) -> WebsocketCommunicator
     return communicator
 
 
+def run_async(fn):
+    """Run ``fn()`` (a coroutine function) to its end in a thread of its own: Playwright's sync API
+    may already run an event loop in this one (the browser tests share the session)."""
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = async_to_sync(fn)()
+        except BaseException as error:  # handed to the test's thread
+            box["error"] = error
+        finally:
+            connections.close_all()  # the connections the consumer used from this thread
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(60)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def engine_in_a_thread(instance_id) -> None:
     try:
         drain_all(instance_id)
@@ -54,7 +76,7 @@ def test_anonymous_sockets_are_refused():
         connected, _ = await socket(instance.pk, AnonymousUser()).connect()
         return connected
 
-    assert async_to_sync(go)() is False
+    assert run_async(go) is False
 
 
 def test_a_socket_sends_what_happened_after_the_seq_it_was_given_then_what_commits_next():
@@ -75,7 +97,7 @@ def test_a_socket_sends_what_happened_after_the_seq_it_was_given_then_what_commi
         await live.relay.idle()
         return backlog, later
 
-    backlog, later = async_to_sync(go)()
+    backlog, later = run_async(go)
     seqs = [e["seq"] for e in backlog + later]
     assert seqs == list(range(2, len(seqs) + 2))  # from after+1, in order, none twice, none missing
     assert seqs[-1] == Event.objects.filter(instance=instance).count()
@@ -99,6 +121,6 @@ def test_a_reconnecting_socket_gets_only_what_it_missed():
         await live.relay.idle()
         return got
 
-    got = async_to_sync(go)()
+    got = run_async(go)
     assert [e["seq"] for e in got] == [total - 1, total]
     assert got[-1]["type"] == "instance_completed"
