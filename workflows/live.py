@@ -60,6 +60,7 @@ class Relay:
         self.relayed: dict[str, int] = {}  # instance id -> last seq handed to its group
         self.watchers: dict[str, int] = {}
         self.task: asyncio.Task | None = None
+        self.stopping: asyncio.Task | None = None
 
     async def watch(self, instance_id: str) -> None:
         if instance_id not in self.watchers:
@@ -76,12 +77,16 @@ class Relay:
             self.watchers.pop(instance_id, None)
             self.relayed.pop(instance_id, None)
         if not self.watchers and self.task is not None:
-            self.task.cancel()  # nobody watches: stop listening (the next watcher starts it again)
+            # nobody watches: stop listening; the next watcher starts a new task at once, even
+            # before this one has finished cancelling
+            self.task.cancel()
+            self.stopping, self.task = self.task, None
 
     async def idle(self) -> None:
         """Wait until a stopped relay has closed its connection (tests end their event loop)."""
-        if self.task is not None and not self.watchers:
-            await asyncio.gather(self.task, return_exceptions=True)
+        if self.stopping is not None:
+            await asyncio.gather(self.stopping, return_exceptions=True)
+            self.stopping = None
 
     async def relay(self, instance_id: str) -> None:
         if instance_id not in self.relayed:

@@ -124,3 +124,26 @@ def test_a_reconnecting_socket_gets_only_what_it_missed():
     got = run_async(go)
     assert [e["seq"] for e in got] == [total - 1, total]
     assert got[-1]["type"] == "instance_completed"
+
+
+def test_a_socket_that_replaces_the_last_one_at_once_still_gets_live_events():
+    """A page reload: the last watcher leaves and a new one arrives before the relay has stopped."""
+    instance, _ = services.start_instance(VersionFactory(graph=chain_graph("a", "b")).template.name)
+    user = UserFactory()
+    seen = Event.objects.filter(instance=instance).count()
+
+    async def go():
+        first = socket(instance.pk, user)
+        assert (await first.connect())[0]
+        await first.disconnect()
+        second = socket(instance.pk, user, after=seen)
+        assert (await second.connect())[0]
+        worker = asyncio.get_running_loop().create_task(sync_to_async(engine_in_a_thread, thread_sensitive=False)(instance.pk))
+        later = await receive_until(second, "instance_completed")
+        await worker
+        await second.disconnect()
+        await live.relay.idle()
+        return later
+
+    later = run_async(go)
+    assert later[-1]["type"] == "instance_completed"
