@@ -15,6 +15,7 @@ import asyncio
 import logging
 from typing import Any
 
+import psycopg
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection
@@ -119,8 +120,6 @@ class Relay:
                 await asyncio.sleep(1.0)
 
     async def listen(self) -> None:
-        import psycopg
-
         params = {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context", "prepare_threshold")}
         async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as conn:
             await conn.execute(f"LISTEN {CHANNEL}")
