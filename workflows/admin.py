@@ -533,15 +533,22 @@ def _node_runs(config: Any) -> str:
 # --- instances and their history ------------------------------------------------------------------
 
 
-class StepRunInline(ReadOnlyInline):
-    model = StepRun
-    fields = ("step", "node_type", "item_key", "attempt", "status_badge", "error", "started", "duration", "worker")
-    readonly_fields = fields
+class InstanceHistoryInline(ReadOnlyInline):
+    """Rows of an instance's history, timed relative to the instance (hence its row, joined)."""
+
     classes = ("fd-compact",)
-    verbose_name_plural = "step runs"
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("instance")
+
+
+class StepRunInline(InstanceHistoryInline):
+    model = StepRun
+    fields = ("step", "node_type", "item_key", "attempt", "status_badge", "error", "started", "duration", "worker")
+    verbose_name_plural = "step runs"
 
     @admin.display(description="step")
     def step(self, obj):
@@ -571,15 +578,10 @@ class StepRunInline(ReadOnlyInline):
         return human_duration(obj.duration_ms / 1000 if obj.duration_ms is not None else None)
 
 
-class EventInline(ReadOnlyInline):
+class EventInline(InstanceHistoryInline):
     model = Event
     fields = ("number", "type", "node_id", "attempt", "data_summary", "at")
-    readonly_fields = fields
-    classes = ("fd-compact",)
     verbose_name_plural = "events"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("instance")
 
     @admin.display(description="seq")
     def number(self, obj):
