@@ -599,8 +599,20 @@ class EventInline(InstanceHistoryInline):
 RunKindFilter = presence_filter("started as", "started_as", "parent_step", absent="top-level workflow", present="sub-workflow")
 
 
+class InputOutputMixin:
+    """An instance's or a step's input and output, pretty-printed and escaped."""
+
+    @admin.display(description="input")
+    def input_pretty(self, obj):
+        return pretty_json(obj.input)
+
+    @admin.display(description="output")
+    def output_pretty(self, obj):
+        return pretty_json(obj.output)
+
+
 @admin.register(Instance)
-class InstanceAdmin(admin.ModelAdmin):
+class InstanceAdmin(InputOutputMixin, admin.ModelAdmin):
     list_display = (
         "short_id",
         "template_version",
@@ -738,14 +750,6 @@ class InstanceAdmin(admin.ModelAdmin):
             note = format_html(' <span class="fd-muted">(the lists below show the latest {} of each)</span>', INLINE_LIMIT)
         return format_html("{} · {} · {}{}", *parts, note)
 
-    @admin.display(description="input")
-    def input_pretty(self, obj):
-        return pretty_json(obj.input)
-
-    @admin.display(description="output")
-    def output_pretty(self, obj):
-        return pretty_json(obj.output)
-
     @admin.display(description="vars")
     def vars_pretty(self, obj):
         return pretty_json(obj.vars)
@@ -854,7 +858,7 @@ class InstanceLinkMixin:
 
 
 @admin.register(StepRun)
-class StepRunAdmin(InstanceLinkMixin, ReadOnlyAdmin):
+class StepRunAdmin(InputOutputMixin, InstanceLinkMixin, ReadOnlyAdmin):
     list_display = ("step", "instance_link", "status_badge", "error_type", "started", "duration", "worker")
     list_display_links = ("step",)
     list_filter = ("status", "node_type", RetriedFilter, ("instance__template", admin.RelatedOnlyFieldListFilter))
@@ -933,14 +937,6 @@ class StepRunAdmin(InstanceLinkMixin, ReadOnlyAdmin):
         if not children:
             return EMPTY
         return format_html_join(", ", "{}", ((link(c, instance_label(c)),) for c in children))
-
-    @admin.display(description="input")
-    def input_pretty(self, obj):
-        return pretty_json(obj.input)
-
-    @admin.display(description="output")
-    def output_pretty(self, obj):
-        return pretty_json(obj.output)
 
     @admin.display(description="traceback")
     def traceback(self, obj):
