@@ -164,6 +164,10 @@ FLOWDESK = {
     "DEFAULT_STEP_TIMEOUT_S": env_float("FLOWDESK_DEFAULT_STEP_TIMEOUT_S", 300.0),
     "MAX_INPUT_BYTES": env_int("FLOWDESK_MAX_INPUT_BYTES", 1_000_000),
     "MAX_OUTPUT_BYTES": env_int("FLOWDESK_MAX_OUTPUT_BYTES", 1_000_000),
+    # All of one instance's vars together (a transform that would grow them past it fails).
+    "MAX_VARS_BYTES": env_int("FLOWDESK_MAX_VARS_BYTES", 1_000_000),
+    # Attempts lost with their worker are retried without counting against max_attempts, this many times.
+    "LOST_RETRIES": env_int("FLOWDESK_LOST_RETRIES", 3),
 }
 
 # --- Mail (the notify handlers) ----------------------------------------------------------------

@@ -148,6 +148,7 @@ class StepRun(models.Model):
     worker = models.CharField(max_length=200, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True, help_text="the worker renews it; expired means worker lost")
     deadline_at = models.DateTimeField(null=True, blank=True, help_text="the step's timeout")
+    lost = models.PositiveSmallIntegerField(default=0, help_text="earlier attempts of this step lost with their worker (not counted as tries)")
 
     class Meta:
         ordering = ["id"]
@@ -212,6 +213,7 @@ class Timer(models.Model):
     attempt = models.PositiveIntegerField(default=0)
     due_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    faults = models.PositiveIntegerField(default=0, help_text="times firing it failed (each recorded as a Fault, then backed off)")
 
     class Meta:
         ordering = ["due_at"]
@@ -219,3 +221,34 @@ class Timer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.node_id} at {self.due_at:%H:%M:%S.%f}"
+
+
+class Fault(models.Model):
+    """Something an engine loop could not do for one item (fire a timer, expire a lease, record a
+    worker's result): the loop recorded it here and in the log, backed that item off and went on
+    with the rest, so one broken instance never stalls the others. Removed when the item succeeds."""
+
+    class Source(models.TextChoices):
+        TIMER = "timer", "timer"
+        LEASE = "lease", "lease expiry (worker lost)"
+        DEADLINE = "deadline", "step timeout"
+        DISPATCH = "dispatch", "re-dispatch"
+        COMMIT = "commit", "worker commit"
+
+    source = models.CharField(max_length=20, choices=Source.choices)
+    target = models.CharField(max_length=64, help_text="the timer, step run or instance it was about")
+    instance = models.ForeignKey(Instance, null=True, blank=True, on_delete=models.CASCADE, related_name="faults")
+    attempts = models.PositiveIntegerField(default=1)
+    error_type = models.CharField(max_length=200)
+    error_message = models.TextField(blank=True)
+    error_traceback = models.TextField(blank=True)
+    first_at = models.DateTimeField(auto_now_add=True)
+    last_at = models.DateTimeField()
+    retry_at = models.DateTimeField(null=True, blank=True, help_text="backed off until then")
+
+    class Meta:
+        ordering = ["-last_at"]
+        constraints = [models.UniqueConstraint(fields=["source", "target"], name="fault_source_target_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.target}: {self.error_type}"

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
-from workflows import dispatch, live, sql
+from workflows import dispatch, faults, live, sql
 from workflows.core import decider as d
 from workflows.core.errors import Failure, InvalidGraph
 from workflows.core.graph import Graph, behaviour_checksum
@@ -30,7 +30,9 @@ from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
 from workflows.core.status import can_instance, can_step
 from workflows.core.steps import step_types
-from workflows.models import Event, Instance, StepRun, Template, TemplateVersion, Timer
+from workflows.core.steps.base import WORKER_PROPERTIES
+from workflows.core.values import Limits, clamp
+from workflows.models import Event, Fault, Instance, StepRun, Template, TemplateVersion, Timer
 
 
 class EngineError(Exception):
@@ -87,6 +89,17 @@ def graph_of(version_id: int) -> Graph:
     return graph
 
 
+def limits() -> Limits:
+    """The bounds the decider holds every computed value to (settings.FLOWDESK)."""
+    cfg = settings.FLOWDESK
+    return Limits(
+        output_bytes=cfg["MAX_OUTPUT_BYTES"],
+        input_bytes=cfg["MAX_INPUT_BYTES"],
+        vars_bytes=cfg["MAX_VARS_BYTES"],
+        lost_retries=cfg["LOST_RETRIES"],
+    )
+
+
 # --- starting ---------------------------------------------------------------------------------------
 
 
@@ -98,8 +111,8 @@ def _checked_input(input: Any) -> dict:
     input = {} if input is None else input
     if not isinstance(input, dict):
         raise EngineError("input must be a JSON object", field="input")
-    if problem := sql.unstorable(input):
-        raise EngineError(f"input {problem}", field="input")
+    if problem := sql.unstorable(input, "input"):
+        raise EngineError(problem, field="input")
     limit = settings.FLOWDESK["MAX_INPUT_BYTES"]
     if json_size(input) > limit:
         raise InputTooLarge(f"input is larger than {limit:,} bytes", field="input")
@@ -203,8 +216,8 @@ def _checked_mocks(mocks: Any, graph: Graph) -> dict:
             fail = mock["fail"]
             if not isinstance(fail, dict) or not isinstance(fail.get("type"), str) or not fail["type"].strip() or not isinstance(fail.get("message", ""), str):
                 raise EngineError("a mocked failure needs a 'type' (text) and may have a 'message'", field=f"{where}.fail")
-    if problem := sql.unstorable(mocks):
-        raise EngineError(f"mocks {problem}", field="mocks")
+    if problem := sql.unstorable(mocks, "mocks"):
+        raise EngineError(problem, field="mocks")
     return mocks
 
 
@@ -266,9 +279,8 @@ class _Writer:
                 self.instance_fields.add("started_at")
             inst.finished_at, inst.error = None, None
             self.instance_fields |= {"finished_at", "error"}
-            timeout = graph.settings.get("timeout_s")
-            if timeout:
-                inst.deadline_at = to_dt(self.now + float(timeout))
+            if timeout := graph.timeout_s():
+                inst.deadline_at = to_dt(self.now + timeout)
                 self.instance_fields.add("deadline_at")
         else:
             inst.finished_at = self.now_dt
@@ -291,6 +303,7 @@ class _Writer:
             ports=list(c.ports),
             scheduled_at=self.now_dt,
             not_before=to_dt(c.not_before),
+            lost=c.lost,
         )
         if c.status.is_final:
             row.started_at = row.finished_at = self.now_dt
@@ -350,7 +363,7 @@ class _Writer:
             return None
         row = min(candidates, key=lambda r: (r.pk is None, r.pk or 0))
         node = graph_of(self.instance.version_id).nodes[row.node_id]
-        timeout = float(node.config.get("timeout_s") or settings.FLOWDESK["DEFAULT_STEP_TIMEOUT_S"])
+        timeout = clamp(node.config.get("timeout_s"), WORKER_PROPERTIES["timeout_s"]) or settings.FLOWDESK["DEFAULT_STEP_TIMEOUT_S"]
         row.status, row.worker, row.started_at = S.RUNNING, worker, self.now_dt
         row.lease_until = to_dt(self.now + settings.FLOWDESK["LEASE_S"])
         row.deadline_at = to_dt(self.now + timeout)
@@ -401,7 +414,7 @@ def _outcome_data(status: S, output: Any, ports, failure: Failure | None) -> dic
 
 
 def _snapshot(instance: Instance, rows: dict[str, StepRun], now: float) -> d.Snapshot:
-    nodes = {n: d.NodeState(_STATUS[r.status], r.attempt, tuple(r.ports)) for n, r in rows.items()}
+    nodes = {n: d.NodeState(_STATUS[r.status], r.attempt, tuple(r.ports), r.lost) for n, r in rows.items()}
     return d.Snapshot(
         instance_id=str(instance.pk),
         status=I(instance.status),
@@ -430,6 +443,7 @@ class _Row:
     ports: list
     not_before: datetime | None
     worker: str
+    lost: int
     input: Any = None  # loaded only for the row a worker claims
     output: Any = None
     started_at: datetime | None = None
@@ -443,7 +457,7 @@ class _Row:
 
 
 
-_ROW_COLUMNS = ("id", "instance", "node_id", "node_type", "item_key", "attempt", "status", "ports", "not_before", "worker")
+_ROW_COLUMNS = ("id", "instance", "node_id", "node_type", "item_key", "attempt", "status", "ports", "not_before", "worker", "lost")
 _INSTANCE_FIELDS = ("id", "version", "status", "input", "vars", "priority", "business_key", "started_at", "last_seq", "mocks")
 
 
@@ -574,7 +588,7 @@ def _transition(instance_id, make_event, *, check=None, claim_for: str | None = 
         event = make_event(snapshot, rows)
         if event is not None:
             graph = graph_of(instance.version_id)
-            writer.apply(d.decide(graph, snapshot, event), graph)
+            writer.apply(d.decide(graph, snapshot, event, limits=limits()), graph)
         claimed = writer.claim(claim_for, only=claim_only) if claim_for else None
         writer.save()
         seen = (instance.pk, instance.last_seq, writer.rows)
@@ -707,7 +721,8 @@ def redispatch_stale(now: float, *, older_than_s: float, limit: int = 500) -> in
         return 0
     StepRun.objects.filter(pk__in=[pk for pk, _ in ids], status=S.SCHEDULED).update(scheduled_at=to_dt(now))
     for instance_id in {instance_id for _, instance_id in ids}:
-        dispatch.ring(instance_id, 1)
+        # One ring that fails (the broker refusing one message) must not stop the others.
+        faults.isolated(Fault.Source.DISPATCH, instance_id, lambda: dispatch.ring(instance_id, 1), instance_id=instance_id)
     return len(ids)
 
 
@@ -807,8 +822,8 @@ def save_draft(template: Template, graph: dict, *, user=None, revision: int | No
     the revision the edit started from: when the draft moved on since, the save is refused
     (StaleDraft, 409), so two analysts never silently overwrite each other.
     """
-    if problem := sql.unstorable(graph):
-        raise EngineError(f"graph {problem}", field="graph")
+    if problem := sql.unstorable(graph, "graph"):
+        raise EngineError(problem, field="graph")
     with transaction.atomic():
         tpl = Template.objects.select_for_update().get(pk=template.pk)
         if tpl.archived_at:

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+import sys
 from typing import Any
 
 from django.db import connection, models
 from django.db.models.expressions import Col
+
+from workflows.core import values
 
 
 @lru_cache(maxsize=None)
@@ -203,18 +206,7 @@ def update(
     return batch.add(statement, params, returns=bool(returning))
 
 
-def unstorable(value: Any) -> str | None:
-    """Why the database cannot store this JSON value, or None. PostgreSQL's text and jsonb refuse
-    the NUL character; catching it here turns a database error into a clear 400."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return "contains a NUL character (\\u0000), which cannot be stored"
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            stack.extend(item)
-    return None
+def unstorable(value: Any, where: str = "") -> str | None:
+    """Why the database cannot store this JSON value (NUL, lone surrogates, NaN, cycles, objects
+    that are not JSON...), or None: a clear 400 instead of a database error."""
+    return values.problem(value, where=where, max_bytes=sys.maxsize)

@@ -13,27 +13,53 @@ import time
 
 from django.conf import settings
 from django.db import close_old_connections
-from django.db.models import Min
+from django.db.models import F, Min
 
 from workflows import services
 from workflows.core.status import StepStatus as S
-from workflows.models import StepRun, Timer
+from workflows.faults import clear, isolated
+from workflows.models import Fault, StepRun, Timer
 
 log = logging.getLogger(__name__)
 
 
 def tick(now: float | None = None) -> dict[str, int]:
-    """One pass; returns what it did (for logs and tests)."""
+    """One pass; returns what it did (for logs and tests).
+
+    Each item is isolated (``faults.isolated``): one that raises is recorded and pushed back by its
+    backoff while the others go on, so one broken instance cannot stall everyone's timers.
+    """
     now = time.time() if now is None else now
     moment = services.to_dt(now)
-    done = {"timers": 0, "lost": 0, "timed_out": 0}
-    for timer_id in Timer.objects.filter(due_at__lte=moment).order_by("due_at").values_list("pk", flat=True)[:200]:
-        done["timers"] += services.fire_timer(timer_id)
+    done = {"timers": 0, "lost": 0, "timed_out": 0, "faults": 0}
+    due = Timer.objects.filter(due_at__lte=moment).order_by("due_at").values_list("pk", "instance_id", "faults")[:200]
+    for timer_id, instance_id, faults in due:
+        fired = isolated(
+            Fault.Source.TIMER, timer_id, lambda: services.fire_timer(timer_id), instance_id=instance_id,
+            push_back=lambda at: Timer.objects.filter(pk=timer_id).update(due_at=at, faults=F("faults") + 1),
+            default=None,
+        )  # fmt: skip
+        if fired is None:
+            done["faults"] += 1
+            continue
+        done["timers"] += fired
+        if faults:
+            clear(Fault.Source.TIMER, timer_id)
     running = StepRun.objects.filter(status=S.RUNNING)
-    for step_id in running.filter(deadline_at__lt=moment).values_list("pk", flat=True)[:200]:
-        done["timed_out"] += services.expire_step(step_id, reason="timeout")
-    for step_id in running.filter(lease_until__lt=moment).values_list("pk", flat=True)[:200]:
-        done["lost"] += services.expire_step(step_id, reason="lost")
+    for reason, source, column, key in (
+        ("timeout", Fault.Source.DEADLINE, "deadline_at", "timed_out"),
+        ("lost", Fault.Source.LEASE, "lease_until", "lost"),
+    ):
+        for step_id, instance_id in running.filter(**{f"{column}__lt": moment}).values_list("pk", "instance_id")[:200]:
+            expired = isolated(
+                source, step_id, lambda: services.expire_step(step_id, reason=reason), instance_id=instance_id,
+                push_back=lambda at: StepRun.objects.filter(pk=step_id, status=S.RUNNING).update(**{column: at}),
+                default=None,
+            )  # fmt: skip
+            if expired is None:
+                done["faults"] += 1
+            else:
+                done[key] += expired
     return done
 
 

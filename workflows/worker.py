@@ -7,7 +7,6 @@ and no queue round trip, while every step is still committed before the next one
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -17,10 +16,11 @@ from typing import Any
 
 from django.conf import settings
 
-from workflows import dispatch, services
+from workflows import dispatch, faults, services
 from workflows.core.decider import failure_from
 from workflows.core.errors import Failure
 from workflows.core.steps import StepContext, step_types
+from workflows.models import Fault
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +42,31 @@ def drain(instance_id: str) -> int:
             claim = None  # we lost the step (cancelled, or our lease expired): stop quietly
             break
         keep_going = time.monotonic() < budget_end
-        if ok:
-            claim = services.complete_attempt(claim, result, worker=me, claim_next=keep_going)
-        else:
-            claim = services.fail_attempt(claim, result, worker=me, timed_out=result.type == "StepTimeout", claim_next=keep_going)
+        claim = record_outcome(claim, ok, result, me, claim_next=keep_going)
+        if claim is None:
+            break
         if not keep_going:
             dispatch.ring(instance_id)  # yield to other instances; come back through the queue
             break
     return ran
+
+
+def record_outcome(claim: services.Claim, ok: bool, result: Any, me: str, *, claim_next: bool) -> services.Claim | None:
+    """Commit the attempt's outcome (and claim the next step). A commit that raises is recorded as
+    a fault and turned into a failed attempt, so the step does not sit ``running`` until its lease
+    expires; if even that cannot be written, the lease expiry (isolated too) takes over."""
+    try:
+        if ok:
+            return services.complete_attempt(claim, result, worker=me, claim_next=claim_next)
+        return services.fail_attempt(claim, result, worker=me, timed_out=result.type == "StepTimeout", claim_next=claim_next)
+    except Exception as exc:
+        faults.record(Fault.Source.COMMIT, claim.step_id, exc, instance_id=claim.instance_id)
+        failure = Failure("CommitFailed", f"recording the step's result failed: {type(exc).__name__}: {exc}", retryable=True)
+        faults.isolated(
+            Fault.Source.COMMIT, f"{claim.step_id}:failure", lambda: services.fail_attempt(claim, failure, worker=me, claim_next=False),
+            instance_id=claim.instance_id,
+        )  # fmt: skip
+        return None
 
 
 def run_attempt(claim: services.Claim, me: str) -> tuple[bool | None, Any]:
@@ -62,7 +79,7 @@ def run_attempt(claim: services.Claim, me: str) -> tuple[bool | None, Any]:
         fail = claim.mock.get("fail")
         if fail:
             return False, Failure(fail["type"], fail.get("message") or "mocked failure", retryable=False)
-        return _checked_output(claim.mock.get("output"))
+        return True, claim.mock.get("output")
     config = services.graph_of(claim.version_id).nodes[claim.node_id].config
     step_type = step_types.get(claim.node_type)
     ctx = StepContext(
@@ -96,15 +113,5 @@ def run_attempt(claim: services.Claim, me: str) -> tuple[bool | None, Any]:
             return None, None
     if "error" in box:
         return False, failure_from(box["error"])
-    return _checked_output(box.get("output"))
+    return True, box.get("output")  # the engine checks it is storable JSON before recording it
 
-
-def _checked_output(output: Any) -> tuple[bool, Any]:
-    try:
-        size = len(json.dumps(output, allow_nan=False))
-    except (TypeError, ValueError) as exc:
-        return False, Failure("OutputNotJSON", f"the handler returned something that is not JSON: {exc}", retryable=False)
-    limit = settings.FLOWDESK["MAX_OUTPUT_BYTES"]
-    if size > limit:
-        return False, Failure("OutputTooLarge", f"the output is {size:,} bytes; the limit is {limit:,}", retryable=False)
-    return True, output

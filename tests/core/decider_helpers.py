@@ -49,8 +49,8 @@ class Run:
     def snapshot(self) -> d.Snapshot:
         return d.Snapshot("i-1", self.status, self.input, dict(self.vars), dict(self.nodes), self.now, dict(self.outputs))
 
-    def send(self, event) -> list[d.Command]:
-        commands = d.decide(self.graph, self.snapshot(), event)
+    def send(self, event, **kwargs) -> list[d.Command]:
+        commands = d.decide(self.graph, self.snapshot(), event, **kwargs)
         for c in commands:
             self.apply(c)
         self.history.extend(commands)
@@ -60,7 +60,8 @@ class Run:
         if isinstance(c, d.SetInstanceStatus):
             self.status, self.output, self.error = c.status, c.output, c.error
         elif isinstance(c, (d.CreateAttempt, d.FinishAttempt)):
-            self.nodes[c.node] = d.NodeState(c.status, c.attempt, c.ports)
+            lost = c.lost if isinstance(c, d.CreateAttempt) else self.nodes[c.node].lost
+            self.nodes[c.node] = d.NodeState(c.status, c.attempt, c.ports, lost)
             self.outputs[c.node] = c.output
             if isinstance(c, d.CreateAttempt):
                 self.inputs[(c.node, c.attempt)] = c.input
@@ -80,16 +81,16 @@ class Run:
         """What a worker's claim does (not a decider concern): scheduled -> running."""
         state = self.nodes[node]
         assert state.status == S.SCHEDULED, f"{node} is {state.status}"
-        self.nodes[node] = d.NodeState(S.RUNNING, state.attempt)
+        self.nodes[node] = d.NodeState(S.RUNNING, state.attempt, lost=state.lost)
 
     def complete(self, node: str, output: Any = None) -> list[d.Command]:
         self.claim(node)
         return self.send(d.AttemptCompleted(node, self.nodes[node].attempt, output))
 
-    def fail(self, node: str, type: str = "Boom", retryable: bool = True, timed_out: bool = False) -> list[d.Command]:
+    def fail(self, node: str, type: str = "Boom", retryable: bool = True, timed_out: bool = False, **kwargs) -> list[d.Command]:
         self.claim(node)
         failure = Failure(type, f"{type} happened", retryable=retryable)
-        return self.send(d.AttemptFailed(node, self.nodes[node].attempt, failure, timed_out))
+        return self.send(d.AttemptFailed(node, self.nodes[node].attempt, failure, timed_out), **kwargs)
 
     def status_of(self, node: str) -> S | None:
         state = self.nodes.get(node)

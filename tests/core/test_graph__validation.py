@@ -533,7 +533,9 @@ def test_remembered_verdicts_tell_1_true_and_1_0_apart():
     for _ in range(2):  # the second round answers from the memo
         assert check(retry(1)).valid
         assert codes(check(retry(True))) == [("invalid_config", "a", "config.retry.max_attempts")]
-        assert check(retry(1.0)).valid  # an integer in JSON Schema 2020-12
+        # JSON Schema 2020-12 calls 1.0 an integer; ours means a whole number as written, so a
+        # float never reaches the run time's RetryPolicy.
+        assert codes(check(retry(1.0))) == [("invalid_config", "a", "config.retry.max_attempts")]
         assert codes(check(retry(1.5))) == [("invalid_config", "a", "config.retry.max_attempts")]
 
 

@@ -13,6 +13,7 @@ incoming edges are all dead is skipped, and skipping propagates (dead-path elimi
 
 from __future__ import annotations
 
+import json
 import traceback
 from collections import ChainMap, deque
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from .retry import RetryPolicy
 from .status import InstanceStatus as I
 from .status import StepStatus as S
 from .steps import StepType, step_types
+from .values import InvalidValue, Limits, check
 
 # --- what the decider sees ------------------------------------------------------------------
 
@@ -37,6 +39,7 @@ class NodeState:
     status: S
     attempt: int = 1
     ports: tuple[str, ...] = ()  # ports taken, once final
+    lost: int = 0  # earlier attempts lost with their worker: they do not count as tries
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ class CreateAttempt:
     ports: tuple[str, ...] = ()
     failure: Failure | None = None
     not_before: float | None = None  # a retry's backoff: not claimable before this
+    lost: int = 0
 
 
 @dataclass(frozen=True)
@@ -171,8 +175,8 @@ Command = SetInstanceStatus | CreateAttempt | FinishAttempt | MakeDue | SetVars 
 # --- the decider -----------------------------------------------------------------------------------
 
 
-def decide(graph: Graph, snapshot: Snapshot, event: object, *, types=step_types) -> list[Command]:
-    return _Decision(graph, snapshot, types).run(event)
+def decide(graph: Graph, snapshot: Snapshot, event: object, *, types=step_types, limits: Limits = Limits()) -> list[Command]:
+    return _Decision(graph, snapshot, types, limits).run(event)
 
 
 @dataclass
@@ -180,6 +184,7 @@ class _Decision:
     graph: Graph
     snap: Snapshot
     types: Any
+    limits: Limits
     nodes: dict[str, NodeState] = field(init=False)
     outputs: ChainMap = field(init=False)  # this decision's outputs over the committed ones
     vars: dict[str, Any] = field(init=False)
@@ -208,14 +213,18 @@ class _Decision:
         if self.status != I.PENDING:
             return
         self.set_status(I.RUNNING)
-        timeout = self.graph.settings.get("timeout_s")
-        if timeout:
-            self.commands.append(StartTimer("deadline", self.snap.now + float(timeout)))
+        self.start_deadline()
         self.advance(self.graph.entry_nodes())
 
     def on_AttemptCompleted(self, event: AttemptCompleted) -> None:
         if not self.is_current(event.node, event.attempt, (S.RUNNING, S.WAITING)):
             return  # duplicate delivery or a late result from a lost worker: changes nothing
+        try:
+            check(event.output, where="output", max_bytes=self.limits.output_bytes, max_depth=self.limits.depth)
+        except InvalidValue as exc:
+            failure = Failure("InvalidOutput", f"the step's {exc}", retryable=False)
+            self.on_AttemptFailed(AttemptFailed(event.node, event.attempt, failure))
+            return
         self.finish(event.node, event.attempt, S.COMPLETED, output=event.output, ports=("out",))
         self.advance(self.successors(event.node))
 
@@ -224,14 +233,22 @@ class _Decision:
             return
         node = self.graph.nodes[event.node]
         status = S.TIMED_OUT if event.timed_out else S.FAILED
-        policy = RetryPolicy.from_config(node.config.get("retry"))
         failure = event.failure
-        delay = policy.next_delay(event.attempt, failure.type, failure.retryable)
+        policy = RetryPolicy.at_run_time(node.config.get("retry"))
+        lost = self.nodes[event.node].lost
+        if self.is_crash(failure, policy, lost):
+            # A crash is not a business failure: retried without counting as a try (DESIGN §5b).
+            delay, lost = policy.delay(lost + 1), lost + 1
+        else:
+            delay = policy.next_delay(event.attempt - lost, failure.type, failure.retryable)
         if delay is not None and self.status == I.RUNNING:
             self.finish(event.node, event.attempt, status, failure=failure)
-            self.schedule(event.node, event.attempt + 1, not_before=self.snap.now + delay)
+            self.schedule(event.node, event.attempt + 1, not_before=self.snap.now + delay, lost=lost)
             return
         self.fail_node(event.node, event.attempt, status, failure, new=False)
+
+    def is_crash(self, failure: Failure, policy: RetryPolicy, lost: int) -> bool:
+        return failure.type == "WorkerLost" and "WorkerLost" not in policy.non_retryable and lost < self.limits.lost_retries
 
     def on_TimerFired(self, event: TimerFired) -> None:
         if not self.is_current(event.node, event.attempt, (S.WAITING,)):
@@ -246,8 +263,8 @@ class _Decision:
     def on_DeadlineReached(self, event: DeadlineReached) -> None:
         if self.status.is_final:
             return
-        timeout = self.graph.settings.get("timeout_s")
-        self.end(I.TIMED_OUT, error={"type": "WorkflowTimeout", "message": f"the workflow did not finish within {timeout} s"})
+        timeout = self.graph.timeout_s() or 0
+        self.end(I.TIMED_OUT, error={"type": "WorkflowTimeout", "message": f"the workflow did not finish within {timeout:g} s"})
 
     def on_CancelRequested(self, event: CancelRequested) -> None:
         if self.status.is_final:
@@ -262,9 +279,7 @@ class _Decision:
             return  # failed by an ``end`` node or a bad output template: nothing to run again
         cancelled = [n for n, s in self.nodes.items() if s.status == S.CANCELLED]
         self.set_status(I.RUNNING)
-        timeout = self.graph.settings.get("timeout_s")
-        if timeout:
-            self.commands.append(StartTimer("deadline", self.snap.now + float(timeout)))
+        self.start_deadline()
         for node_id in failed + cancelled:
             if self.start_node(node_id, self.nodes[node_id].attempt + 1):
                 self.advance(self.successors(node_id))
@@ -275,25 +290,25 @@ class _Decision:
         self.commands.append(SetInstanceStatus(status, **kwargs))
 
     def finish(self, node_id: str, attempt: int, status: S, *, output: Any = None, ports=(), failure=None) -> None:
-        self.nodes[node_id] = NodeState(status, attempt, tuple(ports))
+        self.nodes[node_id] = NodeState(status, attempt, tuple(ports), self.nodes[node_id].lost)
         self.outputs[node_id] = output
         self.commands.append(FinishAttempt(node_id, attempt, status, output, tuple(ports), failure))
         self._scope = None
 
     def create(self, node_id: str, attempt: int, status: S, **kwargs: Any) -> None:
-        self.nodes[node_id] = NodeState(status, attempt, tuple(kwargs.get("ports", ())))
+        self.nodes[node_id] = NodeState(status, attempt, tuple(kwargs.get("ports", ())), kwargs.get("lost", 0))
         self.outputs[node_id] = kwargs.get("output")
         self.commands.append(CreateAttempt(node_id, attempt, status, **kwargs))
         self._scope = None
 
-    def schedule(self, node_id: str, attempt: int, *, not_before: float | None = None) -> None:
+    def schedule(self, node_id: str, attempt: int, *, not_before: float | None = None, lost: int = 0) -> None:
         node = self.graph.nodes[node_id]
         try:
-            step_input = self.type_of(node_id).prepare(node.config, self.scope())
+            step_input = self.checked(self.type_of(node_id).prepare(node.config, self.scope()), "input", self.limits.input_bytes)
         except Exception as exc:  # a template that cannot be rendered fails the node, not the engine
             self.fail_node(node_id, attempt, S.FAILED, failure_from(exc, retryable=False), new=True)
             return
-        self.create(node_id, attempt, S.SCHEDULED, input=step_input, not_before=not_before)
+        self.create(node_id, attempt, S.SCHEDULED, input=step_input, not_before=not_before, lost=lost)
         if not_before is not None:
             self.commands.append(StartTimer("retry", not_before, node_id, attempt))
 
@@ -366,12 +381,17 @@ class _Decision:
         config = self.graph.nodes[node_id].config
         try:
             outcome = step_type.decide(config, self.scope(), self.snap.now)
+            # Detached JSON copies: an assignment of ``{{ vars }}`` must not make vars contain itself.
+            output = self.checked(outcome.output, "output", self.limits.output_bytes)
+            new_vars = self.checked(dict(outcome.vars or {}), "vars", self.limits.vars_bytes)
+            if new_vars:
+                self.checked({**self.vars, **new_vars}, "vars", self.limits.vars_bytes)
         except Exception as exc:
             self.fail_node(node_id, attempt, S.FAILED, failure_from(exc, retryable=False), new=True)
             return False
-        if outcome.vars:
-            self.vars.update(outcome.vars)
-            self.commands.append(SetVars(dict(outcome.vars)))
+        if new_vars:
+            self.vars.update(new_vars)
+            self.commands.append(SetVars(new_vars))
         if outcome.wait_until is not None:
             self.create(node_id, attempt, S.WAITING, output=outcome.output)
             self.commands.append(StartTimer("wait", outcome.wait_until, node_id, attempt))
@@ -392,7 +412,7 @@ class _Decision:
             output = {n: self.outputs.get(n) for n in sinks if n in self.nodes and self.nodes[n].status == S.COMPLETED}
         else:
             try:
-                output = render(template, self.scope())
+                output = self.checked(render(template, self.scope()), "output", self.limits.output_bytes)
             except ExpressionError as exc:
                 self.end(I.FAILED, error={"type": "ExpressionError", "message": f"settings.output: {exc}"})
                 return
@@ -400,6 +420,17 @@ class _Decision:
         self.set_status(I.COMPLETED, output=output)
 
     # --- helpers -------------------------------------------------------------------------------------
+    def checked(self, value: Any, where: str, max_bytes: int) -> Any:
+        """What expressions computed, as a detached JSON copy; unstorable: an ExpressionError."""
+        try:
+            return json.loads(check(value, where=where, max_bytes=max_bytes, max_depth=self.limits.depth))
+        except InvalidValue as exc:
+            raise ExpressionError(str(exc)) from None
+
+    def start_deadline(self) -> None:
+        if timeout := self.graph.timeout_s():
+            self.commands.append(StartTimer("deadline", self.snap.now + timeout))
+
     def is_current(self, node_id: str, attempt: int, statuses: tuple[S, ...]) -> bool:
         state = self.nodes.get(node_id)
         return (
@@ -449,15 +480,26 @@ class _StepsView(Mapping):
 
 
 def failure_from(exc: BaseException, *, retryable: bool | None = None) -> Failure:
-    """An exception as stored data; ``StepError`` subclasses carry their own retry meaning."""
+    """An exception as stored data; ``StepError`` subclasses carry their own retry meaning.
+
+    Whatever a handler raised is hostile: its ``str`` or attributes may themselves raise.
+    """
     kind = getattr(exc, "type", None) or type(exc).__name__
     if retryable is None:
         retryable = bool(getattr(exc, "retryable", True))
     details = getattr(exc, "details", None)
+    try:
+        message = str(exc) or str(kind)
+    except Exception:
+        message = f"{type(exc).__name__} (its message could not be read)"
+    try:
+        trace = "".join(traceback.format_exception(exc))
+    except Exception:
+        trace = ""
     return Failure(
-        type=kind,
-        message=str(exc) or kind,
-        traceback="".join(traceback.format_exception(exc)),
+        type=str(kind),
+        message=message,
+        traceback=trace,
         retryable=retryable,
         details=details if isinstance(details, dict) else {},
     )

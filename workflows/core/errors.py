@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .values import clean_text, problem
+
 
 @dataclass(frozen=True)
 class GraphError:
@@ -66,8 +68,13 @@ class PermissionDenied(NonRetryableError):
 
 #: Error types that never retry, whatever the policy lists (DESIGN §5.7).
 ALWAYS_NON_RETRYABLE = frozenset(
-    {"ValidationError", "ConfigurationError", "PermissionDenied", "ExpressionError", "OutputNotJSON", "OutputTooLarge", "UnknownHandler"}
+    {"ValidationError", "ConfigurationError", "PermissionDenied", "ExpressionError", "InvalidOutput", "OutputTooLarge", "UnknownHandler"}
 )
+
+MAX_TYPE_CHARS = 200
+MAX_MESSAGE_CHARS = 8_000
+MAX_TRACEBACK_CHARS = 64_000
+MAX_DETAILS_BYTES = 64_000
 
 
 @dataclass(frozen=True)
@@ -79,3 +86,15 @@ class Failure:
     traceback: str = ""
     retryable: bool = True
     details: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # A handler's exception text is whatever it is: cleaned and cut here, never refused, so
+        # recording a failure cannot itself fail.
+        set_ = object.__setattr__
+        set_(self, "type", clean_text(self.type, MAX_TYPE_CHARS) or "Error")
+        set_(self, "message", clean_text(self.message, MAX_MESSAGE_CHARS))
+        set_(self, "traceback", clean_text(self.traceback, MAX_TRACEBACK_CHARS))
+        details = self.details if isinstance(self.details, dict) else {}
+        if details and (why := problem(details, where="details", max_bytes=MAX_DETAILS_BYTES)):
+            details = {"dropped": clean_text(why, 500)}
+        set_(self, "details", details)

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from . import planning
+from .values import clamp
 
 GRAPH_VERSION = 1
 
@@ -25,7 +26,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "timeout_s": {"type": "number", "exclusiveMinimum": 0, "title": "Workflow timeout (s)"},
+        "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 366 * 86400, "title": "Workflow timeout (s)"},
         "on_failure": {
             "type": "string",
             "enum": ["fail", "compensate"],
@@ -122,6 +123,10 @@ class Graph:
         for e in self.edges:
             groups[getattr(e, end)].append(e)
         return {v: tuple(es) for v, es in groups.items()}
+
+    def timeout_s(self) -> float | None:
+        """The workflow's timeout, held to its documented range (stored graphs may predate it)."""
+        return clamp(self.settings.get("timeout_s"), SETTINGS_SCHEMA["properties"]["timeout_s"]) or None
 
     def entry_nodes(self) -> list[str]:
         """Nodes without incoming edges, in node order: where an instance starts."""

@@ -16,8 +16,24 @@ from typing import Any
 from .errors import ALWAYS_NON_RETRYABLE
 
 
+#: The documented range of each number (the JSON Schema of ``retry`` is built from it).
+BOUNDS: dict[str, tuple[float, float]] = {"max_attempts": (1, 100), "initial_s": (0, 86400), "backoff": (1, 10), "max_s": (0, 86400)}
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _within(key: str, value: Any) -> Any:
+    """Numbers held to their documented range, whole ones as ints (2.0 attempts are 2): graphs
+    stored before validation said so still run instead of raising at run time."""
+    if key not in BOUNDS or not _is_number(value):
+        return value  # __post_init__ says what is wrong with it
+    low, high = BOUNDS[key]
+    value = min(max(value, low), high)
+    if key == "max_attempts":
+        return int(value) if float(value).is_integer() else value
+    return value
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,30 @@ class RetryPolicy:
         if unknown:
             raise ValueError(f"unknown retry setting(s): {', '.join(map(str, unknown))} (known: {', '.join(known)})")
         return cls(**config)
+
+    @classmethod
+    def at_run_time(cls, config: Any) -> RetryPolicy:
+        """The policy a stored graph gets when a step fails: never an exception.
+
+        Validation refuses what ``from_config`` refuses, but a version stored before a rule existed
+        must still run: numbers are held to their documented range (2.0 attempts are 2), unknown
+        keys are ignored, and a setting that still makes no sense falls back to its default.
+        """
+        if not isinstance(config, Mapping):
+            return cls()
+        known = {f.name for f in fields(cls)}
+        values = {key: _within(key, value) for key, value in config.items() if key in known}
+        try:
+            return cls(**values)
+        except ValueError:
+            good = {}
+            for key, value in values.items():
+                try:
+                    cls(**{key: value})
+                except ValueError:
+                    continue
+                good[key] = value
+            return cls(**good)
 
     def base_delay(self, attempt: int) -> float:
         """The capped exponential delay after failed attempt ``attempt`` (1-based), before jitter."""

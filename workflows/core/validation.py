@@ -27,7 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator as _Draft202012
+from jsonschema import validators as _validators
 
 from . import expressions
 from .errors import GraphError
@@ -385,6 +386,13 @@ def _reach(succ: list[list[int]], starts: list[int]) -> list[bool]:
 
 
 # --- JSON Schema, made fast ------------------------------------------------------------------------
+# "integer" means a whole JSON number as written: since draft 6 jsonschema also accepts 2.0, which
+# then reached ``RetryPolicy`` (and ``range()``-like uses) as a float at run time.
+Draft202012Validator = _validators.extend(
+    _Draft202012,
+    type_checker=_Draft202012.TYPE_CHECKER.redefine("integer", lambda checker, value: type(value) is int),
+)
+
 # jsonschema costs ~40 µs per small config: 400 ms for a 10,000-node graph. Node configs are flat
 # objects whose property values repeat across nodes (retry policies, timeouts, handler names), so
 # an object schema of the plain form {type: object, properties, required, additionalProperties:

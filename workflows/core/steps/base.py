@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import GraphError
+from ..retry import BOUNDS as RETRY_BOUNDS
 
 ON_FAILURE = ("fail", "continue", "route")
 JOIN_MODES = ("all", "any")
@@ -35,15 +36,20 @@ COMMON_PROPERTIES: dict[str, Any] = {
     },
 }
 
+def _range(name: str) -> dict[str, float]:
+    low, high = RETRY_BOUNDS[name]
+    return {"minimum": low, "maximum": high}
+
+
 RETRY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "title": "Retry policy",
     "additionalProperties": False,
     "properties": {
-        "max_attempts": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1},
-        "initial_s": {"type": "number", "minimum": 0, "maximum": 86400, "default": 1},
-        "backoff": {"type": "number", "minimum": 1, "maximum": 10, "default": 2.0},
-        "max_s": {"type": "number", "minimum": 0, "maximum": 86400, "default": 300},
+        "max_attempts": {"type": "integer", **_range("max_attempts"), "default": 1},
+        "initial_s": {"type": "number", **_range("initial_s"), "default": 1},
+        "backoff": {"type": "number", **_range("backoff"), "default": 2.0},
+        "max_s": {"type": "number", **_range("max_s"), "default": 300},
         "jitter": {"type": "boolean", "default": True},
         "non_retryable": {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True},
     },
