@@ -150,6 +150,9 @@ else:
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Engine -----------------------------------------------------------------------------------
+# Apps of your own whose handlers.py registers more handlers (comma-separated module paths).
+INSTALLED_APPS += [app.strip() for app in os.environ.get("FLOWDESK_APPS", "").split(",") if app.strip()]
+
 FLOWDESK = {
     # A running step whose worker has not renewed its lease for this long is "worker lost".
     "LEASE_S": env_float("FLOWDESK_LEASE_S", 30.0),

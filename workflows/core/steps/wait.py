@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..expressions import ExpressionError, render
+from ..values import clamp
 from .base import Outcome, StepType, object_schema, register
 
 
@@ -28,7 +29,7 @@ class Wait(StepType):
 
     def decide(self, config: Mapping[str, Any], scope: Mapping[str, Any], now: float) -> Outcome:
         if "for_s" in config:
-            due = now + float(config["for_s"])
+            due = now + (clamp(config["for_s"], self.schema["properties"]["for_s"]) or 0.0)
         else:
             due = parse_moment(render(config["until"], scope))
         return Outcome(output={"until": datetime.fromtimestamp(due, timezone.utc).isoformat()}, wait_until=due)
