@@ -89,7 +89,7 @@ def exchange(
         hops = 0
         while True:
             target = _Target.parse(request.url)
-            conn = None
+            conn = raw = None
             try:
                 conn, raw = _send(request, target, policy, watchdog, idle_timeout)
                 location = raw.headers.get("Location")
@@ -112,6 +112,10 @@ def exchange(
                     raise StepError(f"{request.url} did not answer in {idle_timeout:g} s", type="HTTPTimeout") from exc
                 raise StepError(f"could not reach {request.url}: {exc}", type="HTTPConnectionError") from exc
             finally:
+                # The response holds the socket past ``conn.close()``: close both, or a refused
+                # body would stay on the wire for as long as its error is remembered.
+                if raw is not None:
+                    raw.close()
                 if conn is not None:
                     conn.close()
 
