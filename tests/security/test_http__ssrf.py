@@ -304,6 +304,13 @@ def test_a_redirect_to_a_url_with_credentials_is_refused():
     assert "hunter2" not in step.error_message and len(server.seen) == 1
 
 
+@pytest.mark.parametrize("url", ["gopher://127.0.0.1:6379/_FLUSHALL", "file:///etc/passwd", "ftp://10.0.0.1/", "http://[::1/x", "http:///nohost"])
+def test_only_well_formed_http_and_https_urls_are_called(url):
+    step = run_http({"url": url}, allow="127.0.0.1, ::1, 10.0.0.0/8")
+    assert (step.status, step.error_type) == ("failed", "ConfigurationError"), step.error_message
+    assert step.instance.status == "failed"
+
+
 # --- The allow list's syntax -------------------------------------------------------------------
 
 

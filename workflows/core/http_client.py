@@ -37,6 +37,7 @@ WATCHDOG_POLL_S = 0.25
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 _HOST_CHARS = re.compile(r"^[a-z0-9._\-:%]+$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_PATH_SAFE = "!$%&'()*+,/:;=@~-._"  # kept as written; spaces, controls and non-ASCII are percent-encoded
 
 
 @dataclass(frozen=True)
@@ -129,23 +130,29 @@ class _Target:
 
     @classmethod
     def parse(cls, url: str) -> _Target:
-        parts = urlsplit(url)
-        if parts.scheme not in _DEFAULT_PORTS:
+        try:
+            parts = urlsplit(url)
+            scheme, netloc = parts.scheme, parts.netloc
+        except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+            raise ConfigurationError(f"url {url[:80]!r} is not a valid URL: {exc}") from exc
+        if scheme not in _DEFAULT_PORTS:
             raise ConfigurationError(f"url must start with http:// or https://, got {url[:80]!r}")
-        if "@" in parts.netloc:
+        if "@" in netloc:
             # Never echo the URL: it holds a password.
             raise ConfigurationError(
                 "the URL carries credentials (user:password@host); send them in a header such as Authorization"
             )
         try:
             host = (parts.hostname or "").encode("idna").decode("ascii")
-            port = parts.port or _DEFAULT_PORTS[parts.scheme]
+            port = parts.port or _DEFAULT_PORTS[scheme]
         except (UnicodeError, ValueError) as exc:
             raise ConfigurationError(f"url {url[:80]!r} has an invalid host or port: {exc}") from exc
         if not host or not _HOST_CHARS.match(host):
             raise ConfigurationError(f"url {url[:80]!r} has no valid host")
-        path = quote(parts.path or "/", safe="!$%&'()*+,/:;=@~-._") + (f"?{quote(parts.query, safe='!$%&()*+,/:;=?@~-._')}" if parts.query else "")
-        return cls(parts.scheme, host, port, path)
+        path = quote(parts.path or "/", safe=_PATH_SAFE)
+        if parts.query:
+            path += "?" + quote(parts.query, safe=_PATH_SAFE + "?")
+        return cls(scheme, host, port, path)
 
     @property
     def origin(self) -> tuple[str, str, int]:
