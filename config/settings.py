@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from workflows.core.egress import EgressPolicy  # pure Python, no Django
 from workflows.core.status import InstanceStatus, StepStatus  # pure Python, no Django
 from workflows.core.status import choices as status_choices
 
@@ -172,6 +173,15 @@ FLOWDESK = {
     # Attempts lost with their worker are retried without counting against max_attempts, this many times.
     "LOST_RETRIES": env_int("FLOWDESK_LOST_RETRIES", 3),
 }
+
+# --- Outbound HTTP (the http node; README "Outbound HTTP") -------------------------------------
+# Loopback, private, link-local and other internal addresses are refused unless allowed here; a bad
+# entry stops start-up with a message naming it.
+FLOWDESK_EGRESS = EgressPolicy.parse(
+    os.environ.get("FLOWDESK_HTTP_ALLOW", ""),
+    max_body_bytes=env_int("FLOWDESK_HTTP_MAX_BODY_BYTES", 1_000_000),
+    ca_bundle=os.environ.get("FLOWDESK_HTTP_CA_BUNDLE") or None,
+)
 
 # --- Mail (the notify handlers) ----------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

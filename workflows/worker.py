@@ -82,6 +82,7 @@ def run_attempt(claim: services.Claim, me: str) -> tuple[bool | None, Any]:
         return True, claim.mock.get("output")
     config = services.graph_of(claim.version_id).nodes[claim.node_id].config
     step_type = step_types.get(claim.node_type)
+    gave_up = threading.Event()
     ctx = StepContext(
         instance_id=str(claim.instance_id),
         node_id=claim.node_id,
@@ -90,6 +91,8 @@ def run_attempt(claim: services.Claim, me: str) -> tuple[bool | None, Any]:
         deadline=claim.deadline,
         vars=claim.vars,
         heartbeat=lambda: services.renew_lease(claim.step_id, me),
+        egress=settings.FLOWDESK_EGRESS,
+        abandoned=gave_up.is_set,
     )
     box: dict[str, Any] = {}
 
@@ -108,8 +111,10 @@ def run_attempt(claim: services.Claim, me: str) -> tuple[bool | None, Any]:
         if not thread.is_alive():
             break
         if time.time() >= (claim.deadline or float("inf")):
+            gave_up.set()
             return False, Failure("StepTimeout", "the step did not finish within its timeout", retryable=True)
         if not services.renew_lease(claim.step_id, me):
+            gave_up.set()
             return None, None
     if "error" in box:
         return False, failure_from(box["error"])

@@ -7,12 +7,21 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.test import override_settings
 
 from tests.engine.conftest import drain_all
 from workflows import services, timers
+from workflows.core.egress import EgressPolicy
 from workflows.models import Timer
 
-pytestmark = pytest.mark.django_db
+# The local test server is on loopback, which the http node refuses unless it is allowed.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_loopback")]
+
+
+@pytest.fixture
+def allow_loopback():
+    with override_settings(FLOWDESK_EGRESS=EgressPolicy.parse("127.0.0.1")):
+        yield
 
 
 @pytest.fixture

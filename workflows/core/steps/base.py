@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..egress import EgressPolicy
 from ..errors import GraphError
 from ..retry import BOUNDS as RETRY_BOUNDS
 
@@ -94,6 +95,8 @@ class StepContext:
     deadline: float | None = None  # epoch seconds
     vars: Mapping[str, Any] = field(default_factory=dict)
     heartbeat: Callable[[], None] = lambda: None
+    egress: EgressPolicy = field(default_factory=EgressPolicy)  # where the http node may connect (from settings)
+    abandoned: Callable[[], bool] = lambda: False  # true once the worker gave up waiting for this attempt
 
 
 @dataclass(frozen=True)

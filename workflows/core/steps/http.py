@@ -1,20 +1,24 @@
 """``http``: calls an HTTP endpoint, so integrations need no code.
 
 Connection errors, timeouts and 5xx answers are retryable; 4xx answers are not (DESIGN §5.7).
+Where it may connect, how much it reads and for how long are ``http_client``'s business.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import NonRetryableError, StepError
+from ..errors import NonRetryableError, StepError, ValidationError
 from ..expressions import render
 from .base import StepContext, StepType, object_schema, register
 
-MAX_BODY_CHARS = 1_000_000
-DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_TIMEOUT_S = 30.0  # the longest a server may stay silent; the step's timeout bounds the whole call
+_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
 @register
@@ -37,6 +41,13 @@ class Http(StepType):
                 "minItems": 1,
                 "description": "status codes that count as success (default: any 2xx)",
             },
+            "follow_redirects": {
+                "type": "boolean",
+                "default": False,
+                "title": "Follow redirects",
+                "description": "follow 301/302/303/307/308 answers; every hop is checked like the first",
+            },
+            "max_redirects": {"type": "integer", "minimum": 1, "maximum": 5, "default": 3, "title": "Max redirects"},
         },
         ["url"],
         worker=True,
@@ -52,46 +63,57 @@ class Http(StepType):
         }
 
     def execute(self, config: Mapping[str, Any], input: Any, ctx: StepContext) -> Any:
-        import requests  # imported here so the pure core loads without it
+        from ..http_client import Request, exchange, with_query  # urllib3 is loaded only where a call is made
 
-        url = str(input["url"])
-        if not url.startswith(("http://", "https://")):
-            raise NonRetryableError(f"url must start with http:// or https://, got {url[:80]!r}", type="ConfigurationError")
-        timeout = DEFAULT_TIMEOUT_S
-        if ctx.deadline is not None:
-            import time
-
-            timeout = max(0.1, min(timeout, ctx.deadline - time.time()))
+        method = input.get("method", "GET")
+        url = with_query(str(input["url"]), input.get("query") or {})
         headers = {"Idempotency-Key": ctx.idempotency_key, **{str(k): str(v) for k, v in (input.get("headers") or {}).items()}}
-        try:
-            response = requests.request(
-                input.get("method", "GET"),
-                url,
-                headers=headers,
-                params=input.get("query") or None,
-                json=input.get("body"),
-                timeout=timeout,
-            )
-        except requests.Timeout as exc:
-            raise StepError(f"{url} did not answer in {timeout:.1f} s", type="HTTPTimeout") from exc
-        except requests.RequestException as exc:
-            raise StepError(f"could not reach {url}: {exc}", type="HTTPConnectionError") from exc
-        result = {"status": response.status_code, "headers": dict(response.headers), "body": _body(response)}
+        body = None
+        if input.get("body") is not None:
+            try:
+                body = json.dumps(input["body"], allow_nan=False).encode()
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(f"the body is not JSON: {exc}") from exc
+            if not any(k.lower() == "content-type" for k in headers):
+                headers["Content-Type"] = "application/json"
+        response = exchange(
+            Request(method, url, headers, body),
+            ctx.egress,
+            deadline=ctx.deadline if ctx.deadline is not None else time.time() + DEFAULT_TIMEOUT_S,
+            follow_redirects=bool(config.get("follow_redirects", False)),
+            max_redirects=int(config.get("max_redirects", 3)),
+            abandoned=ctx.abandoned,
+            idle_timeout=DEFAULT_TIMEOUT_S,
+        )
+        result = {"status": response.status, "headers": response.headers, "body": _body(response), "url": response.url}
         expected = config.get("expected_status")
-        ok = response.status_code in expected if expected else 200 <= response.status_code < 300
+        ok = response.status in expected if expected else 200 <= response.status < 300
         if ok:
             return result
-        message = f"{input.get('method', 'GET')} {url} answered {response.status_code}"
-        if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
+        message = f"{method} {url} answered {response.status}"
+        if 300 <= response.status < 400:
+            hint = "" if config.get("follow_redirects") else "; set follow_redirects to follow it"
+            location = response.header("Location") or "nowhere"
+            raise NonRetryableError(f"{message} (a redirect to {location}){hint}", type="HTTPRedirect", details=result)
+        if 400 <= response.status < 500 and response.status not in (408, 429):
             raise NonRetryableError(message, type="HTTPClientError", details=result)
         raise StepError(message, type="HTTPServerError", details=result)
 
 
 def _body(response) -> Any:
-    text = response.text[:MAX_BODY_CHARS]
-    if "json" in response.headers.get("Content-Type", ""):
+    content_type = response.header("Content-Type")
+    text = response.body.decode(_charset(content_type), errors="replace")
+    if "json" in content_type:
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     return text
+
+
+def _charset(content_type: str) -> str:
+    match = _CHARSET.search(content_type)
+    try:
+        return codecs.lookup(match.group(1)).name if match else "utf-8"
+    except LookupError:
+        return "utf-8"
