@@ -1,13 +1,20 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels (daphne serves both).
 
-Request bodies are bounded before they are read (``config.body_limit``).
+A process that starts here is a web process: it says so (``FLOWDESK_PROCESS=web``) before the settings
+load, so they give it a bounded database pool instead of per-thread persistent connections. Request
+bodies are bounded before they are read (``config.body_limit``).
 """
 
 import os
 
-from django.core.asgi import get_asgi_application
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+if not settings.configured:  # not when a test or a shell imports this after loading the settings
+    os.environ["FLOWDESK_PROCESS"] = "web"
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402

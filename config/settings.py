@@ -93,6 +93,15 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------------------------
+# How a process holds its connections depends on its kind (DESIGN §10). Workers (`manage.py engine`,
+# `qcluster`, any other command) keep one persistent connection per thread (CONN_MAX_AGE): django-q2
+# polls the database and reconnecting at each poll is ~4x slower. A web process (config/asgi.py sets
+# FLOWDESK_PROCESS=web) runs each request in a thread of its own, so per-thread connections pile up
+# (a burst left daphne holding 81): it borrows from a bounded psycopg pool instead, which Django allows
+# only without persistent connections.
+FLOWDESK_PROCESS = os.environ.get("FLOWDESK_PROCESS", "worker")
+if FLOWDESK_PROCESS not in ("web", "worker"):
+    raise ValueError(f"FLOWDESK_PROCESS must be 'web' or 'worker', not {FLOWDESK_PROCESS!r}")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {
@@ -104,6 +113,18 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("TEST", {})
         if os.environ.get("FLOWDESK_TEST_DB_NAME"):
             DATABASES["default"]["TEST"]["NAME"] = os.environ["FLOWDESK_TEST_DB_NAME"]
+        # pg_stat_activity tells web and worker connections apart
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("application_name", f"flowdesk-{FLOWDESK_PROCESS}")
+        if FLOWDESK_PROCESS == "web":
+            pool_size = env_int("FLOWDESK_DB_POOL_SIZE", 10)
+            DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+            DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a pooled connection may predate a restart
+            DATABASES["default"]["OPTIONS"]["pool"] = {
+                "min_size": min(2, pool_size),
+                "max_size": pool_size,
+                # a request waiting longer for a connection gets a 503 (config/server_errors.py)
+                "timeout": env_float("FLOWDESK_DB_POOL_TIMEOUT_S", 10.0),
+            }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -117,7 +138,8 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
             },
-            "CONN_MAX_AGE": 60,
+            # a file handle per request thread would pile up in a web process; opening SQLite is cheap
+            "CONN_MAX_AGE": 0 if FLOWDESK_PROCESS == "web" else 60,
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
