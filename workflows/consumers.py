@@ -44,6 +44,10 @@ class InstanceEvents(AsyncJsonWebsocketConsumer):
             if len(backlog) < 500:
                 break
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        """The socket only streams to the browser: what a client sends is neither read nor parsed (JSON
+        nested thousands deep would raise RecursionError in the parser)."""
+
     async def instance_event(self, message) -> None:
         await self.forward(message["event"])
 
