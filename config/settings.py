@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.db_outage.DatabaseOutageMiddleware",  # a database outage is a 503, not a 500
 ]
 
 ROOT_URLCONF = "config.urls"
