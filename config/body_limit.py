@@ -7,7 +7,7 @@ file, and only then does daphne create the application and put all of the body o
 object as the bytes arrive: by ``Content-Length`` as soon as the headers are in, by counting for
 chunked bodies (at most the limit, on disk, plus the chunk in hand). ``BodyLimit`` applies the same
 rule as ASGI middleware, for servers that stream bodies to the application and for callers of the
-application itself. A proxy in front should refuse large bodies too (README, "Production").
+application itself. A proxy in front should refuse large bodies too (README, "Scaling out").
 """
 
 from __future__ import annotations

@@ -227,7 +227,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = FLOWDESK["MAX_INPUT_BYTES"] + 64_000
 # legitimate ones: a designer import (a file of at most 2 MB) and an instance start (an input of at
 # most FLOWDESK_MAX_INPUT_BYTES, plus the request around it). Django's and the API's own limits
 # (DATA_UPLOAD_MAX_MEMORY_SIZE, workflows/api/parsers.py) are below it; a proxy in front should
-# refuse what is above it (README, "Production").
+# refuse what is above it (README, "Scaling out").
 FLOWDESK_MAX_REQUEST_BYTES = env_int("FLOWDESK_MAX_REQUEST_BYTES", max(3_000_000, FLOWDESK["MAX_INPUT_BYTES"] + 1_000_000))
 
 REST_FRAMEWORK = {

@@ -5,7 +5,10 @@ left daphne holding up to 81 (40 after it), and on a busy server that became 500
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -14,10 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from tests.e2e.conftest import Web
+from tests.e2e.conftest import ROOT, Web
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -119,3 +123,25 @@ def test_a_burst_of_200_requests_never_holds_more_connections_than_the_pool(web)
     census.close()
     assert 1 <= peak <= POOL and after <= POOL, f"peak {peak}, after the burst {after}"
     assert statuses == [200] * REQUESTS
+
+
+def database_settings(entry: str) -> dict:
+    """The default database's settings as a fresh process sees them after ``entry`` (Python code)."""
+    show = "from django.conf import settings; d = settings.DATABASES['default']; print(json.dumps([d['CONN_MAX_AGE'], d['OPTIONS'].get('pool')]))"
+    env = {k: v for k, v in os.environ.items() if k != "FLOWDESK_PROCESS"}
+    out = subprocess.run([sys.executable, "-c", f"import json; {entry}; {show}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True)
+    conn_max_age, pool = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"conn_max_age": conn_max_age, "pool": pool}
+
+
+def test_the_asgi_entry_point_makes_a_pooled_web_process_and_anything_else_a_worker():
+    web = database_settings("import config.asgi")
+    assert web["conn_max_age"] == 0 and web["pool"]["max_size"] == 10
+    worker = database_settings("import django; django.setup()")
+    assert worker["conn_max_age"] == 60 and worker["pool"] is None
+
+
+def test_the_engine_refuses_to_run_as_a_web_process(settings):
+    settings.FLOWDESK_PROCESS = "web"
+    with pytest.raises(CommandError, match="worker"):
+        call_command("engine")
