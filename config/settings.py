@@ -123,7 +123,7 @@ if DATABASE_URL:
             DATABASES["default"]["OPTIONS"]["pool"] = {
                 "min_size": min(2, pool_size),
                 "max_size": pool_size,
-                # a request waiting longer for a connection gets a 503 (config/server_errors.py)
+                # a request waiting longer for a connection gets a 503 (config/db_outage.py)
                 "timeout": env_float("FLOWDESK_DB_POOL_TIMEOUT_S", 10.0),
             }
 else:
