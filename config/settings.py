@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.db_outage.DatabaseOutageMiddleware",  # a database outage is a 503, not a 500
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -94,6 +95,15 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------------------------
+# How a process holds its connections depends on its kind (DESIGN §10). Workers (`manage.py engine`,
+# `qcluster`, any other command) keep one persistent connection per thread (CONN_MAX_AGE): django-q2
+# polls the database and reconnecting at each poll is ~4x slower. A web process (config/asgi.py sets
+# FLOWDESK_PROCESS=web) runs each request in a thread of its own, so per-thread connections pile up
+# (a burst left daphne holding 81): it borrows from a bounded psycopg pool instead, which Django allows
+# only without persistent connections.
+FLOWDESK_PROCESS = os.environ.get("FLOWDESK_PROCESS", "worker")
+if FLOWDESK_PROCESS not in ("web", "worker"):
+    raise ValueError(f"FLOWDESK_PROCESS must be 'web' or 'worker', not {FLOWDESK_PROCESS!r}")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {
@@ -105,6 +115,18 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("TEST", {})
         if os.environ.get("FLOWDESK_TEST_DB_NAME"):
             DATABASES["default"]["TEST"]["NAME"] = os.environ["FLOWDESK_TEST_DB_NAME"]
+        # pg_stat_activity tells web and worker connections apart
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("application_name", f"flowdesk-{FLOWDESK_PROCESS}")
+        if FLOWDESK_PROCESS == "web":
+            pool_size = env_int("FLOWDESK_DB_POOL_SIZE", 10)
+            DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+            DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a pooled connection may predate a restart
+            DATABASES["default"]["OPTIONS"]["pool"] = {
+                "min_size": min(2, pool_size),
+                "max_size": pool_size,
+                # a request waiting longer for a connection gets a 503 (config/db_outage.py)
+                "timeout": env_float("FLOWDESK_DB_POOL_TIMEOUT_S", 10.0),
+            }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -118,7 +140,8 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
             },
-            "CONN_MAX_AGE": 60,
+            # a file handle per request thread would pile up in a web process; opening SQLite is cheap
+            "CONN_MAX_AGE": 0 if FLOWDESK_PROCESS == "web" else 60,
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -215,6 +238,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = FLOWDESK["MAX_INPUT_BYTES"] + 64_000
+
+# --- Request bodies ---------------------------------------------------------------------------
+# Larger bodies are refused with 413 before they are read (config/body_limit.py). The largest
+# legitimate ones: a designer import (a file of at most 2 MB) and an instance start (an input of at
+# most FLOWDESK_MAX_INPUT_BYTES, plus the request around it). Django's and the API's own limits
+# (DATA_UPLOAD_MAX_MEMORY_SIZE, workflows/api/parsers.py) are below it; a proxy in front should
+# refuse what is above it (README, "Scaling out").
+FLOWDESK_MAX_REQUEST_BYTES = env_int("FLOWDESK_MAX_REQUEST_BYTES", max(3_000_000, FLOWDESK["MAX_INPUT_BYTES"] + 1_000_000))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -17,7 +17,7 @@ def check_configuration(app_configs, **kwargs):
         problems.append(
             Warning("SECRET_KEY is the built-in local key", hint="set SECRET_KEY in the environment", id="flowdesk.W001")
         )
-    if production and not database.get("CONN_MAX_AGE"):
+    if production and not database.get("CONN_MAX_AGE") and not database.get("OPTIONS", {}).get("pool"):
         problems.append(
             Warning(
                 "CONN_MAX_AGE is 0: every django-q2 poll reconnects (measured ~4x slower)",

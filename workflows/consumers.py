@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from workflows import live
@@ -26,7 +26,7 @@ class InstanceEvents(AsyncJsonWebsocketConsumer):
             await self.close()  # refused at the handshake (HTTP 403)
             return
         instance_id = str(self.scope["url_route"]["kwargs"]["instance_id"])
-        if not await sync_to_async(Instance.objects.filter(pk=instance_id).exists)():
+        if not await database_sync_to_async(Instance.objects.filter(pk=instance_id).exists)():
             await self.close()
             return
         try:
@@ -38,11 +38,15 @@ class InstanceEvents(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(live.group(instance_id), self.channel_name)
         await live.relay.watch(instance_id)
         while True:  # the backlog, in pages
-            backlog = await sync_to_async(live.events_after)(instance_id, self.sent)
+            backlog = await database_sync_to_async(live.events_after)(instance_id, self.sent)
             for event in backlog:
                 await self.forward(event)
             if len(backlog) < 500:
                 break
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        """The socket only streams to the browser: what a client sends is neither read nor parsed (JSON
+        nested thousands deep would raise RecursionError in the parser)."""
 
     async def instance_event(self, message) -> None:
         await self.forward(message["event"])

@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 import psycopg
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection
 from django.db.models import Max
@@ -65,7 +65,7 @@ class Relay:
 
     async def watch(self, instance_id: str) -> None:
         if instance_id not in self.watchers:
-            self.relayed[instance_id] = await sync_to_async(last_seq)(instance_id)
+            self.relayed[instance_id] = await database_sync_to_async(last_seq)(instance_id)
         self.watchers[instance_id] = self.watchers.get(instance_id, 0) + 1
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self.run())
@@ -93,7 +93,7 @@ class Relay:
         if instance_id not in self.relayed:
             return
         while True:
-            events = await sync_to_async(events_after)(instance_id, self.relayed.get(instance_id, 0))
+            events = await database_sync_to_async(events_after)(instance_id, self.relayed.get(instance_id, 0))
             if not events or instance_id not in self.relayed:
                 return
             layer = get_channel_layer()

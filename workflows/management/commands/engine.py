@@ -8,7 +8,8 @@ from __future__ import annotations
 import signal
 import threading
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django_q.cluster import Cluster
 
@@ -22,6 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-timers", action="store_true", help="run only the workers")
 
     def handle(self, *args, **options):
+        if settings.FLOWDESK_PROCESS != "worker":
+            # a web process's pooled connections would be shared by the forked workers
+            raise CommandError("the engine runs as a worker process: unset FLOWDESK_PROCESS or set it to 'worker'")
         stop = threading.Event()
         connections.close_all()  # the cluster forks; children must not share our sockets
         cluster = Cluster()
