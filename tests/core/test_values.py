@@ -76,14 +76,14 @@ def test_the_same_object_twice_is_not_a_cycle():
 
 def test_depth_and_size_are_bounded():
     deep: list = []
-    for _ in range(70):
+    for _ in range(101):
         deep = [deep]
-    with pytest.raises(InvalidValue, match="nested deeper than 64 levels"):
+    with pytest.raises(InvalidValue, match="nested deeper than 100 levels"):
         check(deep, where="v", max_bytes=10**6)
     very_deep: list = []
     for _ in range(100_000):  # past Python's own recursion limit: still a clear answer
         very_deep = [very_deep]
-    with pytest.raises(InvalidValue, match="nested deeper than 64 levels"):
+    with pytest.raises(InvalidValue, match="nested deeper than 100 levels"):
         check(very_deep, where="v", max_bytes=10**9)
     with pytest.raises(InvalidValue, match="v: 1,002 bytes of JSON; the limit is 1,000"):
         check("x" * 1000, where="v", max_bytes=1000)

@@ -21,12 +21,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 RETRY = {"max_attempts": 3, "initial_s": 0.1, "backoff": 2}
 
 
-def two_steps(first_handler: str, first_input: dict) -> str:
+def two_steps(first_handler: str, first_input: dict, retry: dict | None = RETRY) -> str:
     graph = {
         "version": 1,
         "settings": {},
         "nodes": [
-            {"id": "a", "type": "task", "config": {"handler": first_handler, "input": first_input, "retry": RETRY}},
+            {"id": "a", "type": "task", "config": {"handler": first_handler, "input": first_input, **({"retry": retry} if retry else {})}},
             {"id": "b", "type": "task", "config": {"handler": "demo.noop", "input": "{{ steps.a.output }}"}},
         ],
         "edges": [{"id": "e1", "source": "a", "target": "b"}],
@@ -91,3 +91,13 @@ def test_a_worker_killed_while_applying_a_transition_loses_nothing(engine, round
             os.kill(pid, signal.SIGKILL)
         blocker.rollback()
     assert_recovered(instance.pk, engine)
+
+
+def test_a_crash_is_not_a_business_failure_a_step_without_retries_survives_its_worker(engine):
+    """DESIGN §5b: the attempt lost with its worker is retried without counting against
+    ``max_attempts`` (1 by default, so before this the instance failed with WorkerLost)."""
+    name = two_steps("demo.sleep", {"seconds": 1.0}, retry=None)
+    instance, _ = services.start_instance(name)
+    os.kill(running_worker_pid(instance.pk, "a"), signal.SIGKILL)
+    assert_recovered(instance.pk, engine)
+    assert list(StepRun.objects.filter(instance_id=instance.pk, node_id="a").values_list("attempt", "lost")) == [(1, 0), (2, 1)]

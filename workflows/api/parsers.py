@@ -14,7 +14,7 @@ from django.conf import settings
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
-MAX_DEPTH = 100  # objects and arrays inside each other; a graph needs about 6
+from workflows.core.values import MAX_DEPTH  # the engine's value gate holds computed values to the same
 
 
 class PayloadTooLarge(APIException):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
-MAX_DEPTH = 64  # nesting of lists and objects; far from any parser's recursion limit
+MAX_DEPTH = 100  # nesting of lists and objects (a graph needs about 6); far from any recursion limit
 
 
 @dataclass(frozen=True)
