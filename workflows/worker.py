@@ -33,7 +33,8 @@ def drain(instance_id: str) -> int:
     """Run the instance's ready steps until none is left or the time budget is spent."""
     me = worker_name()
     budget_end = time.monotonic() + settings.FLOWDESK["DRAIN_BUDGET_S"]
-    claim = services.claim_step(instance_id, me)
+    # A claim that raises (a transition that cannot be applied) is a fault of this instance only.
+    claim = faults.isolated(Fault.Source.COMMIT, f"claim:{instance_id}", lambda: services.claim_step(instance_id, me), instance_id=instance_id)
     ran = 0
     while claim is not None:
         ok, result = run_attempt(claim, me)

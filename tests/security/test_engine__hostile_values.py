@@ -244,6 +244,17 @@ def test_a_lease_expiry_whose_transition_raises_is_isolated():
     assert StepRun.objects.get(instance=bad).lease_until.timestamp() > time.time()  # pushed back
 
 
+def test_a_worker_whose_claim_raises_records_a_fault_and_goes_on():
+    from workflows import worker
+
+    bad = services.start_instance(publish(graph(("a", "task", {"handler": "demo.noop"}))))[0]
+    corrupt(bad)
+    services._seen.entries.clear()  # as a fresh worker process: it must read the instance
+    assert worker.drain(str(bad.pk)) == 0
+    fault = Fault.objects.get()
+    assert (fault.source, fault.target, fault.instance_id) == ("commit", f"claim:{bad.pk}", bad.pk)
+
+
 @pytest.fixture
 def poisoned_results():
     """A real database failure, not a mock: PostgreSQL refuses any step result marked 'poison'."""
