@@ -129,6 +129,15 @@ def engine(django_db_setup, django_db_blocker, tmp_path_factory):
     eng.stop()
 
 
+@pytest.fixture(scope="module")
+def web(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A daphne process serving the app on the test database (import it where it is needed)."""
+    with django_db_blocker.unblock():
+        server = Web(tmp_path_factory.mktemp("web")).start()
+    yield server
+    server.stop()
+
+
 def wait_for(instance_id, *, timeout: float = 30.0, engine: Engine | None = None) -> Instance:
     give_up = time.monotonic() + timeout
     while True:

@@ -18,21 +18,13 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings
 
-from tests.e2e.conftest import Web
+from tests.e2e.conftest import Web, web  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.e2e
 
 BODY_BYTES = 300 * 1024 * 1024
 CHUNK = 64 * 1024
 RSS_GROWTH_BOUND = 30 * 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def web(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock():
-        server = Web(tmp_path_factory.mktemp("web")).start()
-    yield server
-    server.stop()
 
 
 def memory(pid: int) -> dict[str, int]:

@@ -7,17 +7,9 @@ import socket
 
 import pytest
 
-from tests.e2e.conftest import Web
+from tests.e2e.conftest import Web, web  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def web(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock():
-        server = Web(tmp_path_factory.mktemp("web")).start()
-    yield server
-    server.stop()
 
 
 def handshake(web: Web, path: str) -> int:
