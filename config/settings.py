@@ -80,6 +80,7 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "workflows.login_throttle.locked_out"
+AXES_VERBOSE = False  # no banner from every manage.py command; failures and lockouts are still logged
 AUTHENTICATION_BACKENDS = [
     "workflows.login_throttle.LoginThrottle",  # first: refuses a locked-out pair before any password check
     "django.contrib.auth.backends.ModelBackend",

@@ -107,3 +107,43 @@ def test_the_admin_refuses_a_weak_password_for_a_new_user(admin_client):
 def test_the_demo_and_test_passwords_pass_the_validators():
     validate_password("demo-flowdesk", get_user_model()(username="demo"))
     validate_password(RIGHT, get_user_model()(username="ana", email="ana@example.com"))
+
+
+# --- under daphne, as in production (the ASGI path of the throttle's middleware) ----------------
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_daphne_locks_out_the_right_password_after_five_wrong_ones(tmp_path):
+    import http.cookiejar
+    import re
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from tests.e2e.conftest import Web
+
+    UserFactory(username="ana")
+    web = Web(tmp_path).start()
+    try:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+        def attempt(password: str) -> tuple[int, str]:
+            with opener.open(f"{web.url}/login/", timeout=30) as page:
+                token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode()).group(1)
+            body = urllib.parse.urlencode({"username": "ana", "password": password, "csrfmiddlewaretoken": token}).encode()
+            request = urllib.request.Request(f"{web.url}/login/", data=body, headers={"Referer": f"{web.url}/login/"})
+            try:
+                with opener.open(request, timeout=30) as response:
+                    return response.status, response.read().decode()
+            except urllib.error.HTTPError as error:
+                return error.code, error.read().decode()
+
+        for _ in range(4):
+            status, html = attempt("wrong guess")
+            assert status == 200 and "didn't match" in html
+        assert attempt("wrong guess")[0] == 429
+        status, html = attempt(RIGHT)
+        assert status == 429 and "Too many failed attempts" in html and 'id="id_username"' in html
+    finally:
+        web.stop()
