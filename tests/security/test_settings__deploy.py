@@ -24,6 +24,7 @@ PUBLIC_KEY = "flowdesk-insecure-local-key-change-me-in-production"  # the old bu
 CONFIG = {
     "SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "FLOWDESK_DATA_DIR", "FLOWDESK_TEST_DB_NAME",
     "FLOWDESK_SECURE", "FLOWDESK_BEHIND_PROXY", "FLOWDESK_SSL_REDIRECT", "FLOWDESK_HSTS_SECONDS", "FLOWDESK_HSTS_PRELOAD",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # the browser tests' conftest sets it in this process; no deployment does
 }
 
 
