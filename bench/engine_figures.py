@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import signal
 import subprocess
 import sys
@@ -183,6 +184,7 @@ def run(selected: dict):
     os.environ["FLOWDESK_WORKERS"] = os.environ.get("BENCH_WORKERS", "4")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # a DATABASE_URL run needs its own key
     _recreate_database(url)
     import django
     from django.core.management import call_command

@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp_constants
+from django.core.exceptions import ImproperlyConfigured
 
 from workflows.core.egress import EgressPolicy  # pure Python, no Django
 from workflows.core.status import InstanceStatus, StepStatus  # pure Python, no Django
@@ -38,7 +40,71 @@ def env_float(name: str, default: float) -> float:
 
 DATA_DIR = Path(os.environ.get("FLOWDESK_DATA_DIR", BASE_DIR / "var"))
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY") or "flowdesk-insecure-local-key-change-me-in-production"
+
+# --- Security: the secret key, HTTPS, login throttling, the CSP (README "Configuration") ----------
+# The embedded local run (no DATABASE_URL: SQLite under var/, what bin/run starts on a fresh clone)
+# works with no configuration; anything else is a deployment and must say what it needs.
+FLOWDESK_EMBEDDED = not os.environ.get("DATABASE_URL")
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+FLOWDESK_LOCAL_SECRET_KEY = not SECRET_KEY  # a deploy check warns (workflows/checks.py)
+if FLOWDESK_LOCAL_SECRET_KEY:
+    if not (FLOWDESK_EMBEDDED or DEBUG):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. A deployment (DATABASE_URL set, DEBUG off) needs its own long random key, e.g. "
+            "SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))'); only the embedded local run "
+            "(no DATABASE_URL) or DEBUG=1 makes one for itself under FLOWDESK_DATA_DIR."
+        )
+    from config.security import local_secret_key
+
+    SECRET_KEY = local_secret_key(DATA_DIR / "secret_key")
+
+# FLOWDESK_SECURE=1: served over HTTPS only. Cookies never travel over plain HTTP, plain HTTP is
+# redirected, and browsers are told (HSTS) to use HTTPS for a year, subdomains included.
+FLOWDESK_SECURE = env_bool("FLOWDESK_SECURE", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = FLOWDESK_SECURE
+SECURE_SSL_REDIRECT = env_bool("FLOWDESK_SSL_REDIRECT", FLOWDESK_SECURE)  # 0 when the proxy redirects
+SECURE_HSTS_SECONDS = env_int("FLOWDESK_HSTS_SECONDS", 31_536_000 if FLOWDESK_SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = FLOWDESK_SECURE and SECURE_HSTS_SECONDS > 0
+# Preloading commits a whole registrable domain to the browsers' built-in lists, which is the
+# domain owner's decision, not the product's: opt in; Django's deploy check reminds of it otherwise.
+SECURE_HSTS_PRELOAD = env_bool("FLOWDESK_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Behind a TLS-terminating proxy Django sees plain HTTP: trust the proxy's X-Forwarded-Proto, which
+# is safe only when the proxy sets it (overwriting what clients send), hence opt-in.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("FLOWDESK_BEHIND_PROXY", False) else None
+
+# Login throttling (django-axes): 5 failures for one username from one address lock that pair out
+# for 15 minutes, on the login page and the admin's. API tokens are not passwords and are not
+# throttled. `manage.py axes_reset_username NAME` lifts a lockout early.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "workflows.login_throttle.locked_out"
+AXES_VERBOSE = False  # no banner from every manage.py command; failures and lockouts are still logged
+AUTHENTICATION_BACKENDS = [
+    "workflows.login_throttle.LoginThrottle",  # first: refuses a locked-out pair before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Content Security Policy (django-csp): scripts and styles from this server only; the few <style>
+# blocks carry the request's nonce. React's style props are set through the DOM, which CSP allows.
+# The API docs' view adds the CDN Swagger UI loads from (config/urls.py), and nothing else does.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", csp_constants.NONCE],
+        "img-src": ["'self'"],
+        "connect-src": ["'self'"],  # includes this host's ws:// and wss:// (the live instance page)
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# --- end of the security block ------------------------------------------------------------------
+
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
@@ -55,6 +121,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "axes",  # login throttling (the security block)
+    "csp",  # Content Security Policy (the security block)
     "django_q",
     "channels",
     "workflows",
@@ -65,6 +133,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # the security block's Content Security Policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -73,6 +142,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.db_outage.DatabaseOutageMiddleware",  # a database outage is a 503, not a 500
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -219,6 +289,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "flowdesk@localhost")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -266,6 +338,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Start, steer and query workflow instances; design and publish templates.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # schema and docs: after login
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "InstanceStatusEnum": status_choices(InstanceStatus),

@@ -1,11 +1,22 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.settings import spectacular_settings
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from designer import views as designer_views
+
+# Swagger UI comes from its CDN: the docs page alone may load from exactly that package's folder
+# (a whole CDN in script-src would let any package on it run here). Its init script is a file of
+# ours (the split view), so no inline script is needed; data: images are Swagger UI's icons.
+SWAGGER_UI = f"{spectacular_settings.SWAGGER_UI_DIST.rstrip('/')}/"
+api_docs = csp_update({"script-src": [SWAGGER_UI], "style-src": [SWAGGER_UI], "img-src": [SWAGGER_UI, "data:"]})(
+    SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/docs.html")
+)
 
 urlpatterns = [
     path("", designer_views.home, name="home"),
@@ -15,6 +26,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("designer/", include("designer.urls")),
     path("api/v1/", include("workflows.api.urls")),
+    # Both need a login (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]): the schema answers 401 like the
+    # API, the docs page sends a browser to the login page.
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", login_required(api_docs), name="api-docs"),
 ]

@@ -4,7 +4,7 @@ What people do here: browse and search templates, versions, instances and their 
 payloads and tracebacks, and cancel or retry instances. Instances, step runs, events and timers are
 read-only: only the engine's service functions change a status, so the admin's controls are thin
 callers of ``services.cancel_instance`` / ``services.retry_instance`` and report what the engine
-answered.
+answered. Who may use them is ``roles.can_control_instance``, the rule the API follows too.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from django.views.decorators.http import require_POST
 from workflows import services
 from workflows.core.status import InstanceStatus
 from workflows.models import Event, Instance, StepRun, Template, TemplateVersion, Timer
+from workflows.roles import CONTROL_REFUSED, can_control_instance
 
 admin.site.site_header = "Flowdesk administration"
 admin.site.site_title = "Flowdesk admin"
@@ -758,19 +759,38 @@ class InstanceAdmin(InputOutputMixin, admin.ModelAdmin):
     def error_pretty(self, obj):
         return pretty_json(obj.error, css="fd-json fd-json-error")
 
-    # --- controls: thin callers of the engine's service functions
+    # --- controls: thin callers of the engine's service functions, for those who may control
 
-    @admin.action(description="Cancel selected instances", permissions=["view"])
+    CONTROL_ACTIONS = ("cancel_instances", "retry_instances")
+
+    def has_control_permission(self, request, obj=None) -> bool:
+        """The admin's "view instance" permission is every role's: controlling needs the operators role."""
+        return can_control_instance(request.user)
+
+    def refuse_control(self, request: HttpRequest) -> None:
+        self.message_user(request, f"{CONTROL_REFUSED[0].upper()}{CONTROL_REFUSED[1:]}; nothing was changed.", messages.ERROR)
+
+    @admin.action(description="Cancel selected instances", permissions=["control"])
     def cancel_instances(self, request, queryset):
         reason = f"cancelled by {request.user.get_username()} in the admin"
         self.control(request, queryset.select_related("template"), "cancelled", lambda i: services.cancel_instance(i.pk, reason=reason))
 
-    @admin.action(description="Retry selected failed instances", permissions=["view"])
+    @admin.action(description="Retry selected failed instances", permissions=["control"])
     def retry_instances(self, request, queryset):
         self.control(request, queryset.select_related("template"), "retried", lambda i: services.retry_instance(i.pk))
 
+    def changelist_view(self, request, extra_context=None):
+        # An action the user is not offered would otherwise be dropped as "No action selected".
+        if request.method == "POST" and request.POST.get("action") in self.CONTROL_ACTIONS and not self.has_control_permission(request):
+            self.refuse_control(request)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().changelist_view(request, extra_context)
+
     def control(self, request: HttpRequest, instances: Iterable[Instance], done: str, call: Callable[[Instance], Any]) -> None:
         """Call the engine once per instance and report each success and each refusal."""
+        if not self.has_control_permission(request):
+            self.refuse_control(request)
+            return
         succeeded: list[str] = []
         refused: list[tuple[str, str]] = []
         for instance in instances:
@@ -828,10 +848,11 @@ class InstanceAdmin(InputOutputMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         instance = self.get_object(request, unquote(object_id))
         if instance is not None:
+            may = self.has_control_permission(request, instance)
             extra_context = {
                 **(extra_context or {}),
-                "can_cancel": not InstanceStatus(instance.status).is_final,
-                "can_retry": instance.status == InstanceStatus.FAILED,
+                "can_cancel": may and not InstanceStatus(instance.status).is_final,
+                "can_retry": may and instance.status == InstanceStatus.FAILED,
             }
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
-DEFAULT_SECRET = "flowdesk-insecure-local-key-change-me-in-production"
+
+@register(Tags.security, deploy=True)
+def check_secret_key(app_configs, **kwargs):
+    """Only the embedded local run or DEBUG starts without SECRET_KEY (settings refuse otherwise):
+    its key was made for this machine's data directory, not for a deployment."""
+    if getattr(settings, "FLOWDESK_LOCAL_SECRET_KEY", False):
+        return [
+            Warning(
+                "SECRET_KEY was generated for the embedded local run (FLOWDESK_DATA_DIR/secret_key)",
+                hint="set SECRET_KEY in the environment of every process of a deployment",
+                id="flowdesk.W001",
+            )
+        ]
+    return []
 
 
 @register()
@@ -13,10 +26,6 @@ def check_configuration(app_configs, **kwargs):
     problems = []
     database = settings.DATABASES["default"]
     production = database["ENGINE"] == "django.db.backends.postgresql"
-    if production and settings.SECRET_KEY == DEFAULT_SECRET and not settings.DEBUG:
-        problems.append(
-            Warning("SECRET_KEY is the built-in local key", hint="set SECRET_KEY in the environment", id="flowdesk.W001")
-        )
     if production and not database.get("CONN_MAX_AGE") and not database.get("OPTIONS", {}).get("pool"):
         problems.append(
             Warning(

@@ -24,3 +24,23 @@ def in_group(user, *groups: str) -> bool:
     if names is None:
         names = user._flowdesk_groups = set(user.groups.values_list("name", flat=True))
     return bool(names & set(groups))
+
+
+# --- What each role may do: the one place the admin and the API ask -------------------------------
+
+
+def can_control_instance(user) -> bool:
+    """Cancel or retry an instance (and whatever else steers a running one): operators only. The
+    admin's buttons and actions and the API's control endpoints all ask this, so a staff reviewer
+    cannot do in the admin what the API refuses them."""
+    return in_group(user, OPERATORS)
+
+
+#: Why ``can_control_instance`` said no, in the words both the admin and the API show.
+CONTROL_REFUSED = "only operators may cancel or retry instances"
+
+
+def can_see_tracebacks(user) -> bool:
+    """A failed step's traceback names server paths and code: for the people who debug runs (staff
+    and operators); everyone else gets the error's type and message."""
+    return bool(user and user.is_authenticated and (user.is_staff or in_group(user, OPERATORS)))

@@ -7,16 +7,16 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.engine.conftest import drain_all
-from tests.factories import TemplateFactory, UserFactory, VersionFactory, chain_graph
+from tests.factories import TemplateFactory, UserFactory, VersionFactory, chain_graph, role_group
 from workflows import services
 from workflows.models import Event, Instance, StepRun, Template, TemplateVersion, Timer
+from workflows.roles import OPERATORS
 
 pytestmark = pytest.mark.django_db
 
@@ -342,9 +342,10 @@ def test_the_buttons_on_the_instance_page_call_the_engine_and_come_back(admin_cl
     assert "Cancelled 1 instance" in response.content.decode()
 
 
-def test_a_staff_user_with_view_permission_can_use_the_actions_and_others_cannot(client, world):
+def test_a_staff_operator_can_use_the_actions_and_others_cannot(client, world):
+    # Viewing is not controlling: see tests/security/test_access__instance_control.py.
     operator = UserFactory(username="olga", is_staff=True)
-    operator.user_permissions.add(Permission.objects.get(codename="view_instance"))
+    operator.groups.add(role_group(OPERATORS))
     client.force_login(operator)
     html = client.get(changelist("instance")).content.decode()
     assert "cancel_instances" in html and "retry_instances" in html

@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-from workflows.checks import DEFAULT_SECRET, check_configuration
+from workflows.checks import check_configuration, check_secret_key
 
 
 def ids(problems) -> set[str]:
     return {p.id for p in problems}
 
 
-def test_the_default_secret_key_on_postgresql_is_flagged(settings):
-    settings.SECRET_KEY, settings.DEBUG = DEFAULT_SECRET, False
-    assert "flowdesk.W001" in ids(check_configuration(None))
-    settings.SECRET_KEY = "a-real-secret-" + "x" * 40
-    assert "flowdesk.W001" not in ids(check_configuration(None))
+def test_a_secret_key_generated_for_the_local_run_is_flagged_on_deploy(settings):
+    settings.FLOWDESK_LOCAL_SECRET_KEY = True
+    assert "flowdesk.W001" in ids(check_secret_key(None))
+    settings.FLOWDESK_LOCAL_SECRET_KEY = False
+    assert "flowdesk.W001" not in ids(check_secret_key(None))
 
 
 def test_no_persistent_connections_on_postgresql_is_flagged(settings, monkeypatch):

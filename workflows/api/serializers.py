@@ -10,6 +10,7 @@ from rest_framework import serializers
 from workflows.sql import unstorable
 
 from workflows.models import Event, Instance, StepRun, Template, TemplateVersion
+from workflows.roles import can_see_tracebacks
 
 
 class Strict(serializers.Serializer):
@@ -167,9 +168,20 @@ class StepRunSerializer(serializers.ModelSerializer):
         fields = ["id", "node", "type", "item_key", "attempt", "status", "input", "output", "ports", "error", "scheduled_at", "started_at", "finished_at", "duration_ms", "worker"]
 
     def get_error(self, step) -> dict | None:
+        """Type and message for everyone; the traceback (server paths, code) only for those who
+        debug runs (``roles.can_see_tracebacks``)."""
         if not step.error_type:
             return None
-        return {"type": step.error_type, "message": step.error_message, "traceback": step.error_traceback}
+        error = {"type": step.error_type, "message": step.error_message}
+        if self.shows_tracebacks():
+            error["traceback"] = step.error_traceback
+        return error
+
+    def shows_tracebacks(self) -> bool:
+        if "shows_tracebacks" not in self.context:  # asked once per response, not once per step
+            request = self.context.get("request")
+            self.context["shows_tracebacks"] = can_see_tracebacks(getattr(request, "user", None))
+        return self.context["shows_tracebacks"]
 
 
 class InstanceDetailSerializer(InstanceSerializer):

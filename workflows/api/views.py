@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from workflows import services, stats
 from workflows.api import serializers as s
 from workflows.api.filters import InstanceFilter, TemplateFilter
-from workflows.api.permissions import RoleForWrites
+from workflows.api.permissions import InstanceControl, RoleForWrites
 from workflows.core.errors import InvalidGraph
 from workflows.core.expressions import ExpressionError, check_expression, check_template
 from workflows.core.graph import Graph
@@ -155,8 +155,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Workflow instances: start, list, inspect, cancel, retry."""
 
-    permission_classes = [RoleForWrites]
-    write_roles = (OPERATORS,)
+    permission_classes = [InstanceControl]  # cancel, retry: roles.can_control_instance
     create_roles = (OPERATORS, ANALYSTS)  # analysts run what they design (the designer's Run)
     filterset_class = InstanceFilter
     serializer_class = s.InstanceSerializer

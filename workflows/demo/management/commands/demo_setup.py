@@ -1,12 +1,19 @@
-"""Creates the demo login and loads the demo templates (safe to run again)."""
+"""Loads the demo templates and, for a local run, creates the demo login (safe to run again).
+
+The demo login is a superuser whose password the README prints, so it is made only where nobody
+else can reach it: the embedded local run (no DATABASE_URL) or DEBUG, or when asked for with
+``--demo-login``. With production settings on (FLOWDESK_SECURE) the command refuses outright.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from workflows.loading import load_template
 
@@ -14,20 +21,42 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 
 class Command(BaseCommand):
-    help = "Create the demo login and load the demo workflow templates."
+    help = "Load the demo workflow templates and, for a local run, create the demo login."
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="demo")
         parser.add_argument("--password", default="demo-flowdesk")
+        parser.add_argument(
+            "--demo-login",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="create the demo superuser (default: only for the embedded local run or DEBUG)",
+        )
 
     def handle(self, *args, **options):
+        if settings.FLOWDESK_SECURE:
+            raise CommandError(
+                "demo_setup is for local and demo installations, and production settings are on (FLOWDESK_SECURE): "
+                "it would load demo templates and could create a superuser with a published password. "
+                "Create real logins with manage.py createsuperuser."
+            )
+        wanted = options["demo_login"]
+        if wanted is None:
+            wanted = settings.FLOWDESK_EMBEDDED or settings.DEBUG
         User = get_user_model()
-        user, created = User.objects.get_or_create(username=options["username"], defaults={"is_staff": True, "is_superuser": True})
-        if created:
+        user = User.objects.filter(username=options["username"]).first() if wanted else None
+        created = False
+        if wanted and user is None:
+            user = User(username=options["username"], is_staff=True, is_superuser=True)
             user.set_password(options["password"])
             user.save()
+            created = True
         for path in sorted(TEMPLATES_DIR.glob("*.json")):
             version, changed = load_template(json.loads(path.read_text()), change_note="demo template", user=user)
             self.stdout.write(f"  template {version.template.name} v{version.number} {'loaded' if changed else 'up to date'}")
+        if user is None:
+            why = "as asked" if options["demo_login"] is False else "this is not the embedded local run (or DEBUG)"
+            self.stdout.write(f"  no demo login: {why}; pass --demo-login to create one, or use manage.py createsuperuser")
+            return
         password = options["password"] if created else "(unchanged)"
         self.stdout.write(self.style.SUCCESS(f"Demo login: {user.username} / {password}"))
