@@ -33,7 +33,7 @@ from django.views.decorators.http import require_POST
 
 from workflows import services
 from workflows.core.status import InstanceStatus
-from workflows.models import Event, Instance, StepRun, Template, TemplateVersion, Timer
+from workflows.models import Event, Fault, Instance, StepRun, Template, TemplateVersion, Timer
 from workflows.roles import CONTROL_REFUSED, can_control_instance
 
 admin.site.site_header = "Flowdesk administration"
@@ -872,6 +872,14 @@ class RetriedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class TracebackMixin:
+    @admin.display(description="traceback")
+    def traceback(self, obj):
+        if not obj.error_traceback:
+            return EMPTY
+        return format_html('<pre class="fd-traceback">{}</pre>', obj.error_traceback)
+
+
 class InstanceLinkMixin:
     @admin.display(description="instance", ordering="instance__created_at")
     def instance_link(self, obj):
@@ -879,7 +887,7 @@ class InstanceLinkMixin:
 
 
 @admin.register(StepRun)
-class StepRunAdmin(InputOutputMixin, InstanceLinkMixin, ReadOnlyAdmin):
+class StepRunAdmin(InputOutputMixin, InstanceLinkMixin, TracebackMixin, ReadOnlyAdmin):
     list_display = ("step", "instance_link", "status_badge", "error_type", "started", "duration", "worker")
     list_display_links = ("step",)
     list_filter = ("status", "node_type", RetriedFilter, ("instance__template", admin.RelatedOnlyFieldListFilter))
@@ -959,12 +967,6 @@ class StepRunAdmin(InputOutputMixin, InstanceLinkMixin, ReadOnlyAdmin):
             return EMPTY
         return format_html_join(", ", "{}", ((link(c, instance_label(c)),) for c in children))
 
-    @admin.display(description="traceback")
-    def traceback(self, obj):
-        if not obj.error_traceback:
-            return EMPTY
-        return format_html('<pre class="fd-traceback">{}</pre>', obj.error_traceback)
-
 
 @admin.register(Event)
 class EventAdmin(InstanceLinkMixin, ReadOnlyAdmin):
@@ -999,7 +1001,7 @@ class EventAdmin(InstanceLinkMixin, ReadOnlyAdmin):
 
 @admin.register(Timer)
 class TimerAdmin(InstanceLinkMixin, ReadOnlyAdmin):
-    list_display = ("kind", "instance_link", "node_id", "attempt", "due_at_local", "due", "created")
+    list_display = ("kind", "instance_link", "node_id", "attempt", "due_at_local", "due", "faults", "created")
     list_display_links = ("kind",)
     list_filter = ("kind", ("instance__template", admin.RelatedOnlyFieldListFilter))
     search_fields = ("node_id", "instance__id")
@@ -1007,7 +1009,7 @@ class TimerAdmin(InstanceLinkMixin, ReadOnlyAdmin):
     ordering = ("due_at",)
     list_select_related = ("instance__template",)
     list_per_page = 100
-    fields = ("instance_link", "kind", "node_id", "attempt", "due_precise", "due", "created_precise")
+    fields = ("instance_link", "kind", "node_id", "attempt", "due_precise", "due", "faults", "created_precise")
     readonly_fields = fields
     due_precise = timestamp("due_at", "due at")
     created_precise = timestamp("created_at", "created")
@@ -1029,3 +1031,36 @@ class TimerAdmin(InstanceLinkMixin, ReadOnlyAdmin):
         if delta >= 0:
             return f"in {human_duration(delta)}"
         return format_html('<span class="fd-overdue">overdue by {}</span>', human_duration(-delta))
+
+
+@admin.register(Fault)
+class FaultAdmin(TracebackMixin, ReadOnlyAdmin):
+    """What an engine loop could not do for one item and is backing off: the rest carried on.
+    Deletable once understood (the loop records it again if it still fails)."""
+
+    list_display = ("source", "target", "instance_shown", "error_type", "attempts", "last", "retry")
+    list_display_links = ("source", "target")
+    list_filter = ("source", "error_type")
+    search_fields = ("target", "error_type", "error_message", "instance__id")
+    ordering = ("-last_at",)
+    list_select_related = ("instance__template",)
+    fields = ("source", "target", "instance_shown", "attempts", "first_precise", "last_precise", "retry_precise", "error_type", "error_message", "traceback")
+    readonly_fields = fields
+    first_precise = timestamp("first_at", "first failed")
+    last_precise = timestamp("last_at", "last failed")
+    retry_precise = timestamp("retry_at", "next try")
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    @admin.display(description="instance", ordering="instance__created_at")
+    def instance_shown(self, obj):
+        return link(obj.instance, instance_label(obj.instance)) if obj.instance else EMPTY
+
+    @admin.display(description="last failed", ordering="last_at")
+    def last(self, obj):
+        return when(obj.last_at)
+
+    @admin.display(description="next try", ordering="retry_at")
+    def retry(self, obj):
+        return when(obj.retry_at)

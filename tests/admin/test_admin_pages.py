@@ -359,3 +359,19 @@ def test_a_staff_operator_can_use_the_actions_and_others_cannot(client, world):
     assert response.status_code == 302 and "/login/" in response["Location"]
     world.failed.refresh_from_db()
     assert world.failed.status == "failed"
+
+
+def test_engine_faults_are_listed_with_their_instance_error_and_next_try(admin_client, world):
+    from workflows import faults
+
+    try:
+        raise ValueError("the version's graph cannot be parsed")
+    except ValueError as exc:
+        faults.record("timer", 42, exc, instance_id=world.waiting.pk)
+        faults.record("timer", 42, exc, instance_id=world.waiting.pk)
+    html = admin_client.get(changelist("fault")).content.decode()
+    assert "ValueError" in html and change(world.waiting) in html
+    fault = world.waiting.faults.get()
+    assert fault.attempts == 2 and fault.retry_at > fault.last_at
+    page = admin_client.get(change(fault)).content.decode()
+    assert '<pre class="fd-traceback">' in page and "cannot be parsed" in page
