@@ -152,13 +152,38 @@ def timers():
     ]
 
 
+def start_large():
+    """One start that decides 6,000 inline steps in its own transaction (issue 8: 14 s once, when a
+    join re-counted its incoming edges at every arrival); timed around the call, as a client sees it."""
+    from bench.graphs import inline_graph
+    from workflows import services
+
+    name = _load("bench-start-6k", inline_graph(6000, "funnel"))
+    walls = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        instance, _ = services.start_instance(name)
+        walls.append(time.perf_counter() - t0)
+        if instance.status != "completed":
+            raise RuntimeError(f"the 6,000-step start ended {instance.status}: {instance.error}")
+    workload = "start a 6,000-step graph of inline steps (a chain whose every step also feeds one join), median of 3"
+    return [figure("start_6k_wall", median(walls), "s", workload=workload, runs=[round(w, 3) for w in walls])]
+
+
 def designer():
     from bench import designer_figures
 
     yield from designer_figures.run()
 
 
-FIGURES = {"chains": chains, "fanout": fanout, "parallel_sleeps": parallel_sleeps, "timers": timers, "designer": designer}
+FIGURES = {
+    "chains": chains,
+    "fanout": fanout,
+    "parallel_sleeps": parallel_sleeps,
+    "timers": timers,
+    "start_6k": start_large,
+    "designer": designer,
+}
 
 
 def _bench_database_url() -> str:
