@@ -147,8 +147,8 @@ def load_template(data: Any, *, change_note: str = "", user=None) -> tuple[Templ
     """Create or update a template from a template file and publish its graph, unless the latest
     version already has the same behaviour. Returns (version, changed)."""
     fields = template_file(data)
-    change_note = change_note or fields.pop("change_note", "")
-    fields.pop("change_note", None)
+    from_file = fields.pop("change_note", "")
+    change_note = change_note or from_file
     name, graph = fields.pop("name"), fields.pop("graph")
     with transaction.atomic():
         template = Template.objects.select_for_update().filter(name=name).first()
