@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import json
 
-import yaml
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from workflows import services
+from workflows import authoring, services, template_files
 from workflows.core.errors import InvalidGraph
 from workflows.models import Instance, Template, TemplateVersion
 from workflows.roles import ANALYSTS, OPERATORS, in_group
-
-MAX_IMPORT_BYTES = 2_000_000
 
 
 @login_required
@@ -69,13 +65,23 @@ def template_list(request):
     return render(request, "designer/list.html", context)
 
 
+def _field_errors(exc: ValidationError) -> list[dict]:
+    fields = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+    return [{"field": None if field == "__all__" else field, "message": m} for field, found in fields.items() for m in found]
+
+
+def _refused(request, what: str, exc: ValidationError) -> None:
+    for error in _field_errors(exc):
+        messages.error(request, f"{what}: {error['field'] + ': ' if error['field'] else ''}{error['message']}")
+
+
 class CreateForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    name = forms.SlugField(max_length=100, required=False, help_text="leave empty to derive it from the title")
+    title = forms.CharField(max_length=authoring.MAX_TITLE)
+    name = forms.SlugField(max_length=authoring.MAX_NAME, required=False, help_text="leave empty to derive it from the title")
 
     def clean(self):
         data = super().clean()
-        name = data.get("name") or slugify(data.get("title", ""))[:100]
+        name = data.get("name") or slugify(data.get("title", ""))[: authoring.MAX_NAME]
         if not name:
             raise forms.ValidationError("give a title with letters or digits")
         if Template.objects.filter(name=name).exists():
@@ -94,7 +100,11 @@ def create_template(request):
             for error in errors:
                 messages.error(request, error)
         return redirect("designer:list")
-    template = services.create_template(name=form.cleaned_data["name"], title=form.cleaned_data["title"], user=request.user)
+    try:
+        template = authoring.create_template(name=form.cleaned_data["name"], title=form.cleaned_data["title"], user=request.user)
+    except ValidationError as exc:
+        _refused(request, "The template was not created", exc)
+        return redirect("designer:list")
     return redirect("designer:editor", name=template.name)
 
 
@@ -131,15 +141,19 @@ def duplicate_template(request, name):
         n += 1
         new_name = f"{base}-{n}"
     graph, _ = _latest_graph(source)
-    copy = services.create_template(
-        name=new_name,
-        title=f"{source.title} (copy)"[:200],
-        description=source.description,
-        tags=source.tags,
-        example_input=source.example_input,
-        graph=graph,
-        user=request.user,
-    )
+    try:
+        copy = authoring.create_template(
+            name=new_name,
+            title=f"{source.title} (copy)"[: authoring.MAX_TITLE],
+            description=source.description,
+            tags=source.tags,
+            example_input=source.example_input,
+            graph=graph,
+            user=request.user,
+        )
+    except ValidationError as exc:  # a template stored before today's bounds
+        _refused(request, f"{source.name} was not duplicated", exc)
+        return redirect("designer:list")
     messages.success(request, f"Duplicated {source.name} as {copy.name}.")
     return redirect("designer:editor", name=copy.name)
 
@@ -155,62 +169,43 @@ def archive_template(request, name):
 
 
 def parse_template_file(upload) -> dict:
-    """A template file (JSON or YAML): ``{name, title, graph, ...}`` or a bare graph."""
-    if upload.size > MAX_IMPORT_BYTES:
-        raise ValueError(f"the file is larger than {MAX_IMPORT_BYTES:,} bytes")
-    raw = upload.read()
-    try:
-        if upload.name.lower().endswith((".yaml", ".yml")):
-            data = yaml.safe_load(raw)
-        else:
-            data = json.loads(raw)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise ValueError(f"{upload.name} is not valid {'YAML' if upload.name.lower().endswith(('.yaml', '.yml')) else 'JSON'}: {exc}") from None
+    """A template file (JSON or YAML): ``{name, title, graph, ...}``, or a bare graph named after
+    the file. Read safely (``workflows.template_files``): bounded, no YAML aliases, JSON values only."""
+    limit = template_files.max_file_bytes()
+    if upload.size > limit:  # refused before it is read
+        raise template_files.FileError(f"{upload.name} is {upload.size:,} bytes; the limit is {limit:,}")
+    data = template_files.parse(upload.name, upload.read())
     if isinstance(data, dict) and "nodes" in data and "graph" not in data:
         stem = upload.name.rsplit(".", 1)[0]
-        data = {"name": slugify(stem)[:100] or "imported", "title": stem, "graph": data}
+        data = {"name": slugify(stem)[: authoring.MAX_NAME] or "imported", "title": stem[: authoring.MAX_TITLE] or "imported", "graph": data}
     if not isinstance(data, dict) or not isinstance(data.get("graph"), dict):
-        raise ValueError("a template file is an object with 'name', 'title' and 'graph' (graph JSON v1), or a bare graph")
+        raise template_files.FileError("a template file is an object with 'name', 'title' and 'graph' (graph JSON v1), or a bare graph")
     return data
 
 
 @login_required
 @require_POST
 def import_template(request):
-    """Import a file as the draft of a new or existing template: refused with the server's errors
-    when the graph is invalid, and then nothing changes (the current draft is untouched)."""
+    """Import a file as the draft of a new or existing template. The file is checked like the API
+    checks a template it is sent (``authoring.import_draft``); refused with those errors, or the
+    graph's, and then nothing changes (the current draft is untouched)."""
     _analyst(request)
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, "Choose a JSON or YAML file to import.")
         return redirect("designer:list")
     try:
-        data = parse_template_file(upload)
-        name = slugify(str(data.get("name") or ""))[:100]
-        if not name:
-            raise ValueError("the file's template has no usable 'name'")
-        result = services.validate_graph(data["graph"])
-        if not result.valid:
-            raise InvalidGraph(result.errors)
-        with transaction.atomic():
-            template = Template.objects.filter(name=name).first()
-            if template is None:
-                template = services.create_template(
-                    name=name,
-                    title=str(data.get("title") or name)[:200],
-                    description=str(data.get("description") or ""),
-                    tags=[str(t) for t in data.get("tags") or []][:20],
-                    example_input=data.get("example_input") if isinstance(data.get("example_input"), dict) else {},
-                    graph=data["graph"],
-                    user=request.user,
-                )
-            else:
-                services.save_draft(template, data["graph"], user=request.user)
+        template = authoring.import_draft(parse_template_file(upload), user=request.user)
     except InvalidGraph as exc:
         messages.error(request, f"{upload.name} was not imported: its graph has {len(exc.errors)} problem(s).")
         request.session["import_errors"] = [e.as_dict() for e in exc.errors][:50]
         return redirect("designer:list")
-    except (ValueError, services.EngineError) as exc:
+    except ValidationError as exc:
+        errors = _field_errors(exc)
+        messages.error(request, f"{upload.name} was not imported: {len(errors)} problem(s) in its fields.")
+        request.session["import_errors"] = errors[:50]
+        return redirect("designer:list")
+    except (template_files.FileError, services.EngineError) as exc:
         messages.error(request, f"{upload.name} was not imported: {exc}")
         return redirect("designer:list")
     messages.success(request, f"Imported {upload.name} as the draft of {template.name}.")

@@ -35,6 +35,18 @@ class Template(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        # The bounds every writer shares, the admin's form included (workflows.authoring).
+        from workflows import authoring
+
+        problems = authoring.problems({field: getattr(self, field) for field in authoring.EDITABLE})
+        if problems:  # a form knows fields, not "tags.3": that one becomes "tags" with "tags.3: ..."
+            by_field: dict[str, list[str]] = {}
+            for field, messages in problems.items():
+                base = field.partition(".")[0]
+                by_field.setdefault(base, []).extend(messages if base == field else [f"{field}: {m}" for m in messages])
+            raise ValidationError(by_field)
+
     def latest_published(self) -> TemplateVersion | None:
         return self.versions.filter(status=TemplateVersion.Status.PUBLISHED).order_by("-number").first()
 

@@ -797,13 +797,12 @@ EMPTY_GRAPH = {"version": 1, "settings": {}, "nodes": [], "edges": []}
 def create_template(
     *, name: str, title: str, description: str = "", tags=(), example_input: dict | None = None, graph: dict | None = None, user=None
 ) -> Template:
-    """A template with its first draft (an empty graph unless one is given)."""
-    with transaction.atomic():
-        template = Template.objects.create(
-            name=name, title=title, description=description, tags=list(tags), example_input=example_input or {}, owner=user
-        )
-        TemplateVersion.objects.create(template=template, number=1, graph=graph or EMPTY_GRAPH, created_by=user)
-    return template
+    """A template with its first draft; its fields are checked in ``workflows.authoring``."""
+    from workflows import authoring
+
+    return authoring.create_template(
+        name=name, title=title, description=description, tags=tags, example_input=example_input, graph=graph, user=user
+    )
 
 
 class StaleDraft(Conflict):

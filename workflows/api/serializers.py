@@ -7,10 +7,10 @@ import json
 from django.conf import settings
 from rest_framework import serializers
 
-from workflows.sql import unstorable
-
+from workflows import authoring
 from workflows.models import Event, Instance, StepRun, Template, TemplateVersion
 from workflows.roles import can_see_tracebacks
+from workflows.sql import unstorable
 
 
 class Strict(serializers.Serializer):
@@ -56,14 +56,29 @@ class TemplateSerializer(serializers.ModelSerializer):
 
 
 class TagsField(serializers.ListField):
-    child = serializers.CharField(max_length=50)
-    max_length = 20
+    def __init__(self, **kwargs):
+        # ListField reads its bounds from keyword arguments only (class attributes were ignored).
+        kwargs.setdefault("child", serializers.CharField(max_length=authoring.MAX_TAG))
+        kwargs.setdefault("max_length", authoring.MAX_TAGS)
+        super().__init__(**kwargs)
 
 
-class TemplateCreateSerializer(Strict):
-    name = serializers.SlugField(max_length=100)
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+class TemplateFieldsMixin:
+    """The bounds every writer of a template shares (``workflows.authoring``), checked here too so
+    that the API answers them field by field, like its own."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        problems = authoring.problems(attrs)
+        if problems:
+            raise serializers.ValidationError(problems)
+        return attrs
+
+
+class TemplateCreateSerializer(TemplateFieldsMixin, Strict):
+    name = serializers.SlugField(max_length=authoring.MAX_NAME)
+    title = serializers.CharField(max_length=authoring.MAX_TITLE)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=authoring.MAX_DESCRIPTION)
     tags = TagsField(required=False, default=list)
     example_input = JSONObjectField(required=False, default=dict)
     graph = JSONObjectField(required=False, help_text="the first draft's graph (graph JSON v1)")
@@ -74,9 +89,25 @@ class TemplateCreateSerializer(Strict):
         return value
 
 
-class TemplateUpdateSerializer(Strict):
-    title = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+class TemplateFileSerializer(TemplateCreateSerializer):
+    """A template file (what the designer exports; what its import, ``workflow load`` and the demo
+    set-up read): the create body, field by field, except that the name may exist (its draft or
+    its next version is replaced) and absent fields keep what the template has; plus a change note."""
+
+    title = serializers.CharField(max_length=authoring.MAX_TITLE, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=authoring.MAX_DESCRIPTION)
+    tags = TagsField(required=False)
+    example_input = JSONObjectField(required=False)
+    graph = JSONObjectField(help_text="graph JSON v1")
+    change_note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    def validate_name(self, value):
+        return value
+
+
+class TemplateUpdateSerializer(TemplateFieldsMixin, Strict):
+    title = serializers.CharField(max_length=authoring.MAX_TITLE, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=authoring.MAX_DESCRIPTION)
     tags = TagsField(required=False)
     example_input = JSONObjectField(required=False)
 

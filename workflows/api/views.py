@@ -15,7 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflows import services, stats
+from workflows import authoring, services, stats
 from workflows.api import serializers as s
 from workflows.api.filters import InstanceFilter, TemplateFilter
 from workflows.api.permissions import InstanceControl, RoleForWrites
@@ -60,10 +60,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=s.TemplateUpdateSerializer, responses=s.TemplateSerializer)
     def partial_update(self, request, name=None):
-        template = self.template()
-        for field, value in self.validated(s.TemplateUpdateSerializer, request).items():
-            setattr(template, field, value)
-        template.save()
+        template = authoring.update_template(self.template(), **self.validated(s.TemplateUpdateSerializer, request))
         return Response(self.get_serializer(self.get_queryset().get(pk=template.pk)).data)
 
     @extend_schema(responses={204: None})

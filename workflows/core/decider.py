@@ -193,6 +193,9 @@ class _Decision:
     work: deque[str] = field(default_factory=deque)
     draining: bool = False
     _scope: dict[str, Any] | None = None
+    #: node not started yet -> [pending, taken] over its incoming edges, counted at its first
+    #: arrival and kept current by ``_set`` (re-counting them at every arrival was quadratic).
+    _tallies: dict[str, list[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.nodes = dict(self.snap.nodes)
@@ -290,13 +293,13 @@ class _Decision:
         self.commands.append(SetInstanceStatus(status, **kwargs))
 
     def finish(self, node_id: str, attempt: int, status: S, *, output: Any = None, ports=(), failure=None) -> None:
-        self.nodes[node_id] = NodeState(status, attempt, tuple(ports), self.nodes[node_id].lost)
+        self._set(node_id, NodeState(status, attempt, tuple(ports), self.nodes[node_id].lost))
         self.outputs[node_id] = output
         self.commands.append(FinishAttempt(node_id, attempt, status, output, tuple(ports), failure))
         self._scope = None
 
     def create(self, node_id: str, attempt: int, status: S, **kwargs: Any) -> None:
-        self.nodes[node_id] = NodeState(status, attempt, tuple(kwargs.get("ports", ())), kwargs.get("lost", 0))
+        self._set(node_id, NodeState(status, attempt, tuple(kwargs.get("ports", ())), kwargs.get("lost", 0)))
         self.outputs[node_id] = kwargs.get("output")
         self.commands.append(CreateAttempt(node_id, attempt, status, **kwargs))
         self._scope = None
@@ -359,18 +362,36 @@ class _Decision:
         incoming = self.graph.incoming[node_id]
         if not incoming:
             return "ready"
-        taken = pending = 0
-        for edge in incoming:
-            source = self.nodes.get(edge.source)
-            if source is None or source.status.is_active:
-                pending += 1
-            elif edge.port in source.ports:
-                taken += 1
+        tally = self._tallies.get(node_id)
+        if tally is None:
+            tally = self._tallies[node_id] = [0, 0]
+            for edge in incoming:
+                self._count(edge, 1)
+        pending, taken = tally
         if self.graph.nodes[node_id].config.get("join", "all") == "any":
             return "ready" if taken else ("wait" if pending else "skip")
         if pending:
             return "wait"
         return "ready" if taken else "skip"
+
+    def _set(self, node_id: str, state: NodeState) -> None:
+        """Every change of a node's state passes here, so the tallies of the joins it feeds stay current."""
+        fed = [e for e in self.graph.outgoing[node_id] if e.target in self._tallies] if self._tallies else ()
+        for edge in fed:
+            self._count(edge, -1)
+        self.nodes[node_id] = state
+        for edge in fed:
+            self._count(edge, 1)
+        self._tallies.pop(node_id, None)  # started: ``advance`` never asks about it again
+
+    def _count(self, edge, sign: int) -> None:
+        """Add (or take back) what ``edge`` contributes to its target's tally: pending, taken or dead."""
+        tally = self._tallies[edge.target]
+        source = self.nodes.get(edge.source)
+        if source is None or source.status.is_active:
+            tally[0] += sign
+        elif edge.port in source.ports:
+            tally[1] += sign
 
     def start_node(self, node_id: str, attempt: int) -> bool:
         """Start a node; True when it finished inline and its successors should be looked at."""

@@ -3,6 +3,9 @@
     manage.py workflow validate FILE.json      errors and plan as JSON; exit 1 if invalid
     manage.py workflow load FILE.json          create or update a template and publish it
     manage.py workflow start NAME --input '{}' [--wait]
+
+Files are JSON, or YAML when named ``.yaml``/``.yml``, read like the designer's import reads them
+(``workflows.template_files``); ``load`` checks them like the API checks a template it is sent.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ import sys
 import time
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from workflows import services
+from workflows import services, template_files
+from workflows.authoring import load_template
 from workflows.core.errors import InvalidGraph
 from workflows.core.status import InstanceStatus
-from workflows.loading import load_template
 from workflows.models import Instance
 from workflows.presenters import instance_as_dict
 
@@ -48,16 +52,19 @@ class Command(BaseCommand):
     def emit(self, data) -> None:
         self.stdout.write(json.dumps(data, indent=2, default=str))
 
-    def read_json(self, name: str):
+    def read_file(self, name: str):
+        path = Path(name)
         try:
-            return json.loads(Path(name).read_text())
+            if path.stat().st_size > template_files.max_file_bytes():  # refused before it is read
+                raise CommandError(f"{name} is larger than {template_files.max_file_bytes():,} bytes")
+            return template_files.parse(path.name, path.read_bytes())
         except FileNotFoundError:
             raise CommandError(f"{name}: no such file") from None
-        except json.JSONDecodeError as exc:
-            raise CommandError(f"{name}: not valid JSON: {exc}") from None
+        except template_files.FileError as exc:
+            raise CommandError(str(exc)) from None
 
     def handle_validate(self, options) -> None:
-        data = self.read_json(options["file"])
+        data = self.read_file(options["file"])
         graph = data.get("graph", data) if isinstance(data, dict) else data
         result = services.validate_graph(graph)
         self.emit(result.as_dict())
@@ -65,14 +72,17 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def handle_load(self, options) -> None:
-        data = self.read_json(options["file"])
+        data = self.read_file(options["file"])
         try:
             version, changed = load_template(data, change_note=options["note"])
         except InvalidGraph as exc:
             self.emit({"valid": False, "errors": [e.as_dict() for e in exc.errors]})
             sys.exit(1)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
+        except ValidationError as exc:
+            fields = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+            errors = [{"field": field, "code": "invalid", "message": m} for field, messages in fields.items() for m in messages]
+            self.emit({"valid": False, "errors": errors})
+            sys.exit(1)
         state = "published" if changed else "unchanged"
         self.stdout.write(f"{version.template.name} v{version.number} {state}")
 

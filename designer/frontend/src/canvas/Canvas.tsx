@@ -40,13 +40,14 @@ const STATUS_COLOUR: Record<string, string> = {
 
 function miniColour(node: StepNode): string {
   const s = useEditor.getState()
-  if (s.compare?.diff.nodes[node.id]) {
-    const d = s.compare.diff.nodes[node.id].status
+  const change = s.compare?.diff.nodes.get(node.id)
+  if (change) {
+    const d = change.status
     return d === 'added' ? '#1f9d55' : d === 'removed' ? '#d0353a' : d === 'changed' ? '#d69e2e' : '#c3c9d4'
   }
-  const status = s.run?.nodeStatus[node.id]
+  const status = s.run?.nodeStatus.get(node.id)
   if (status && !s.compare) return STATUS_COLOUR[status] ?? '#dde2ea'
-  if (s.validation.byNode[node.id]) return '#d0353a'
+  if (s.validation.byNode.has(node.id)) return '#d0353a'
   return categoryColour(s.types[node.data.kind]?.category)
 }
 

@@ -9,9 +9,9 @@ function PortEdgeViewImpl(props: EdgeProps<PortEdge>) {
   const { id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, selected } = props
   const { diff, run, error } = useEditor(
     useShallow((s) => ({
-      diff: s.compare?.edgeStatus[id],
-      run: s.compare ? undefined : s.run?.edgeState[id],
-      error: s.compare ? undefined : s.validation.edgeErrors[id],
+      diff: s.compare?.edgeStatus.get(id),
+      run: s.compare ? undefined : s.run?.edgeState.get(id),
+      error: s.compare ? undefined : s.validation.edgeErrors.get(id),
     })),
   )
   const [path] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition })

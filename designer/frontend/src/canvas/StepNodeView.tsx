@@ -28,21 +28,21 @@ function overlayOf(s: EditorState, id: string, kind: string): Overlay {
 /** What is drawn over one step (validation, plan, run, comparison): primitives, so a shallow compare sees changes. */
 function computeOverlay(s: EditorState, id: string, kind: string) {
   const compare = s.compare
-  const problems = compare ? undefined : s.validation.byNode[id]
-  const mention = compare ? undefined : s.validation.mentions[id]
-  const step = !compare && s.run ? latestStep(s.run.steps[id] ?? []) : undefined
-  const d = compare?.diff.nodes[id]
+  const problems = compare ? undefined : s.validation.byNode.get(id)
+  const mention = compare ? undefined : s.validation.mentions.get(id)
+  const step = !compare && s.run ? latestStep(s.run.steps.get(id) ?? []) : undefined
+  const d = compare?.diff.nodes.get(id)
   return {
     def: s.types[kind] as StepTypeDef | undefined,
     errors: problems?.length ?? 0,
     firstError: (problems?.[0] ?? mention?.[0])?.message ?? '',
     mentioned: !!mention,
-    batch: s.showPlan && !compare ? s.validation.batchOf[id] ?? 0 : 0,
-    status: compare ? undefined : s.run?.nodeStatus[id],
+    batch: s.showPlan && !compare ? s.validation.batchOf.get(id) ?? 0 : 0,
+    status: compare ? undefined : s.run?.nodeStatus.get(id),
     runNote: step ? [step.attempt > 1 ? `attempt ${step.attempt}` : '', formatDuration(step.duration_ms)].filter(Boolean).join(' · ') : '',
     diff: d?.status,
     layoutChange: d ? (d.moved ? 'moved' : '') + (d.relabelled ? (d.moved ? ', relabelled' : 'relabelled') : '') : '',
-    usedPorts: (compare ? compare.edgePorts[id] : s.edgePorts[id]) ?? '',
+    usedPorts: (compare ? compare.edgePorts : s.edgePorts).get(id) ?? '',
     editable: !s.readOnly && !compare,
   }
 }

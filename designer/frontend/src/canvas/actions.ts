@@ -19,7 +19,7 @@ export async function autoLayout(): Promise<void> {
   try {
     const nodes = s.nodes.map((n) => {
       const ports = outputPorts(s.types[n.data.kind], n.data.config)
-      for (const p of (s.edgePorts[n.id] ?? '').split('\u0000')) if (p && !ports.includes(p)) ports.push(p)
+      for (const p of (s.edgePorts.get(n.id) ?? '').split('\u0000')) if (p && !ports.includes(p)) ports.push(p)
       return { id: n.id, width: n.measured?.width ?? NODE_WIDTH, height: n.measured?.height ?? estimatedHeight(ports.length), ports }
     })
     const edges = s.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, port: e.sourceHandle ?? 'out' }))

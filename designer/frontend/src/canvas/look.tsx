@@ -66,7 +66,7 @@ const ICONS: Record<string, React.ReactNode> = {
 export const TypeIcon = memo(function TypeIcon({ type, size = 16 }: { type: string; size?: number }) {
   return (
     <svg width={size} height={size} viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
-      {ICONS[type] ?? <circle cx="12" cy="12" r="7" />}
+      {(Object.hasOwn(ICONS, type) && ICONS[type]) || <circle cx="12" cy="12" r="7" />}
     </svg>
   )
 })

@@ -21,8 +21,8 @@ describe('semantic diff', () => {
     expect(d.behaviourChanged).toBe(false)
     expect(d.layoutChanged).toBe(true)
     expect(d.summary).toBe('layout only (1 node moved, 1 label changed)')
-    expect(d.nodes.a).toMatchObject({ status: 'unchanged', moved: true })
-    expect(d.nodes.check).toMatchObject({ status: 'unchanged', relabelled: true })
+    expect(d.nodes.get('a')!).toMatchObject({ status: 'unchanged', moved: true })
+    expect(d.nodes.get('check')!).toMatchObject({ status: 'unchanged', relabelled: true })
   })
 
   it('finds added, removed and changed nodes, with the changed config paths', () => {
@@ -33,10 +33,10 @@ describe('semantic diff', () => {
     b.edges.push({ id: 'e9', source: 'check', target: 'c', port: 'true' }, { id: 'e10', source: 'c', target: 'done', port: 'out' })
     b.nodes[0].config = { handler: 'demo.a', retry: { max_attempts: 3 } }
     const d = semanticDiff(SAMPLE, b)
-    expect(d.nodes.b.status).toBe('removed')
-    expect(d.nodes.c.status).toBe('added')
-    expect(d.nodes.a).toMatchObject({ status: 'changed', changes: ['config.retry'] })
-    expect(d.nodes.check.status).toBe('unchanged')
+    expect(d.nodes.get('b')!.status).toBe('removed')
+    expect(d.nodes.get('c')!.status).toBe('added')
+    expect(d.nodes.get('a')!).toMatchObject({ status: 'changed', changes: ['config.retry'] })
+    expect(d.nodes.get('check')!.status).toBe('unchanged')
     expect(d.counts).toMatchObject({ added: 1, removed: 1, changed: 1, edgesAdded: 2, edgesRemoved: 2 })
     expect(d.summary).toBe('1 node added, 1 node removed, 1 node changed, 2 connections added, 2 connections removed')
   })
@@ -56,7 +56,7 @@ describe('semantic diff', () => {
     b.nodes[0].type = 'http'
     b.settings = { timeout_s: 60 }
     const d = semanticDiff(SAMPLE, b)
-    expect(d.nodes.a.changes).toEqual(['type'])
+    expect(d.nodes.get('a')!.changes).toEqual(['type'])
     expect(d.settings).toEqual(['settings.timeout_s'])
     expect(d.summary).toBe('1 node changed, workflow settings changed')
   })
@@ -78,9 +78,9 @@ describe('semantic diff', () => {
     const { graph, edgeStatus } = unionGraph(SAMPLE, b, d)
     expect(graph.nodes.map((n) => n.id).sort()).toEqual(['a', 'b', 'check', 'done'])
     expect(new Set(graph.edges.map((e) => e.id)).size).toBe(graph.edges.length)
-    expect(edgeStatus.e2).toBe('added')
-    expect(edgeStatus.removed_e2).toBe('removed')
-    expect(edgeStatus.e4).toBe('removed')
-    expect(edgeStatus.e1).toBe('unchanged')
+    expect(edgeStatus.get('e2')).toBe('added')
+    expect(edgeStatus.get('removed_e2')).toBe('removed')
+    expect(edgeStatus.get('e4')).toBe('removed')
+    expect(edgeStatus.get('e1')).toBe('unchanged')
   })
 })

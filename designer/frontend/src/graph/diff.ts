@@ -23,7 +23,8 @@ export interface EdgeDiff {
 }
 
 export interface GraphDiff {
-  nodes: Record<string, NodeDiff>
+  /** By node id (a Map: an id may be any text, `__proto__` included). */
+  nodes: ReadonlyMap<string, NodeDiff>
   edges: EdgeDiff[]
   /** Changed workflow settings keys. */
   settings: string[]
@@ -51,7 +52,7 @@ export function changedPaths(a: unknown, b: unknown, prefix: string): string[] {
  * reported, never counted as a behaviour change (the server's behaviour checksum agrees).
  */
 export function semanticDiff(a: GraphV1, b: GraphV1): GraphDiff {
-  const nodes: Record<string, NodeDiff> = {}
+  const nodes = new Map<string, NodeDiff>()
   const aNodes = new Map(a.nodes.map((n) => [n.id, n]))
   const bNodes = new Map(b.nodes.map((n) => [n.id, n]))
   const counts = { added: 0, removed: 0, changed: 0, moved: 0, relabelled: 0, edgesAdded: 0, edgesRemoved: 0 }
@@ -59,21 +60,21 @@ export function semanticDiff(a: GraphV1, b: GraphV1): GraphDiff {
   for (const nb of b.nodes) {
     const na = aNodes.get(nb.id)
     if (!na) {
-      nodes[nb.id] = { id: nb.id, status: 'added', moved: false, relabelled: false, changes: [] }
+      nodes.set(nb.id, { id: nb.id, status: 'added', moved: false, relabelled: false, changes: [] })
       counts.added++
       continue
     }
     const changes = [...(na.type !== nb.type ? ['type'] : []), ...changedPaths(na.config ?? {}, nb.config ?? {}, 'config')]
     const moved = (na.position?.x ?? null) !== (nb.position?.x ?? null) || (na.position?.y ?? null) !== (nb.position?.y ?? null)
     const relabelled = (na.label ?? '') !== (nb.label ?? '')
-    nodes[nb.id] = { id: nb.id, status: changes.length ? 'changed' : 'unchanged', moved, relabelled, changes }
+    nodes.set(nb.id, { id: nb.id, status: changes.length ? 'changed' : 'unchanged', moved, relabelled, changes })
     if (changes.length) counts.changed++
     if (moved) counts.moved++
     if (relabelled) counts.relabelled++
   }
   for (const na of a.nodes) {
     if (!bNodes.has(na.id)) {
-      nodes[na.id] = { id: na.id, status: 'removed', moved: false, relabelled: false, changes: [] }
+      nodes.set(na.id, { id: na.id, status: 'removed', moved: false, relabelled: false, changes: [] })
       counts.removed++
     }
   }
@@ -123,16 +124,16 @@ function summarise(c: GraphDiff['counts'], settings: string[], behaviour: boolea
  * The graph to draw for a comparison: `b` plus, ghosted, what `a` had and `b` does not (removed
  * nodes at their old positions, removed edges), with each edge's status by its id in that graph.
  */
-export function unionGraph(a: GraphV1, b: GraphV1, diff: GraphDiff): { graph: GraphV1; edgeStatus: Record<string, EdgeDiff['status']> } {
-  const removedNodes = a.nodes.filter((n) => diff.nodes[n.id]?.status === 'removed')
+export function unionGraph(a: GraphV1, b: GraphV1, diff: GraphDiff): { graph: GraphV1; edgeStatus: Map<string, EdgeDiff['status']> } {
+  const removedNodes = a.nodes.filter((n) => diff.nodes.get(n.id)?.status === 'removed')
   const status = new Map(diff.edges.map((e) => [e.key, e.status]))
-  const edgeStatus: Record<string, EdgeDiff['status']> = {}
+  const edgeStatus = new Map<string, EdgeDiff['status']>()
   const ids = new Set<string>()
   const edges: GraphEdge[] = []
   for (const e of b.edges) {
     ids.add(e.id)
     edges.push(e)
-    edgeStatus[e.id] = status.get(edgeKey(e)) ?? 'unchanged'
+    edgeStatus.set(e.id, status.get(edgeKey(e)) ?? 'unchanged')
   }
   for (const e of diff.edges) {
     if (e.status !== 'removed') continue
@@ -140,7 +141,7 @@ export function unionGraph(a: GraphV1, b: GraphV1, diff: GraphDiff): { graph: Gr
     while (ids.has(id)) id = `${id}_`
     ids.add(id)
     edges.push({ id, source: e.source, target: e.target, port: e.port })
-    edgeStatus[id] = 'removed'
+    edgeStatus.set(id, 'removed')
   }
   return { graph: { ...b, nodes: [...b.nodes, ...removedNodes], edges }, edgeStatus }
 }

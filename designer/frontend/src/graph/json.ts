@@ -8,14 +8,21 @@ export function canonical(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys)
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key]
-      if (v !== undefined) out[key] = sortKeys(v)
-    }
-    return out
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => [key, (value as Record<string, unknown>)[key]] as const)
+    return objectOf(entries.filter(([, v]) => v !== undefined).map(([k, v]) => [k, sortKeys(v)] as const))
   }
   return value
+}
+
+/**
+ * A plain object of these entries, each its own key. Keys written by people (a node's id, a
+ * header, a variable) may be `__proto__` or `constructor`: `obj[key] = v` would then set the
+ * object's prototype, or be read back as what every object inherits.
+ */
+export function objectOf<T>(entries: Iterable<readonly [string, T]>): { [key: string]: T } {
+  return Object.fromEntries(entries)
 }
 
 export function jsonEqual(a: unknown, b: unknown): boolean {

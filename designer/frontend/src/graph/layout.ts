@@ -26,13 +26,16 @@ const NODE_GAP = 40
 const snap = (v: number) => Math.round(v / GRID) * GRID
 
 function run(nodes: readonly LayoutNode[], edges: readonly LayoutEdge[], constraints: Constraint[]) {
+  // dagre's graphlib keeps nodes in plain objects keyed by id, where `__proto__` or `constructor`
+  // break it: it only ever sees each node's place in the list
+  const key = new Map(nodes.map((n, i) => [n.id, `n${i}`]))
   const g = new dagre.graphlib.Graph({ multigraph: true })
   g.setGraph({ rankdir: 'LR', ranksep: LAYER_GAP, nodesep: NODE_GAP, marginx: 0, marginy: 0 })
   g.setDefaultEdgeLabel(() => ({}))
-  for (const n of nodes) g.setNode(n.id, { width: n.width, height: n.height })
-  for (const e of edges) g.setEdge(e.source, e.target, {}, e.id)
-  dagre.layout(g, { constraints })
-  return new Map(nodes.map((n) => [n.id, g.node(n.id) as { x: number; y: number }]))
+  nodes.forEach((n, i) => g.setNode(`n${i}`, { width: n.width, height: n.height }))
+  edges.forEach((e, i) => g.setEdge(key.get(e.source)!, key.get(e.target)!, {}, `e${i}`))
+  dagre.layout(g, { constraints: constraints.map((c) => ({ left: key.get(c.left)!, right: key.get(c.right)! })) })
+  return new Map(nodes.map((n, i) => [n.id, g.node(`n${i}`) as { x: number; y: number }]))
 }
 
 interface Constraint {

@@ -56,8 +56,8 @@ function Problems({ errors, testid }: { errors: ApiFieldError[]; testid: string 
 function NodeInspector({ id }: { id: string }) {
   const data = useEditor((s) => s.nodes.find((n) => n.id === id)?.data)
   const def = useEditor((s) => (data ? s.types[data.kind] : undefined))
-  const own = useEditor((s) => s.validation.byNode[id] ?? EMPTY)
-  const mentions = useEditor((s) => s.validation.mentions[id] ?? EMPTY)
+  const own = useEditor((s) => s.validation.byNode.get(id) ?? EMPTY)
+  const mentions = useEditor((s) => s.validation.mentions.get(id) ?? EMPTY)
   const errors = useMemo(() => (mentions.length ? [...own, ...mentions] : own), [own, mentions])
   const handlers = useEditor((s) => s.handlers)
   const readOnly = useEditor((s) => s.readOnly)
@@ -229,7 +229,7 @@ function SettingsInspector() {
 function CompareInspector({ id }: { id: string | null }) {
   const compare = useEditor((s) => s.compare)
   if (!compare) return null
-  const d = id ? compare.diff.nodes[id] : null
+  const d = id ? compare.diff.nodes.get(id) : null
   const node = id ? compare.nodes.find((n) => n.id === id) : null
   return (
     <div className="fd-inspector" data-testid="inspector">

@@ -1,7 +1,7 @@
 /** Form widgets generated from JSON Schema, for node config and workflow settings. */
 import { useEffect, useId, useRef, useState } from 'react'
 import type { ApiFieldError, Handler } from '../api/types'
-import { canonical, isPlainObject, pretty } from '../graph/json'
+import { canonical, isPlainObject, objectOf, pretty } from '../graph/json'
 import type { Json, JsonSchema } from '../graph/types'
 import {
   errorsForField,
@@ -462,8 +462,7 @@ function MapEditor({ testid, value, schema, disabled, onChange }: { testid: stri
   }, [value])
   const update = (next: [string, string][]) => {
     setRows(next)
-    const obj: { [k: string]: Json } = {}
-    for (const [k, v] of next) if (k !== '') obj[k] = parseMapValue(v, loose)
+    const obj = objectOf(next.filter(([k]) => k !== '').map(([k, v]) => [k, parseMapValue(v, loose)] as const))
     lastSent.current = canonical(obj)
     onChange(Object.keys(obj).length ? obj : undefined)
   }

@@ -72,9 +72,9 @@ function selectRunStep(id: string) {
 /** One node of a run: its attempts, output and error. */
 export function StepDetails({ run, id }: { run: RunView; id: string }) {
   const label = useNodeLabel(id)
-  const attempts: StepRun[] = run.steps[id] ?? []
+  const attempts: StepRun[] = run.steps.get(id) ?? []
   const latest = latestStep(attempts)
-  const status = run.nodeStatus[id] ?? 'pending'
+  const status = run.nodeStatus.get(id) ?? 'pending'
   return (
     <section className="fd-step-details" data-testid="step-details" data-node={id}>
       <header className="fd-step-head">
@@ -148,16 +148,16 @@ export function StepDetails({ run, id }: { run: RunView; id: string }) {
 
 /** The run's path: how many steps ended how, and each step to jump to. */
 export function RunSummary({ run }: { run: RunView }) {
-  const counts: Record<string, number> = {}
-  for (const st of Object.values(run.nodeStatus)) counts[st] = (counts[st] ?? 0) + 1
+  const counts = new Map<string, number>()
+  for (const st of run.nodeStatus.values()) counts.set(st, (counts.get(st) ?? 0) + 1)
   const order = ['completed', 'running', 'scheduled', 'waiting', 'failed', 'timed_out', 'skipped', 'cancelled', 'compensated', 'pending', 'not_run']
   return (
     <div className="fd-run-counts" data-testid="run-counts">
       {order
-        .filter((k) => counts[k])
+        .filter((k) => counts.get(k))
         .map((k) => (
           <span key={k} className={`fd-pill st-${k}`}>
-            {counts[k]} {(STATUS_LABEL[k] ?? k).toLowerCase()}
+            {counts.get(k)} {(STATUS_LABEL[k] ?? k).toLowerCase()}
           </span>
         ))}
     </div>
@@ -166,22 +166,22 @@ export function RunSummary({ run }: { run: RunView }) {
 
 export function StepList({ run }: { run: RunView }) {
   const selected = useEditor((s) => s.runSelected)
-  const ids = Object.keys(run.nodeStatus)
-  const started = (id: string) => latestStep(run.steps[id] ?? [])?.started_at ?? latestStep(run.steps[id] ?? [])?.scheduled_at ?? '~'
+  const rows = [...run.nodeStatus]
+  const started = (id: string) => latestStep(run.steps.get(id) ?? [])?.started_at ?? latestStep(run.steps.get(id) ?? [])?.scheduled_at ?? '~'
   // by when they started (ISO times compare as text); steps that never ran last
-  ids.sort((a, b) => (started(a) < started(b) ? -1 : started(a) > started(b) ? 1 : 0))
+  rows.sort(([a], [b]) => (started(a) < started(b) ? -1 : started(a) > started(b) ? 1 : 0))
   return (
     <ul className="fd-step-list">
-      {ids.map((id) => (
+      {rows.map(([id, status]) => (
         <li key={id}>
           <button
             type="button"
             className={`fd-step-row ${selected === id ? 'on' : ''}`}
             onClick={() => selectRunStep(id)}
           >
-            <span className={`fd-status-dot st-${run.nodeStatus[id]}`} />
+            <span className={`fd-status-dot st-${status}`} />
             <StepName id={id} />
-            <span className="fd-muted">{STATUS_LABEL[run.nodeStatus[id]] ?? run.nodeStatus[id]}</span>
+            <span className="fd-muted">{STATUS_LABEL[status] ?? status}</span>
           </button>
         </li>
       ))}

@@ -23,17 +23,17 @@ export function TestRunPanel() {
   const runError = useEditor((s) => s.runError)
   const selected = useEditor((s) => s.runSelected)
   const [input, setInput] = useState(() => pretty(example ?? {}))
-  const [mocks, setMocks] = useState<Record<string, MockDraft>>({})
+  const [mocks, setMocks] = useState<ReadonlyMap<string, MockDraft>>(() => new Map())
   const [busy, setBusy] = useState(false)
   const [message, setMessage] = useState<string | null>(null)
   const parsed = parseInputObject(input)
 
-  const setMock = (id: string, patch: Partial<MockDraft>) => setMocks((m) => ({ ...m, [id]: { ...(m[id] ?? NEW_MOCK), ...patch } }))
+  const setMock = (id: string, patch: Partial<MockDraft>) => setMocks((m) => new Map(m).set(id, { ...(m.get(id) ?? NEW_MOCK), ...patch }))
 
   const start = async () => {
     setMessage(null)
     if (parsed.error) return
-    const built = buildMocks(Object.fromEntries(Object.entries(mocks).filter(([id]) => workers.some((w) => w[0] === id))))
+    const built = buildMocks(new Map([...mocks].filter(([id]) => workers.some((w) => w[0] === id))))
     if (built.error) {
       setMessage(built.error)
       return
@@ -58,11 +58,11 @@ export function TestRunPanel() {
 
       <details className="fd-section" open={workers.length > 0 && workers.length <= 8}>
         <summary>
-          Mocks ({Object.entries(mocks).filter(([id, m]) => m.mode !== 'real' && workers.some((w) => w[0] === id)).length} of {workers.length} worker steps)
+          Mocks ({[...mocks].filter(([id, m]) => m.mode !== 'real' && workers.some((w) => w[0] === id)).length} of {workers.length} worker steps)
         </summary>
         {workers.length === 0 && <p className="fd-muted">No task or HTTP steps to mock.</p>}
         {workers.map(([id, label]) => {
-          const m = mocks[id] ?? NEW_MOCK
+          const m = mocks.get(id) ?? NEW_MOCK
           return (
             <div className="fd-mock" key={id} data-testid={`mock-${id}`}>
               <div className="fd-mock-head">

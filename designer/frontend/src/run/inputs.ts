@@ -1,6 +1,6 @@
 /** The run and test-run forms' input parsing (pure). */
 import type { Mock } from '../api/types'
-import { isPlainObject } from '../graph/json'
+import { isPlainObject, objectOf } from '../graph/json'
 import type { Json } from '../graph/types'
 
 /** Parse the input box: a JSON object, or the reason it is not one. */
@@ -23,19 +23,19 @@ export interface MockDraft {
 
 export const NEW_MOCK: MockDraft = { mode: 'real', output: '{}', type: 'MockError', message: 'mocked failure' }
 
-/** Build the `mocks` of a test run from the form, or say which one is wrong. */
-export function buildMocks(drafts: Record<string, MockDraft>): { mocks: Record<string, Mock>; error?: string } {
-  const mocks: Record<string, Mock> = {}
-  for (const [id, d] of Object.entries(drafts)) {
+/** Build the `mocks` of a test run (by node id: see `objectOf`) from the form, or say which one is wrong. */
+export function buildMocks(drafts: ReadonlyMap<string, MockDraft>): { mocks: Record<string, Mock>; error?: string } {
+  const mocks: [string, Mock][] = []
+  for (const [id, d] of drafts) {
     if (d.mode === 'output') {
       try {
-        mocks[id] = { output: JSON.parse(d.output || 'null') as Json }
+        mocks.push([id, { output: JSON.parse(d.output || 'null') as Json }])
       } catch (e) {
-        return { mocks, error: `the mocked output of ${id} is not valid JSON: ${(e as Error).message}` }
+        return { mocks: objectOf(mocks), error: `the mocked output of ${id} is not valid JSON: ${(e as Error).message}` }
       }
     } else if (d.mode === 'fail') {
-      mocks[id] = { fail: { type: d.type.trim() || 'MockError', message: d.message } }
+      mocks.push([id, { fail: { type: d.type.trim() || 'MockError', message: d.message } }])
     }
   }
-  return { mocks }
+  return { mocks: objectOf(mocks) }
 }

@@ -34,14 +34,14 @@ describe('run view', () => {
       SAMPLE.edges,
     )
     expect(run.final).toBe(true)
-    expect(run.nodeStatus).toEqual({ a: 'completed', check: 'completed', b: 'skipped', done: 'completed' })
-    expect(run.edgeState).toEqual({ e1: 'taken', e2: 'not-taken', e3: 'taken', e4: 'not-taken' })
+    expect(Object.fromEntries(run.nodeStatus)).toEqual({ a: 'completed', check: 'completed', b: 'skipped', done: 'completed' })
+    expect(Object.fromEntries(run.edgeState)).toEqual({ e1: 'taken', e2: 'not-taken', e3: 'taken', e4: 'not-taken' })
   })
 
   it('says pending while running and "not run" once the run ended without a step', () => {
     const ids = SAMPLE.nodes.map((n) => n.id)
-    expect(runView(instance('running', [step('a', 'running')]), ids, SAMPLE.edges).nodeStatus).toMatchObject({ a: 'running', check: 'pending' })
-    expect(runView(instance('failed', [step('a', 'failed')]), ids, SAMPLE.edges).nodeStatus).toMatchObject({ a: 'failed', check: 'not_run' })
+    expect(Object.fromEntries(runView(instance('running', [step('a', 'running')]), ids, SAMPLE.edges).nodeStatus)).toMatchObject({ a: 'running', check: 'pending' })
+    expect(Object.fromEntries(runView(instance('failed', [step('a', 'failed')]), ids, SAMPLE.edges).nodeStatus)).toMatchObject({ a: 'failed', check: 'not_run' })
   })
 
   it('prefers the per-node step over map items for the latest attempt', () => {
@@ -58,14 +58,16 @@ describe('run inputs', () => {
   })
 
   it('builds mocks: outputs as JSON, failures with a type, real runs left out', () => {
-    const { mocks, error } = buildMocks({
-      a: { ...NEW_MOCK, mode: 'output', output: '{"ok": true}' },
-      b: { ...NEW_MOCK, mode: 'fail', type: ' ', message: 'down' },
-      c: { ...NEW_MOCK },
-    })
+    const { mocks, error } = buildMocks(
+      new Map([
+        ['a', { ...NEW_MOCK, mode: 'output', output: '{"ok": true}' }],
+        ['b', { ...NEW_MOCK, mode: 'fail', type: ' ', message: 'down' }],
+        ['c', { ...NEW_MOCK }],
+      ]),
+    )
     expect(error).toBeUndefined()
     expect(mocks).toEqual({ a: { output: { ok: true } }, b: { fail: { type: 'MockError', message: 'down' } } })
-    expect(buildMocks({ a: { ...NEW_MOCK, mode: 'output', output: '{bad' } }).error).toMatch(/mocked output of a/)
+    expect(buildMocks(new Map([['a', { ...NEW_MOCK, mode: 'output', output: '{bad' }]])).error).toMatch(/mocked output of a/)
   })
 })
 

@@ -6,15 +6,17 @@ export const FINAL_INSTANCE = new Set(['completed', 'failed', 'cancelled', 'time
 
 export type EdgeRunState = 'taken' | 'not-taken' | 'idle'
 
+/** Keyed by node and edge ids: Maps, since an id may be any text, `__proto__` included. */
 export interface RunView {
   instanceId: string
   status: string
   final: boolean
   /** The run's attempts by node, oldest first. */
-  steps: Record<string, StepRun[]>
-  /** Each node's status as drawn: its latest attempt's, "pending" before it starts, "not_run" once the run ended without it. */
-  nodeStatus: Record<string, string>
-  edgeState: Record<string, EdgeRunState>
+  steps: ReadonlyMap<string, StepRun[]>
+  /** Each node's status as drawn, in the graph's node order: its latest attempt's, "pending" before it starts, "not_run" once the run ended without it. */
+  nodeStatus: ReadonlyMap<string, string>
+  /** By edge id. */
+  edgeState: ReadonlyMap<string, EdgeRunState>
   instance: InstanceDetail
 }
 
@@ -32,23 +34,22 @@ export function latestStep(runs: readonly StepRun[]): StepRun | undefined {
 const DECIDED = new Set(['completed', 'failed', 'skipped', 'cancelled', 'timed_out', 'compensated'])
 
 export function runView(instance: InstanceDetail, nodeIds: readonly string[], edges: readonly GraphEdge[]): RunView {
-  const steps: Record<string, StepRun[]> = {}
-  for (const s of instance.steps ?? []) (steps[s.node] ??= []).push(s)
+  const steps = new Map<string, StepRun[]>()
+  for (const s of instance.steps ?? []) (steps.get(s.node) ?? steps.set(s.node, []).get(s.node)!).push(s)
   const final = FINAL_INSTANCE.has(instance.status)
-  const nodeStatus: Record<string, string> = {}
-  const latest: Record<string, StepRun | undefined> = {}
+  const nodeStatus = new Map<string, string>()
+  const latest = new Map<string, StepRun | undefined>()
   for (const id of nodeIds) {
-    latest[id] = latestStep(steps[id] ?? [])
-    nodeStatus[id] = latest[id]?.status ?? (final ? 'not_run' : 'pending')
+    const step = latestStep(steps.get(id) ?? [])
+    latest.set(id, step)
+    nodeStatus.set(id, step?.status ?? (final ? 'not_run' : 'pending'))
   }
-  const edgeState: Record<string, EdgeRunState> = {}
+  const edgeState = new Map<string, EdgeRunState>()
   for (const e of edges) {
-    const src = latest[e.source]
+    const src = latest.get(e.source)
     const port = e.port ?? 'out'
     const took = src?.ports ? src.ports.includes(port) : src?.status === 'completed' && port === 'out'
-    if (took) edgeState[e.id] = 'taken'
-    else if (src && DECIDED.has(src.status)) edgeState[e.id] = 'not-taken'
-    else edgeState[e.id] = 'idle'
+    edgeState.set(e.id, took ? 'taken' : src && DECIDED.has(src.status) ? 'not-taken' : 'idle')
   }
   return { instanceId: instance.id, status: instance.status, final, steps, nodeStatus, edgeState, instance }
 }

@@ -16,7 +16,9 @@ export const layoutDone = () => {
 const list = <T>(data: T[] | { results: T[] }): T[] => (Array.isArray(data) ? data : data.results)
 
 function setTypes(typeList: StepTypeDef[]) {
-  useEditor.setState({ typeList, types: Object.fromEntries(typeList.map((t) => [t.type, t])) })
+  // without a prototype: a draft's node of type "constructor" finds no type instead of Object's
+  const types: Record<string, StepTypeDef> = Object.assign(Object.create(null), Object.fromEntries(typeList.map((t) => [t.type, t])))
+  useEditor.setState({ typeList, types })
 }
 
 const notFound = (e: unknown) => e instanceof ApiError && e.status === 404

@@ -91,12 +91,12 @@ describe('validation results', () => {
       SAMPLE,
     )
     const v = useEditor.getState().validation
-    expect(v.byNode.first).toHaveLength(1)
-    expect(v.byNode.second).toHaveLength(1)
-    expect(v.mentions.second).toHaveLength(1)
-    expect(v.byNode.x).toHaveLength(1)
-    expect(v.mentions.y).toHaveLength(1)
+    expect(v.byNode.get('first')).toHaveLength(1)
+    expect(v.byNode.get('second')).toHaveLength(1)
+    expect(v.mentions.get('second')).toHaveLength(1)
+    expect(v.byNode.get('x')).toHaveLength(1)
+    expect(v.mentions.get('y')).toHaveLength(1)
     expect(v.graphErrors.map((e) => e.field)).toEqual(['settings.timeout_s'])
-    expect(v.edgeErrors).toEqual({ e2: 'no such port' })
+    expect(v.edgeErrors).toEqual(new Map([['e2', 'no such port']]))
   })
 })

@@ -23,17 +23,24 @@ export type SaveStatus = 'loading' | 'saved' | 'dirty' | 'saving' | 'offline' | 
 export type RightTab = 'inspector' | 'versions' | 'test' | 'run'
 export type Dialog = null | 'publish' | 'run' | 'help' | 'copy-graph'
 
+/*
+ * Node and edge ids are free text, as the server accepts them: `__proto__`, `constructor` and
+ * `toString` are ids like any other. Everything keyed by an id is therefore a Map, never a plain
+ * object (where such ids read or replace what every object inherits).
+ */
+
 export interface ValidationState {
   status: 'idle' | 'checking' | 'valid' | 'invalid' | 'error'
   errors: ApiFieldError[]
   /** Each error under the one node it is listed for (its `node`, else the first of its `nodes`). */
-  byNode: Record<string, ApiFieldError[]>
+  byNode: ReadonlyMap<string, ApiFieldError[]>
   /** Errors that name a node among their `nodes` but are listed under another (a cycle's other nodes). */
-  mentions: Record<string, ApiFieldError[]>
+  mentions: ReadonlyMap<string, ApiFieldError[]>
   graphErrors: ApiFieldError[]
-  edgeErrors: Record<string, string>
+  /** By edge id. */
+  edgeErrors: ReadonlyMap<string, string>
   plan: string[][] | null
-  batchOf: Record<string, number>
+  batchOf: ReadonlyMap<string, number>
   message: string | null
 }
 
@@ -53,8 +60,8 @@ export interface CompareView {
   diff: GraphDiff
   nodes: StepNode[]
   edges: PortEdge[]
-  edgeStatus: Record<string, 'added' | 'removed' | 'unchanged'>
-  edgePorts: Record<string, string>
+  edgeStatus: ReadonlyMap<string, 'added' | 'removed' | 'unchanged'>
+  edgePorts: ReadonlyMap<string, string>
 }
 
 export interface Toast {
@@ -81,8 +88,8 @@ export interface EditorState {
   edges: PortEdge[]
   settings: GraphSettings
   extras: FlowDoc['extras']
-  /** Ports used by each node's outgoing edges ("a\u0000b"): drawn even when the config lost them. */
-  edgePorts: Record<string, string>
+  /** Ports used by each node's outgoing edges ("a\u0000b"), by node id: drawn even when the config lost them. */
+  edgePorts: ReadonlyMap<string, string>
   selectedIds: string[]
   history: History<GraphV1>
   /** Bumped on every change of the document (commit, undo, redo, load). */
@@ -114,21 +121,20 @@ export interface EditorState {
 const emptyValidation = (): ValidationState => ({
   status: 'idle',
   errors: [],
-  byNode: {},
-  mentions: {},
+  byNode: new Map(),
+  mentions: new Map(),
   graphErrors: [],
-  edgeErrors: {},
+  edgeErrors: new Map(),
   plan: null,
-  batchOf: {},
+  batchOf: new Map(),
   message: null,
 })
 
-export function edgePortsOf(edges: readonly PortEdge[]): Record<string, string> {
-  const sets: Record<string, Set<string>> = {}
-  for (const e of edges) (sets[e.source] ??= new Set()).add(e.sourceHandle ?? 'out')
-  const out: Record<string, string> = {}
-  for (const [id, ports] of Object.entries(sets)) out[id] = [...ports].join('\u0000')
-  return out
+/** The ports each node's outgoing edges leave from, by node id ("\u0000"-joined: one string compares cheaply). */
+export function edgePortsOf(edges: readonly PortEdge[]): Map<string, string> {
+  const sets = new Map<string, Set<string>>()
+  for (const e of edges) (sets.get(e.source) ?? sets.set(e.source, new Set()).get(e.source)!).add(e.sourceHandle ?? 'out')
+  return new Map([...sets].map(([id, ports]) => [id, [...ports].join('\u0000')]))
 }
 
 const labelCache = new WeakMap<readonly StepNode[], Map<string, string>>()
@@ -159,7 +165,7 @@ export const useEditor = create<EditorState>(() => ({
   edges: [],
   settings: {},
   extras: {},
-  edgePorts: {},
+  edgePorts: new Map(),
   selectedIds: [],
   history: initHistory(emptyGraph()),
   docVersion: 0,
@@ -502,26 +508,27 @@ export function applyPositions(positions: ReadonlyMap<string, { x: number; y: nu
 
 /** Store a validation result, indexing its errors by node and edge of the graph that was checked. */
 export function setValidation(result: { valid: boolean; errors: ApiFieldError[]; plan: { batches: string[][] } | null }, checked: GraphV1) {
-  const byNode: Record<string, ApiFieldError[]> = {}
+  const byNode = new Map<string, ApiFieldError[]>()
   const graphErrors: ApiFieldError[] = []
-  const edgeErrors: Record<string, string> = {}
+  const edgeErrors = new Map<string, string>()
   const errors = result.errors.map((e) => {
     const field = preciseField(e)
     return field === (e.field ?? null) ? e : { ...e, field }
   })
-  const mentions: Record<string, ApiFieldError[]> = {}
+  const mentions = new Map<string, ApiFieldError[]>()
+  const add = (index: Map<string, ApiFieldError[]>, id: string, e: ApiFieldError) => (index.get(id) ?? index.set(id, []).get(id)!).push(e)
   for (const e of errors) {
     // counted once, under the node the problems list shows it for; the other nodes it names are marked
     const target = e.node ?? e.nodes?.[0] ?? null
-    if (target) (byNode[target] ??= []).push(e)
+    if (target) add(byNode, target, e)
     else graphErrors.push(e)
-    for (const n of new Set(e.nodes ?? [])) if (n !== target) (mentions[n] ??= []).push(e)
+    for (const n of new Set(e.nodes ?? [])) if (n !== target) add(mentions, n, e)
     const m = /^edges\[(\d+)\]/.exec(e.field ?? '')
     const edge = m ? checked.edges[Number(m[1])] : undefined
-    if (edge) edgeErrors[edge.id] = e.message
+    if (edge) edgeErrors.set(edge.id, e.message)
   }
-  const batchOf: Record<string, number> = {}
-  result.plan?.batches.forEach((batch, i) => batch.forEach((id) => (batchOf[id] = i + 1)))
+  const batchOf = new Map<string, number>()
+  result.plan?.batches.forEach((batch, i) => batch.forEach((id) => batchOf.set(id, i + 1)))
   set({
     validation: {
       status: result.valid ? 'valid' : 'invalid',

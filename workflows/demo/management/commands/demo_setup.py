@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from workflows.loading import load_template
+from workflows.authoring import load_template
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 

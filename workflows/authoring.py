@@ -1,0 +1,163 @@
+"""Writing templates: one set of bounds on a template's fields, whoever writes them.
+
+The API, the designer (its forms, duplicate and import), ``manage.py workflow load`` and the demo
+set-up create and change templates through these functions, which run the model's validation
+(``Template.full_clean``, whose ``clean`` asks ``problems``); the admin's form runs the same
+validation. A YAML import once stored a 3.85 MB tag, description and example input, and
+``/designer/`` became a 51 MB page for everyone: now no way in skips the bounds. Template files
+are checked by the API's own serializer (``TemplateFileSerializer``), so an import or a load is
+refused exactly where the API would refuse the same body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from workflows import services, sql
+from workflows.core.errors import InvalidGraph
+from workflows.core.graph import behaviour_checksum
+from workflows.models import Template, TemplateVersion
+
+MAX_NAME = Template._meta.get_field("name").max_length
+MAX_TITLE = Template._meta.get_field("title").max_length
+MAX_DESCRIPTION = 2_000
+MAX_TAGS = 20
+MAX_TAG = 50
+#: What may change after creation; the name is how the API, the CLI and other graphs refer to it.
+EDITABLE = ("title", "description", "tags", "example_input")
+
+
+def problems(fields: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What is wrong with the given template fields (only those present), by field. Messages
+    never repeat the value: it may be megabytes."""
+    found: dict[str, list[str]] = {}
+    for field in ("title", "description"):
+        if field in fields:
+            text = fields[field]
+            if not isinstance(text, str):
+                found[field] = ["must be text"]
+            elif "\x00" in text:
+                found[field] = ["must not contain a NUL character"]
+            elif field == "description" and len(text) > MAX_DESCRIPTION:
+                found[field] = [f"at most {MAX_DESCRIPTION:,} characters (it has {len(text):,})"]
+    if "tags" in fields:
+        found.update(_tag_problems(fields["tags"]))
+    if "example_input" in fields:
+        value = fields["example_input"]
+        limit = settings.FLOWDESK["MAX_INPUT_BYTES"]
+        if not isinstance(value, dict):
+            found["example_input"] = ["must be a JSON object"]
+        elif problem := sql.unstorable(value):
+            found["example_input"] = [problem]
+        elif (size := services.json_size(value)) > limit:
+            found["example_input"] = [f"is {size:,} bytes; the limit is {limit:,} (FLOWDESK_MAX_INPUT_BYTES)"]
+    return found
+
+
+def _tag_problems(tags: Any) -> dict[str, list[str]]:
+    if not isinstance(tags, list):
+        return {"tags": ["must be a list of text tags"]}
+    if len(tags) > MAX_TAGS:
+        return {"tags": [f"at most {MAX_TAGS} tags (there are {len(tags):,})"]}
+    found = {}
+    for index, tag in enumerate(tags):
+        if not isinstance(tag, str) or not tag.strip():
+            found[f"tags.{index}"] = ["a tag is non-empty text"]
+        elif len(tag) > MAX_TAG:
+            found[f"tags.{index}"] = [f"at most {MAX_TAG} characters (it has {len(tag):,})"]
+        elif "\x00" in tag:
+            found[f"tags.{index}"] = ["must not contain a NUL character"]
+    return found
+
+
+def create_template(
+    *, name: str, title: str, description: str = "", tags=(), example_input: dict | None = None, graph: dict | None = None, user=None
+) -> Template:
+    """A template with its first draft (an empty graph unless one is given)."""
+    template = Template(
+        name=name,
+        title=title,
+        description=description,
+        tags=list(tags) if isinstance(tags, tuple) else tags,
+        example_input={} if example_input is None else example_input,
+        owner=user,
+    )
+    template.full_clean()
+    graph = graph or services.EMPTY_GRAPH
+    if problem := sql.unstorable(graph):
+        raise ValidationError({"graph": [f"graph {problem}"]})
+    with transaction.atomic():
+        template.save()
+        TemplateVersion.objects.create(template=template, number=1, graph=graph, created_by=user)
+    return template
+
+
+def update_template(template: Template, **fields: Any) -> Template:
+    """Change a template's title, description, tags or example input."""
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    for field, value in fields.items():
+        setattr(template, field, value)
+    template.full_clean()
+    template.save()
+    return template
+
+
+def template_file(data: Any) -> dict[str, Any]:
+    """The fields of a template file (``{name, title?, description?, tags?, example_input?, graph,
+    change_note?}``), checked by the API's serializer; raises ValidationError by field."""
+    from workflows.api.errors import flatten
+    from workflows.api.serializers import TemplateFileSerializer
+
+    if not isinstance(data, dict):
+        raise ValidationError("a template file is an object with 'name', 'title' and 'graph' (graph JSON v1)")
+    serializer = TemplateFileSerializer(data=data)
+    if not serializer.is_valid():
+        found: dict[str, list[str]] = {}
+        for error in flatten(serializer.errors):
+            found.setdefault(error["field"] or "file", []).append(error["message"])
+        raise ValidationError(found)
+    return dict(serializer.validated_data)
+
+
+def import_draft(data: Any, *, user=None) -> Template:
+    """A template file becomes the draft of a new template, or of the existing one of that name
+    (whose other fields stay). Refused, changing nothing, unless the file and its graph are valid."""
+    fields = template_file(data)
+    fields.pop("change_note", None)
+    name, graph = fields.pop("name"), fields.pop("graph")
+    result = services.validate_graph(graph)
+    if not result.valid:
+        raise InvalidGraph(result.errors)
+    with transaction.atomic():
+        template = Template.objects.select_for_update().filter(name=name).first()
+        if template is None:
+            return create_template(name=name, title=fields.pop("title", name), graph=graph, user=user, **fields)
+        services.save_draft(template, graph, user=user)
+    return template
+
+
+def load_template(data: Any, *, change_note: str = "", user=None) -> tuple[TemplateVersion, bool]:
+    """Create or update a template from a template file and publish its graph, unless the latest
+    version already has the same behaviour. Returns (version, changed)."""
+    fields = template_file(data)
+    from_file = fields.pop("change_note", "")
+    change_note = change_note or from_file
+    name, graph = fields.pop("name"), fields.pop("graph")
+    with transaction.atomic():
+        template = Template.objects.select_for_update().filter(name=name).first()
+        if template is None:
+            template = create_template(name=name, title=fields.pop("title", name), user=user, **fields)
+        elif fields:
+            update_template(template, **fields)
+        latest = template.latest_published()
+        if latest and latest.checksum == behaviour_checksum(graph) and not template.draft():
+            return latest, False
+        version = services.publish(template, graph=graph, change_note=change_note, user=user)
+    return version, True
