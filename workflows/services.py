@@ -341,7 +341,9 @@ class _Writer:
         self.event("step_due", c.node, c.attempt)
 
     def apply_SetVars(self, c: d.SetVars, graph: Graph) -> None:
-        self.instance.vars = {**(self.instance.vars or {}), **c.values}
+        if self.instance.vars is None:
+            self.instance.vars = {}
+        self.instance.vars.update(c.values)  # in place: a transition setting many vars stays linear
         self.instance_fields.add("vars")
         self.event("vars_set", values=dict(c.values))
 

@@ -193,6 +193,8 @@ class _Decision:
     work: deque[str] = field(default_factory=deque)
     draining: bool = False
     _scope: dict[str, Any] | None = None
+    _var_sizes: dict[str, int] | None = None  # JSON bytes of each var's entry, once measured
+    _vars_total: int = 0
     #: node not started yet -> [pending, taken] over its incoming edges, counted at its first
     #: arrival and kept current by ``_set`` (re-counting them at every arrival was quadratic).
     _tallies: dict[str, list[int]] = field(default_factory=dict)
@@ -406,7 +408,7 @@ class _Decision:
             output = self.checked(outcome.output, "output", self.limits.output_bytes)
             new_vars = self.checked(dict(outcome.vars or {}), "vars", self.limits.vars_bytes)
             if new_vars:
-                self.checked({**self.vars, **new_vars}, "vars", self.limits.vars_bytes)
+                self.vars_fit(new_vars)
         except Exception as exc:
             self.fail_node(node_id, attempt, S.FAILED, failure_from(exc, retryable=False), new=True)
             return False
@@ -448,6 +450,21 @@ class _Decision:
         except InvalidValue as exc:
             raise ExpressionError(str(exc)) from None
 
+    def vars_fit(self, new: dict[str, Any]) -> None:
+        """All the vars together stay within their bound, counted per key so that a workflow
+        setting thousands of names does not re-measure them all at every step."""
+        sizes = self._var_sizes
+        if sizes is None:
+            sizes = self._var_sizes = {key: _entry_size(key, value) for key, value in self.vars.items()}
+            self._vars_total = sum(sizes.values())
+        total = self._vars_total
+        changed = {key: _entry_size(key, value) for key, value in new.items()}
+        total += sum(size - sizes.get(key, 0) for key, size in changed.items())
+        if total > self.limits.vars_bytes:
+            raise ExpressionError(f"vars would be about {total:,} bytes of JSON; the limit is {self.limits.vars_bytes:,}")
+        sizes.update(changed)
+        self._vars_total = total
+
     def start_deadline(self) -> None:
         if timeout := self.graph.timeout_s():
             self.commands.append(StartTimer("deadline", self.snap.now + timeout))
@@ -481,6 +498,11 @@ class _Decision:
                 },
             )
         return self._scope
+
+
+def _entry_size(key: str, value: Any) -> int:
+    """Bytes of ``{"key":value}`` in compact JSON (a little over the entry itself: safe side)."""
+    return len(json.dumps({key: value}, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace"))
 
 
 class _StepsView(Mapping):
