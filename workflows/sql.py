@@ -154,18 +154,32 @@ def insert(batch: Batch, objs: list[models.Model]) -> list[tuple[int, list[model
     table, fields, pk = _columns(model)
     generated = model._meta.pk not in fields
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     size = max(1, connection.ops.bulk_batch_size(list(fields), objs))
     pending = []
     for start in range(0, len(objs), size):
         chunk = objs[start : start + size]
-        statement = f"INSERT INTO {table} ({cols}) VALUES {', '.join([row] * len(chunk))}"
-        params = [_prep(f, getattr(obj, f.attname)) for obj in chunk for f in fields]
+        rows, params = [], []
+        for obj in chunk:
+            values = [_prep(f, getattr(obj, f.attname)) for f in fields]
+            rows.append(_placeholders(values))
+            params.extend(v for v in values if v is not None)
+        statement = f"INSERT INTO {table} ({cols}) VALUES {', '.join(rows)}"
         if generated:
             pending.append((batch.add(statement + f" RETURNING {pk}", params, returns=True), chunk))
         else:
             batch.add(statement, params)
     return pending
+
+
+@lru_cache(maxsize=256)
+def _row(nulls: tuple[bool, ...]) -> str:
+    return "(" + ", ".join("NULL" if null else "%s" for null in nulls) + ")"
+
+
+def _placeholders(values: list[Any]) -> str:
+    """NULLs written in the text, not sent as parameters: psycopg caches the parsing of a query
+    only up to 50 parameters, and a step's batch is just over that when each NULL is one."""
+    return _row(tuple(v is None for v in values))
 
 
 def assign_pks(results: dict[int, list[tuple]], pending: list[tuple[int, list[models.Model]]]) -> None:
@@ -191,8 +205,10 @@ def update(
     assignments, params = [], []
     for name, value in values.items():
         field = meta.get_field(name)
-        assignments.append(f"{connection.ops.quote_name(field.column)} = %s")
-        params.append(_prep(field, value))
+        prepped = _prep(field, value)
+        assignments.append(f"{connection.ops.quote_name(field.column)} = {'NULL' if prepped is None else '%s'}")
+        if prepped is not None:
+            params.append(prepped)
     conditions = [f"{pk_col} = %s"]
     params.append(_prep(meta.pk, pk))
     for name, value in (where or {}).items():
