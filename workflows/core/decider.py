@@ -365,10 +365,16 @@ class _Decision:
         if not incoming:
             return "ready"
         tally = self._tallies.get(node_id)
-        if tally is None:
-            tally = self._tallies[node_id] = [0, 0]
+        if tally is None:  # counted once per decision (inline: a wide fan-in counts 200 edges per completion)
+            pending = taken = 0
+            nodes = self.nodes
             for edge in incoming:
-                self._count(edge, 1)
+                source = nodes.get(edge.source)
+                if source is None or source.status.is_active:
+                    pending += 1
+                elif edge.port in source.ports:
+                    taken += 1
+            tally = self._tallies[node_id] = [pending, taken]
         pending, taken = tally
         if self.graph.nodes[node_id].config.get("join", "all") == "any":
             return "ready" if taken else ("wait" if pending else "skip")
