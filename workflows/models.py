@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from workflows.core.graph import with_edge_ids
 from workflows.core.status import InstanceStatus, StepStatus, choices
 
 
@@ -89,6 +90,7 @@ class TemplateVersion(models.Model):
         return f"{self.template.name} v{self.number} ({self.status})"
 
     def save(self, *args, **kwargs):
+        self.graph = with_edge_ids(self.graph)  # every stored edge has an id, whoever wrote the graph
         if self.pk and self.status != self.Status.DRAFT:
             stored = TemplateVersion.objects.filter(pk=self.pk).values("graph", "status").first()
             if stored and stored["status"] != self.Status.DRAFT and stored["graph"] != self.graph:

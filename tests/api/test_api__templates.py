@@ -192,3 +192,16 @@ def test_step_types_describe_their_ports(reviewer):
     assert types["end"]["ports"] == []
     assert types["switch"]["port_source"] == "cases" and types["switch"]["ports"] == ["default"]
     assert types["task"]["ports"] == ["out"] and types["task"]["port_source"] is None
+
+
+def test_edges_without_ids_are_stored_with_generated_ids_and_publish(analyst, published):
+    graph = chain_graph("a", "b", "c")
+    for e in graph["edges"]:
+        del e["id"]
+    assert analyst.post(f"{URL}billing/validate/", {"graph": graph}, format="json").json()["valid"] is True
+    draft = analyst.put(f"{URL}billing/draft/", {"graph": graph}, format="json")
+    assert draft.status_code == 200
+    assert [e["id"] for e in draft.json()["graph"]["edges"]] == ["e1", "e2"]
+    assert analyst.post(f"{URL}billing/publish/", {}, format="json").status_code == 201
+    stored = TemplateVersion.objects.get(template__name="billing", number=2).graph
+    assert [(e["id"], e["source"], e["target"]) for e in stored["edges"]] == [("e1", "a", "b"), ("e2", "b", "c")]

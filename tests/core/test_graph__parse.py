@@ -149,3 +149,16 @@ def test_the_settings_schema_accepts_the_documented_settings_and_nothing_else():
     assert validator.is_valid({"on_failure": "compensate", "description": "Monthly report", "output": [1, None]})
     for bad in ({"timeout_s": 0}, {"timeout_s": "1"}, {"on_failure": "route"}, {"description": 3}, {"retry": {}}):
         assert not validator.is_valid(bad), bad
+
+
+def test_edges_without_ids_get_the_ids_they_are_stored_with_and_the_same_checksum():
+    from workflows.core.graph import with_edge_ids
+
+    bare = copy.deepcopy(EXAMPLE)
+    for e in bare["edges"]:
+        del e["id"]
+    before = copy.deepcopy(bare)
+    assert with_edge_ids(bare) == EXAMPLE  # e1..e4, as written in full
+    assert bare == before  # the caller's JSON is not changed
+    assert behaviour_checksum(bare) == behaviour_checksum(EXAMPLE)
+    assert with_edge_ids(EXAMPLE) is EXAMPLE  # nothing missing: nothing copied

@@ -318,12 +318,26 @@ def test_it_names_edges_that_cannot_be_read_by_position():
     )
     assert codes(check(data)) == [
         ("invalid_edge", None, "edges[1]"),
-        ("missing_id", None, "edges[2].id"),
         ("duplicate_edge", "a", "edges[2]"),
         ("duplicate_id", None, "edges[3].id"),
         ("unknown_port", "a", "edges[3].port"),
         ("invalid_edge", None, "edges[4].source"),
     ]
+
+
+def test_an_edge_without_an_id_gets_one_that_no_other_edge_has():
+    data = workflow(
+        [task("a"), task("b"), task("c"), task("d")],
+        [{"source": "a", "target": "b"}, edge("e1", "b", "c"), {"id": None, "source": "a", "target": "c"}, {"id": "", "source": "c", "target": "d"}],
+    )
+    result = check(data)
+    assert result.valid, codes(result)
+    assert [e.id for e in result.graph.edges] == ["e2", "e1", "e3", "e4"]
+
+
+def test_an_edge_id_that_is_not_a_string_is_still_refused():
+    data = workflow([task("a"), task("b")], [{"id": 7, "source": "a", "target": "b"}])
+    assert codes(check(data)) == [("invalid_edge", None, "edges[0].id")]
 
 
 def test_it_names_the_missing_end_of_a_dangling_edge():

@@ -68,6 +68,17 @@ def test_load_publishes_a_new_version_only_when_behaviour_changes(tmp_path):
     assert list(TemplateVersion.objects.values_list("number", "status")) == [(2, "published"), (1, "published")]
 
 
+def test_load_accepts_edges_without_ids_as_the_readme_writes_them_and_stays_unchanged_on_reload(tmp_path):
+    graph = chain_graph("a", "b", "c")
+    for e in graph["edges"]:
+        del e["id"]
+    data = {"name": "billing", "title": "Billing", "graph": graph}
+    assert run("load", write(tmp_path, data)) == (0, "billing v1 published\n")
+    stored = TemplateVersion.objects.get(template__name="billing").graph
+    assert [e["id"] for e in stored["edges"]] == ["e1", "e2"]
+    assert run("load", write(tmp_path, data)) == (0, "billing v1 unchanged\n")
+
+
 def test_load_refuses_an_invalid_graph_and_writes_nothing(tmp_path):
     data = {"name": "broken", "title": "Broken", "graph": chain_graph("a", handler="nope.missing")}
     code, out = run("load", write(tmp_path, data))

@@ -153,8 +153,36 @@ def behaviour_checksum(data: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(behaviour(data)).encode()).hexdigest()
 
 
+def with_edge_ids(data: Any) -> Any:
+    """The graph JSON with an id on every edge: an edge's ``id`` is optional in what people write
+    (the README's examples have none), so a missing one (absent, null or "") becomes ``e<n>``, n
+    its 1-based place in the list, or the next number that no other edge uses. Validation and the
+    stored version both see these ids, so an edge is named the same in errors, the designer and the
+    engine. Deterministic (a file loaded twice gets the same ids); anything else stays as given,
+    for validation to report; ``data`` itself is never changed."""
+    edges = data.get("edges") if isinstance(data, Mapping) else None
+    if not isinstance(edges, list) or all(not _needs_id(e) for e in edges):
+        return data
+    taken = {e["id"] for e in edges if isinstance(e, Mapping) and isinstance(e.get("id"), str) and e["id"]}
+    fresh = []
+    for n, edge in enumerate(edges, 1):
+        if _needs_id(edge):
+            while f"e{n}" in taken:
+                n += 1
+            taken.add(f"e{n}")
+            edge = {"id": f"e{n}", **{k: v for k, v in edge.items() if k != "id"}}
+        fresh.append(edge)
+    return {**data, "edges": fresh}
+
+
+def _needs_id(edge: Any) -> bool:
+    return isinstance(edge, Mapping) and edge.get("id") in (None, "")
+
+
 def behaviour(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The graph JSON with presentation removed (tolerates malformed parts: they stay as given)."""
+    """The graph JSON with presentation removed (tolerates malformed parts: they stay as given).
+    Edges without an id get the ids they are stored with (``with_edge_ids``)."""
+    data = with_edge_ids(data)
     out = {k: v for k, v in data.items() if k not in LAYOUT_KEYS}
     if isinstance(out.get("nodes"), list):
         out["nodes"] = [

@@ -8,7 +8,7 @@ errors in one pass and the API answers 400, never 500. Error codes:
 - nodes: ``invalid_node``, ``missing_id``, ``invalid_id``, ``duplicate_id``, ``unknown_type``,
   ``invalid_config`` (JSON Schema), whatever the type's ``check`` reports (``unknown_handler``...),
   ``invalid_expression``
-- edges: ``invalid_edge``, ``missing_id``, ``duplicate_id``, ``dangling_edge``, ``unknown_port``,
+- edges (an edge without an id gets one, see ``graph.with_edge_ids``): ``invalid_edge``, ``duplicate_id``, ``dangling_edge``, ``unknown_port``,
   ``duplicate_edge``
 - structure: ``cycle``, ``unreachable``, ``isolated``
 
@@ -32,7 +32,7 @@ from jsonschema import validators as _validators
 
 from . import expressions
 from .errors import GraphError
-from .graph import LAYOUT_KEYS, SETTINGS_SCHEMA, Edge, Graph, Node
+from .graph import LAYOUT_KEYS, SETTINGS_SCHEMA, Edge, Graph, Node, with_edge_ids
 from .planning import (
     adjacency,
     cycles_indices,
@@ -121,6 +121,7 @@ class _Validator:
 
     # --- top level -----------------------------------------------------------------------------
     def run(self, data: Any) -> Validation:
+        data = with_edge_ids(data)
         if not isinstance(data, dict):
             message = f"a graph must be a JSON object with version, nodes and edges, not {_kind(data)}"
             self.shape_error("invalid_graph", message)
@@ -274,9 +275,9 @@ class _Validator:
         if not raw.keys() <= _EDGE_KEYS:
             self.unknown_keys(raw, EDGE_KEYS, "an edge", None, f"{where}.")
         eid = raw.get("id")
-        if type(eid) is not str or not eid:
-            code = "missing_id" if eid is None or eid == "" else "invalid_edge"
-            self.shape_error(code, f"{where} needs an id (a non-empty string), got {_short(eid)}", field=f"{where}.id")
+        if type(eid) is not str:
+            message = f"{where}.id must be a string (or left out: one is generated), got {_short(eid)}"
+            self.shape_error("invalid_edge", message, field=f"{where}.id")
         elif eid in self.edge_ids:
             message = f"edge id {_short(eid)} is used by edges[{self.edge_ids[eid]}] and {where}"
             self.shape_error("duplicate_id", message, field=f"{where}.id")
