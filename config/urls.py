@@ -5,23 +5,21 @@ from django.contrib.auth.decorators import login_required
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config.demo_login import FlowdeskLoginView
 from designer import views as designer_views
 
-# Swagger UI comes from its CDN: the docs page alone may load from exactly that package's folder
-# (a whole CDN in script-src would let any package on it run here). Its init script is a file of
-# ours (the split view), so no inline script is needed; data: images are Swagger UI's icons.
-SWAGGER_UI = f"{spectacular_settings.SWAGGER_UI_DIST.rstrip('/')}/"
-api_docs = csp_update({"script-src": [SWAGGER_UI], "style-src": [SWAGGER_UI], "img-src": [SWAGGER_UI, "data:"]})(
-    SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/docs.html")
-)
+# Swagger UI is served from our own static files (drf-spectacular-sidecar: SWAGGER_UI_DIST="SIDECAR"),
+# so the docs work offline and the site-wide policy ('self') covers its script and style. Its init
+# script is a file of ours (the split view), so no inline script is needed; the docs page alone adds
+# data: images, which Swagger UI's stylesheet uses for its icons.
+api_docs = csp_update({"img-src": ["data:"]})(SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/docs.html"))
 
 urlpatterns = [
     path("", designer_views.home, name="home"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", FlowdeskLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("designer/", include("designer.urls")),
@@ -31,3 +29,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", login_required(api_docs), name="api-docs"),
 ]
+
+# Error pages in the product's look, JSON under /api/ (config/errors.py).
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"
