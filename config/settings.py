@@ -349,6 +349,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},  # no badge from swagger.io
     "ENUM_NAME_OVERRIDES": {
         "InstanceStatusEnum": status_choices(InstanceStatus),
         "StepStatusEnum": status_choices(StepStatus),
