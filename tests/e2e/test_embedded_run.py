@@ -130,3 +130,12 @@ def test_the_readme_curl_walkthrough_works_as_written(web):
     status, output = final.split(" ", 1)
     assert status == "completed"
     assert json.loads(output) == {"assignments": 28, "compliant": True, "violations": [], "conflicts": []}
+
+
+def test_the_embedded_runs_login_page_names_the_demo_login(web):
+    import urllib.request
+
+    _, base = web
+    with urllib.request.urlopen(f"{base}/login/", timeout=30) as response:
+        html = response.read().decode()
+    assert "Demo login: <strong>demo</strong> / <strong>demo-flowdesk</strong>" in html
