@@ -79,7 +79,6 @@ export function PublishDialog() {
         onChange={(e) => setNote(e.target.value)}
         placeholder="What changed and why (shown in the version history)"
         data-testid="publish-note"
-        autoFocus
       />
       {message && (
         <p className="fd-bad-text" role="alert" data-testid="publish-error">
