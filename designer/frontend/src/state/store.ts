@@ -52,6 +52,8 @@ export interface SaveState {
   conflict: ConflictCurrent | null
   lastSavedAt: number | null
   hasDraft: boolean
+  /** The saved draft behaves differently from the latest published version ("+ draft"). */
+  changed: boolean
 }
 
 export interface CompareView {
@@ -172,7 +174,7 @@ export const useEditor = create<EditorState>(() => ({
   readOnly: true,
   validation: emptyValidation(),
   showPlan: false,
-  save: { status: 'loading', revision: undefined, message: null, conflict: null, lastSavedAt: null, hasDraft: false },
+  save: { status: 'loading', revision: undefined, message: null, conflict: null, lastSavedAt: null, hasDraft: false, changed: false },
   restoreOffer: null,
   compare: null,
   run: null,

@@ -71,7 +71,7 @@ export function Toolbar() {
   const hasPlan = useEditor((s) => !!s.validation.plan)
   const tab = useEditor((s) => s.rightTab)
   const layoutBusy = useEditor((s) => s.layoutBusy)
-  const hasDraft = useEditor((s) => s.save.hasDraft)
+  const changed = useEditor((s) => s.save.changed)
   const run = useEditor((s) => s.run)
   const loaded = useEditor((s) => s.loaded)
   const instanceMode = boot.mode === 'instance'
@@ -79,7 +79,7 @@ export function Toolbar() {
 
   const versionText = template
     ? template.latest_version
-      ? `v${template.latest_version}${hasDraft ? ' + draft' : ''}`
+      ? `v${template.latest_version}${changed ? ' + draft' : ''}`
       : 'draft, never published'
     : ''
 
