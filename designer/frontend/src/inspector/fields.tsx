@@ -19,6 +19,7 @@ import {
   parseNumber,
 } from '../schema/form'
 import { checkExpression, type CheckResult } from './expressionCheck'
+import { handlerLabel } from './handlerLabel'
 import { bare, liveVerdict } from './messages'
 
 export interface FieldContext {
@@ -224,8 +225,8 @@ function HandlerSelect({ id, testid, value, handlers, disabled, onChange }: { id
         <option value="">— choose a handler —</option>
         {current && !known && <option value={current}>{current} (not registered)</option>}
         {handlers.map((h) => (
-          <option key={h.name} value={h.name}>
-            {h.name}
+          <option key={h.name} value={h.name} title={h.description || undefined}>
+            {handlerLabel(h)}
           </option>
         ))}
       </select>
