@@ -313,7 +313,7 @@ export function onEdgesChange(changes: EdgeChange<PortEdge>[]) {
 }
 
 function connNodes(nodes: readonly StepNode[]): Map<string, ConnNode> {
-  return new Map(nodes.map((n) => [n.id, { id: n.id, kind: n.data.kind, config: n.data.config }]))
+  return new Map(nodes.map((n) => [n.id, { id: n.id, kind: n.data.kind, config: n.data.config, label: n.data.label }]))
 }
 
 /** Why a connection would be refused (null: allowed). */
