@@ -5,6 +5,7 @@ import { validateNow } from '../validation/validator'
 import { saveNow } from '../versions/persistence'
 import { StatusPill } from '../run/RunDetails'
 import { Icon } from './icons'
+import { formatTime } from './when'
 
 const SAVE_TEXT: Record<SaveStatus, string> = {
   loading: 'Loading…',
@@ -21,7 +22,7 @@ function SaveIndicator() {
   const save = useEditor((s) => s.save)
   const title =
     save.message ??
-    (save.status === 'saved' && save.lastSavedAt ? `Saved at ${new Date(save.lastSavedAt).toLocaleTimeString()}` : save.status === 'saved' ? 'No changes since the last save' : SAVE_TEXT[save.status])
+    (save.status === 'saved' && save.lastSavedAt ? `Saved at ${formatTime(save.lastSavedAt)}` : save.status === 'saved' ? 'No changes since the last save' : SAVE_TEXT[save.status])
   return (
     <button
       type="button"
