@@ -16,8 +16,8 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from workflows import authoring, services, template_files
-from workflows.drafts import changed_draft
 from workflows.core.errors import InvalidGraph
+from workflows.drafts import changed_draft
 from workflows.models import Instance, Template, TemplateVersion
 from workflows.roles import ANALYSTS, OPERATORS, in_group
 
