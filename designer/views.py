@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Count, Max, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from workflows import authoring, services, template_files
 from workflows.core.errors import InvalidGraph
+from workflows.drafts import changed_draft
 from workflows.models import Instance, Template, TemplateVersion
 from workflows.roles import ANALYSTS, OPERATORS, in_group
 
@@ -36,10 +37,9 @@ def _analyst(request) -> None:
 @login_required
 def template_list(request):
     q, tag, state = request.GET.get("q", "").strip(), request.GET.get("tag", "").strip(), request.GET.get("state", "")
-    drafts = TemplateVersion.objects.filter(template=OuterRef("pk"), status=TemplateVersion.Status.DRAFT)
     templates = Template.objects.annotate(
         latest=Max("versions__number", filter=Q(versions__status=TemplateVersion.Status.PUBLISHED)),
-        has_draft=Exists(drafts),
+        changed=changed_draft(),  # "draft": a change since the latest version, not any draft row
         runs=Count("instances", filter=Q(instances__is_test=False), distinct=True),
     ).order_by("name")
     templates = templates.filter(archived_at__isnull=state != "archived")

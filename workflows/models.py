@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from workflows.core.graph import with_edge_ids
+from workflows.core.graph import behaviour_checksum, with_edge_ids
 from workflows.core.status import InstanceStatus, StepStatus, choices
 
 
@@ -95,7 +95,19 @@ class TemplateVersion(models.Model):
             stored = TemplateVersion.objects.filter(pk=self.pk).values("graph", "status").first()
             if stored and stored["status"] != self.Status.DRAFT and stored["graph"] != self.graph:
                 raise ValidationError("a published version is immutable; edit the draft and publish a new version")
+        if self.status == self.Status.DRAFT:  # whoever saves a draft: "+ draft" compares checksums (workflows.drafts)
+            self.checksum = draft_checksum(self.graph)
+            if kwargs.get("update_fields") is not None and "graph" in kwargs["update_fields"]:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "checksum"}
         super().save(*args, **kwargs)
+
+
+def draft_checksum(graph) -> str:
+    """A draft may be malformed work in progress: without a checksum it counts as a change."""
+    try:
+        return behaviour_checksum(graph) if isinstance(graph, dict) else ""
+    except (TypeError, ValueError):
+        return ""
 
 
 class Instance(models.Model):

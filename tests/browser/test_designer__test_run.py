@@ -61,6 +61,8 @@ def test_a_mocked_failure_takes_the_failure_route_on_the_canvas(analyst_page, li
     details = page.get_by_test_id("step-details")
     expect(details).to_have_attribute("data-node", "charge")
     expect(details.get_by_test_id("step-error")).to_have_text("CardDeclined: insufficient funds")
+    expect(details).to_contain_text("Port taken")  # the port, named as one (it read "Took failure")
+    expect(details).not_to_contain_text("Took")
     screenshot(page, "designer-test-run-failure-route")
 
     instance = Instance.objects.get(template=template)

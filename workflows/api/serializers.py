@@ -47,11 +47,14 @@ class TemplateSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     latest_version = serializers.IntegerField(read_only=True, allow_null=True)
     has_draft = serializers.BooleanField(read_only=True)
+    changed_since_published = serializers.BooleanField(
+        read_only=True, help_text="there is a draft that behaves differently from the latest published version"
+    )
     instance_count = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Template
-        fields = ["name", "title", "description", "tags", "example_input", "owner", "latest_version", "has_draft", "instance_count", "created_at", "updated_at", "archived_at"]
+        fields = ["name", "title", "description", "tags", "example_input", "owner", "latest_version", "has_draft", "changed_since_published", "instance_count", "created_at", "updated_at", "archived_at"]
         read_only_fields = ["created_at", "updated_at", "archived_at"]
 
 
@@ -118,6 +121,10 @@ class DraftSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(read_only=True)
     updated_by = serializers.CharField(source="updated_by.username", read_only=True, allow_null=True)
     revision = serializers.IntegerField(read_only=True, help_text="send it back with the next PUT")
+    checksum = serializers.CharField(read_only=True, help_text="of the behaviour, not the layout")
+    changed_since_published = serializers.BooleanField(
+        read_only=True, help_text="the draft behaves differently from the latest published version (or there is none)"
+    )
 
 
 class DraftWriteSerializer(Strict):

@@ -15,7 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflows import authoring, services, stats
+from workflows import authoring, drafts, services, stats
 from workflows.api import serializers as s
 from workflows.api.filters import InstanceFilter, TemplateFilter
 from workflows.api.permissions import InstanceControl, RoleForWrites
@@ -43,6 +43,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         queryset = Template.objects.select_related("owner").annotate(
             latest_version=Max("versions__number", filter=Q(versions__status=TemplateVersion.Status.PUBLISHED)),
             has_draft=Exists(TemplateVersion.objects.filter(template=OuterRef("pk"), status=TemplateVersion.Status.DRAFT)),
+            changed_since_published=drafts.changed_draft(),
             instance_count=Count("instances", distinct=True),
         )
         if self.action == "list" and "archived" not in self.request.query_params:
@@ -81,6 +82,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             draft = template.draft()
             if draft is None:
                 raise services.NotFound(f"template {template.name!r} has no draft; PUT one to start editing", field="draft")
+        draft.changed_since_published = drafts.draft_changed(template, draft)
         return Response(s.DraftSerializer(draft).data)
 
     @extend_schema(request=s.ValidateRequestSerializer, responses=s.ValidationResultSerializer)

@@ -231,13 +231,15 @@ class _Validator:
     def config(self, nid: str, step: StepType, config: dict) -> None:
         schema = _schema(step.name, step.schema)
         schema_ok = schema.is_valid(config)
-        if not schema_ok:
-            for field, message in schema.errors(config, "config"):
-                self.error("invalid_config", message, nid, field)
         try:
             problems = step.check(nid, config, self.ctx)
         except Exception as exc:  # a type's check may trip over a config its schema rejected
             problems = [GraphError("invalid_config", f"config could not be checked: {exc}", nid, "config")] if schema_ok else []
+        if not schema_ok:
+            # when the type's check has said what is missing in its own words (wait: "set Wait for
+            # (s) or Until"), the schema's "{} is not valid under any of the given schemas" is noise
+            for field, message in schema.errors(config, "config", choices=not problems):
+                self.error("invalid_config", message, nid, field)
         self.errors.extend(problems)
         bare, literal = step.expression_fields, step.literal_fields
         for key, value in config.items():
@@ -447,12 +449,16 @@ class _Schema:
                 return False
         return True
 
-    def errors(self, value: Any, prefix: str) -> list[tuple[str, str]]:
-        """(field, message) for each schema violation, the field dotted from ``prefix``."""
+    def errors(self, value: Any, prefix: str, *, choices: bool = True) -> list[tuple[str, str]]:
+        """(field, message) for each schema violation, the field dotted from ``prefix``.
+
+        ``choices=False`` leaves out the top-level oneOf/anyOf verdicts (a type's check explains those)."""
         if self.is_valid(value):
             return []
         out = []
         for error in self.validator.iter_errors(value):
+            if not choices and error.validator in ("oneOf", "anyOf") and not error.absolute_path:
+                continue
             field = prefix + "".join(f".{p}" for p in error.absolute_path)
             out.append((field, f"{field}: {error.message}"))
         return out

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from ..errors import GraphError
 from ..expressions import ExpressionError, render
 from ..values import clamp
-from .base import Outcome, StepType, object_schema, register
+from .base import CheckContext, Outcome, StepType, object_schema, register
 
 
 @register
@@ -26,6 +27,15 @@ class Wait(StepType):
         ),
         "oneOf": [{"required": ["for_s"]}, {"required": ["until"]}],
     }
+
+    def check(self, node_id: str, config: Mapping[str, Any], ctx: CheckContext) -> list[GraphError]:
+        """The schema's oneOf in words, on the field the designer shows first."""
+        given = [key for key in ("for_s", "until") if key in config]
+        if not given:
+            return [GraphError("invalid_config", "config.for_s: set Wait for (s) or Until", node_id, "config.for_s")]
+        if len(given) == 2:
+            return [GraphError("invalid_config", "config.until: set Wait for (s) or Until, not both", node_id, "config.until")]
+        return []
 
     def decide(self, config: Mapping[str, Any], scope: Mapping[str, Any], now: float) -> Outcome:
         if "for_s" in config:

@@ -22,6 +22,8 @@ export interface TemplateInfo {
   owner: string | null
   latest_version: number | null
   has_draft: boolean
+  /** There is a draft that behaves differently from the latest published version. */
+  changed_since_published?: boolean
   instance_count: number
 }
 
@@ -30,6 +32,8 @@ export interface Draft {
   graph: GraphV1
   updated_at: string
   revision?: number | null
+  /** The draft behaves differently from the latest published version (or there is none). */
+  changed_since_published?: boolean
 }
 
 export interface ConflictCurrent {

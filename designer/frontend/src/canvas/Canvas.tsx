@@ -14,6 +14,7 @@ import { layoutDone, layoutOnLoad } from '../state/load'
 import { connect, onEdgesChange, onNodesChange, toast, useEditor, whyNotConnect } from '../state/store'
 import { autoLayout } from './actions'
 import { registerFlow } from './flowRef'
+import { initialViewport } from './viewport'
 import { categoryColour } from './look'
 import { Overview } from './Overview'
 import { EdgeMarkers, PortEdgeView } from './PortEdgeView'
@@ -51,7 +52,6 @@ function miniColour(node: StepNode): string {
   return categoryColour(s.types[node.data.kind]?.category)
 }
 
-const READABLE_ZOOM = 0.55
 /** Below this zoom a step's text is too small to read: its details are not painted (see `is-far`). */
 const FAR_ZOOM = 0.4
 
@@ -67,35 +67,6 @@ function DetailLevel({ canvas }: { canvas: React.RefObject<HTMLDivElement | null
   }, [far, canvas])
   return null
 }
-const START_ZOOM = 0.8
-
-/**
- * Where the canvas opens: the whole graph when it fits at a readable zoom; otherwise its start
- * (the left, where a left-to-right flow begins) at a readable zoom, as a large diagram opens in
- * any modeller. Computed from positions, so it needs no measured nodes.
- */
-export function initialViewport(nodes: readonly StepNode[], width: number, height: number) {
-  if (nodes.length === 0 || width <= 0 || height <= 0) return { x: width / 2, y: height / 3, zoom: 1 }
-  let minX = Infinity
-  let minY = Infinity
-  let maxX = -Infinity
-  let maxY = -Infinity
-  for (const n of nodes) {
-    minX = Math.min(minX, n.position.x)
-    minY = Math.min(minY, n.position.y)
-    maxX = Math.max(maxX, n.position.x + (n.measured?.width ?? 180))
-    maxY = Math.max(maxY, n.position.y + (n.measured?.height ?? 80))
-  }
-  const pad = 48
-  const w = maxX - minX
-  const h = maxY - minY
-  const fit = Math.min((width - 2 * pad) / w, (height - 2 * pad) / h, 1.1)
-  const zoom = fit >= READABLE_ZOOM ? fit : START_ZOOM
-  const x = w * zoom <= width - 2 * pad ? (width - w * zoom) / 2 - minX * zoom : pad - minX * zoom
-  const y = h * zoom <= height - 2 * pad ? (height - h * zoom) / 2 - minY * zoom : pad - minY * zoom
-  return { x, y, zoom }
-}
-
 /** Mark the page ready for the benchmark once the loaded graph is on screen. */
 function announceReady(count: number) {
   const w = window as unknown as { __flowdesk?: Record<string, unknown> }

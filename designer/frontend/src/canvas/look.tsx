@@ -110,7 +110,7 @@ export const STATUS_LABEL: Record<string, string> = {
   timed_out: 'Timed out',
   compensated: 'Compensated',
   pending: 'Not started',
-  not_run: 'Did not run',
+  not_run: 'Not reached',
   paused: 'Paused',
 }
 

@@ -5,6 +5,8 @@ export interface ConnNode {
   id: string
   kind: string
   config: Config
+  /** What the analyst reads on the canvas; messages name steps by it. */
+  label?: string
 }
 export interface ConnEdge {
   source: string
@@ -18,6 +20,14 @@ export interface Connection {
 }
 
 const article = (word: string) => (/^[aeiou]/i.test(word) ? 'an' : 'a')
+
+/** A step as the canvas shows it: its label, with its id when another step has the same label. */
+export function stepName(id: string, nodes: ReadonlyMap<string, ConnNode>): string {
+  const label = nodes.get(id)?.label?.trim()
+  if (!label) return id
+  for (const other of nodes.values()) if (other.id !== id && other.label?.trim() === label) return `${label} (${id})`
+  return label
+}
 
 /**
  * Why the designer refuses a new edge, or null when it may be drawn. A convenience only: the
@@ -34,16 +44,17 @@ export function connectionProblem(
   const from = nodes.get(source)
   const to = nodes.get(target)
   if (!from || !to) return 'that node no longer exists'
-  if (source === target) return `self-loop: ${source} cannot connect to itself`
+  const name = (id: string) => stepName(id, nodes)
+  if (source === target) return `self-loop: ${name(source)} cannot connect to itself`
   const ports = outputPorts(types[from.kind], from.config)
   if (ports.length === 0) return `${article(from.kind)} ${from.kind} node has no outputs`
   const port = conn.sourceHandle ?? 'out'
-  if (!ports.includes(port)) return `${source} has no output port '${port}'`
+  if (!ports.includes(port)) return `${name(source)} has no output port '${port}'`
   if (edges.some((e) => e.source === source && e.target === target && e.port === port)) {
-    return `already connected: ${source} (${port}) → ${target}`
+    return `already connected: ${name(source)} (${port}) → ${name(target)}`
   }
   const path = findPath(target, source, edges)
-  if (path) return `this would create a cycle: ${[source, ...path].join(' → ')}`
+  if (path) return `this would create a cycle: ${[source, ...path].map(name).join(' → ')}`
   return null
 }
 

@@ -86,7 +86,7 @@ describe('ports', () => {
 })
 
 describe('connection rules', () => {
-  const nodes = new Map<string, ConnNode>(SAMPLE.nodes.map((n) => [n.id, { id: n.id, kind: n.type, config: n.config }]))
+  const nodes = new Map<string, ConnNode>(SAMPLE.nodes.map((n) => [n.id, { id: n.id, kind: n.type, config: n.config, label: n.label }]))
   const edges = SAMPLE.edges.map((e) => ({ source: e.source, target: e.target, port: e.port ?? 'out' }))
   const check = (source: string, target: string, port = 'out') => connectionProblem({ source, target, sourceHandle: port }, nodes, edges, TYPES)
 
@@ -99,7 +99,13 @@ describe('connection rules', () => {
     expect(check('done', 'a')).toBe('an end node has no outputs')
     expect(check('check', 'b', 'true')).toMatch(/already connected/)
     expect(check('check', 'a', 'maybe')).toMatch(/no output port 'maybe'/)
-    expect(check('b', 'a')).toBe('this would create a cycle: b → a → check → b')
+    expect(check('b', 'a')).toBe('this would create a cycle: B → A → Check → B')
+  })
+  it('names steps by their labels, with the id when two share a label or there is none', () => {
+    const twins = new Map(nodes)
+    twins.set('a', { ...twins.get('a')!, label: 'B' })
+    twins.set('check', { ...twins.get('check')!, label: '' })
+    expect(connectionProblem({ source: 'b', target: 'a', sourceHandle: 'out' }, twins, edges, TYPES)).toBe('this would create a cycle: B (b) → B (a) → check → B (b)')
   })
   it('finds shortest paths', () => {
     expect(findPath('a', 'done', edges)).toEqual(['a', 'check', 'done'])

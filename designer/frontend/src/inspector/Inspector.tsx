@@ -6,12 +6,13 @@ import type { Json, JsonSchema } from '../graph/types'
 import { orderedFields, renderedPaths } from '../schema/form'
 import { deleteNodes, duplicateSelected, focusNode, renameNode, setConfig, setLabel, setSettings, useEditor } from '../state/store'
 import { SchemaField, type FieldContext } from './fields'
+import { TemplateDescription } from './TemplateDescription'
 
-/** The workflow-level settings (graph JSON v1 `settings`); the same for every server. */
+/** The workflow-level settings (graph JSON v1 `settings`); the same for every server. The
+ *  description is the template's, not a setting of the graph (see TemplateDescription). */
 export const SETTINGS_SCHEMA: JsonSchema = {
   type: 'object',
   properties: {
-    description: { type: 'string', title: 'Description' },
     timeout_s: { type: 'number', exclusiveMinimum: 0, title: 'Workflow timeout (s)', description: 'the whole instance fails once it runs this long' },
     on_failure: {
       type: 'string',
@@ -218,6 +219,7 @@ function SettingsInspector() {
       </header>
       <Problems errors={other} testid="inspector-problems" />
       <fieldset className="fd-form" disabled={readOnly}>
+        <TemplateDescription />
         {Object.entries(SETTINGS_SCHEMA.properties!).map(([k, s]) => (
           <SchemaField key={k} ctx={ctx} path={[k]} schema={s} parent={SETTINGS_SCHEMA} />
         ))}

@@ -19,6 +19,8 @@ import {
   parseNumber,
 } from '../schema/form'
 import { checkExpression, type CheckResult } from './expressionCheck'
+import { handlerLabel } from './handlerLabel'
+import { bare, liveVerdict } from './messages'
 
 export interface FieldContext {
   /** "config" or "settings": the prefix of server error paths. */
@@ -64,8 +66,6 @@ function CheckMessage({ result, testid }: { result: CheckResult | null; testid: 
   )
 }
 
-/** A server message without its field prefix ("config.retry.max_attempts: 0 is less…" → "0 is less…"). */
-const bare = (message: string, path: string) => (message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message)
 
 function FieldErrors({ errors, local, path }: { errors: ApiFieldError[]; local?: string | null; path: string }) {
   if (!local && errors.length === 0) return null
@@ -87,6 +87,7 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
   const value = getAt(ctx.root, path) as Json | undefined
   const required = isRequired(parent, key)
   const errors = errorsForField(ctx.errors, full)
+  const said = errors.map((e) => bare(e.message, e.field ?? full))
   const id = useId()
   const title = fieldTitle(key, schema)
   const set = (v: Json | undefined, rename?: [string, string]) => ctx.onChange(path, v, rename)
@@ -139,7 +140,7 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
       widget = <NumberInput id={id} testid={full} value={value} schema={schema} integer={kind === 'integer'} disabled={ctx.disabled} onChange={set} quiet={errors.length > 0} />
       break
     case 'expression':
-      widget = <ExpressionInput id={id} testid={full} value={value} kind="expression" disabled={ctx.disabled} onChange={set} placeholder="e.g. input.amount > 100" />
+      widget = <ExpressionInput id={id} testid={full} value={value} kind="expression" disabled={ctx.disabled} onChange={set} placeholder="e.g. input.amount > 100" said={said} />
       break
     case 'string':
       widget = (
@@ -148,6 +149,7 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
           testid={full}
           value={value}
           kind="template"
+          said={said}
           disabled={ctx.disabled}
           onChange={set}
           placeholder={schema.default !== undefined ? String(schema.default) : schema.description && schema.description.length < 60 ? schema.description : ''}
@@ -223,8 +225,8 @@ function HandlerSelect({ id, testid, value, handlers, disabled, onChange }: { id
         <option value="">— choose a handler —</option>
         {current && !known && <option value={current}>{current} (not registered)</option>}
         {handlers.map((h) => (
-          <option key={h.name} value={h.name}>
-            {h.name}
+          <option key={h.name} value={h.name} title={h.description || undefined}>
+            {handlerLabel(h)}
           </option>
         ))}
       </select>
@@ -289,6 +291,7 @@ export function ExpressionInput({
   onChange,
   placeholder,
   multiline = false,
+  said = [],
 }: {
   id: string
   testid: string
@@ -298,6 +301,8 @@ export function ExpressionInput({
   onChange(v: Json | undefined): void
   placeholder?: string
   multiline?: boolean
+  /** What the field's errors already say (the live check does not repeat it). */
+  said?: readonly string[]
 }) {
   const text = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value)
   const check = useExpressionCheck(text, kind, !disabled && (kind === 'expression' || hasTemplate(text)))
@@ -315,7 +320,7 @@ export function ExpressionInput({
   return (
     <>
       {multiline ? <textarea rows={3} {...props} /> : <input type="text" {...props} />}
-      <CheckMessage result={check} testid={testid} />
+      <CheckMessage result={liveVerdict(check, said)} testid={testid} />
     </>
   )
 }

@@ -1,6 +1,6 @@
 import { formatDuration } from '../canvas/look'
 import { useEditor } from '../state/store'
-import { formatWhen } from '../versions/VersionsPanel'
+import { formatWhen } from '../ui/when'
 import { JsonBlock, RunError, RunSummary, StatusPill, StepDetails, StepList } from './RunDetails'
 
 /** The instance page's side panel: the instance, the selected step, every step. */

@@ -3,7 +3,7 @@ import type { StepRun } from '../api/types'
 import { STATUS_LABEL, formatDuration } from '../canvas/look'
 import { pretty } from '../graph/json'
 import { focusNode, useEditor, useNodeLabel } from '../state/store'
-import { formatWhen } from '../versions/VersionsPanel'
+import { formatWhen } from '../ui/when'
 import { latestStep, type RunView } from './status'
 
 const LIMIT = 20_000
@@ -80,7 +80,7 @@ export function StepDetails({ run, id }: { run: RunView; id: string }) {
       <header className="fd-step-head">
         <span className="fd-inspector-type">{label}</span> <code>{id}</code> <StatusPill status={status} testid="step-status" />
       </header>
-      {!latest && <p className="fd-muted">{status === 'not_run' ? 'This step did not run: its branch was not taken or the run ended first.' : 'Not started yet.'}</p>}
+      {!latest && <p className="fd-muted">{status === 'not_run' ? 'Not reached: the run ended before it got here.' : 'Not started yet.'}</p>}
       {latest && (
         <>
           <dl className="fd-facts">
@@ -98,8 +98,15 @@ export function StepDetails({ run, id }: { run: RunView; id: string }) {
             )}
             {latest.ports && latest.ports.length > 0 && (
               <>
-                <dt>Took</dt>
-                <dd>{latest.ports.join(', ')}</dd>
+                <dt>{latest.ports.length > 1 ? 'Ports taken' : 'Port taken'}</dt>
+                <dd>
+                  {latest.ports.map((p, i) => (
+                    <span key={p}>
+                      {i > 0 && ', '}
+                      <code>{p}</code>
+                    </span>
+                  ))}
+                </dd>
               </>
             )}
           </dl>

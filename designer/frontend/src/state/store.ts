@@ -52,6 +52,8 @@ export interface SaveState {
   conflict: ConflictCurrent | null
   lastSavedAt: number | null
   hasDraft: boolean
+  /** The saved draft behaves differently from the latest published version ("+ draft"). */
+  changed: boolean
 }
 
 export interface CompareView {
@@ -172,7 +174,7 @@ export const useEditor = create<EditorState>(() => ({
   readOnly: true,
   validation: emptyValidation(),
   showPlan: false,
-  save: { status: 'loading', revision: undefined, message: null, conflict: null, lastSavedAt: null, hasDraft: false },
+  save: { status: 'loading', revision: undefined, message: null, conflict: null, lastSavedAt: null, hasDraft: false, changed: false },
   restoreOffer: null,
   compare: null,
   run: null,
@@ -311,7 +313,7 @@ export function onEdgesChange(changes: EdgeChange<PortEdge>[]) {
 }
 
 function connNodes(nodes: readonly StepNode[]): Map<string, ConnNode> {
-  return new Map(nodes.map((n) => [n.id, { id: n.id, kind: n.data.kind, config: n.data.config }]))
+  return new Map(nodes.map((n) => [n.id, { id: n.id, kind: n.data.kind, config: n.data.config, label: n.data.label }]))
 }
 
 /** Why a connection would be refused (null: allowed). */

@@ -2,7 +2,7 @@ import { DiffLegend } from '../inspector/Inspector'
 import { clearRun } from '../run/testRun'
 import { closeCompare, setRightTab, useEditor } from '../state/store'
 import { copyMyGraph, discardBackup, overwriteWithMine, reloadTheirs, restoreBackup, saveNow } from '../versions/persistence'
-import { formatWhen } from '../versions/VersionsPanel'
+import { formatTime, formatWhen } from './when'
 import { StatusPill } from '../run/RunDetails'
 import { Toasts } from './Toasts'
 
@@ -10,7 +10,7 @@ function ConflictBanner() {
   const save = useEditor((s) => s.save)
   if (save.status !== 'conflict') return null
   const who = save.conflict?.updated_by || 'Someone'
-  const when = save.conflict?.updated_at ? new Date(save.conflict.updated_at).toLocaleTimeString() : 'just now'
+  const when = save.conflict?.updated_at ? formatTime(save.conflict.updated_at) : 'just now'
   return (
     <div className="fd-banner bad" role="alert" data-testid="conflict-banner">
       <div className="fd-banner-text">
@@ -57,7 +57,7 @@ function RestoreBanner() {
   return (
     <div className="fd-banner warn" role="alert" data-testid="restore-banner">
       <div className="fd-banner-text">
-        <strong>Unsaved changes from {formatWhen(new Date(offer.savedAt).toISOString())}</strong> were found in this browser ({offer.graph.nodes.length} steps).
+        <strong>Unsaved changes from {formatWhen(offer.savedAt)}</strong> were found in this browser ({offer.graph.nodes.length} steps).
       </div>
       <div className="fd-banner-actions">
         <button type="button" className="fd-btn primary" onClick={restoreBackup} data-testid="btn-restore">

@@ -1,12 +1,33 @@
 import { useEffect, useRef } from 'react'
 
-/** A modal dialog (native <dialog>: focus is trapped and Escape closes it). */
+/** The first field of a dialog's body, else its primary action: what the analyst came to use. */
+const FIRST_FIELD = 'input:not([type=hidden]):not([disabled]), textarea:not([disabled]), select:not([disabled])'
+
+export function initialFocus(root: ParentNode): HTMLElement | null {
+  const body = root.querySelector('.fd-dialog-body')
+  const field = body?.querySelector<HTMLElement>(FIRST_FIELD)
+  if (field) return field
+  return root.querySelector<HTMLElement>('.fd-dialog-foot .primary:not([disabled])') ?? root.querySelector<HTMLElement>('.fd-dialog-foot button:not([disabled])')
+}
+
+/**
+ * A modal dialog (native <dialog>: focus is trapped and Escape closes it).
+ *
+ * showModal() focuses the first focusable element, which is the × in the header: a space typed
+ * into what looked like the note field closed the dialog. Focus goes to the first field instead,
+ * and back to the opener when the dialog goes away.
+ */
 export function Dialog({ title, onClose, children, footer, testid, wide = false }: { title: string; onClose(): void; children: React.ReactNode; footer?: React.ReactNode; testid: string; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null)
   useEffect(() => {
     const el = ref.current
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null
     if (el && !el.open) el.showModal()
-    return () => el?.close()
+    if (el) initialFocus(el)?.focus()
+    return () => {
+      el?.close()
+      if (opener?.isConnected) opener.focus()
+    }
   }, [])
   return (
     <dialog

@@ -5,6 +5,7 @@ import { validateNow } from '../validation/validator'
 import { saveNow } from '../versions/persistence'
 import { StatusPill } from '../run/RunDetails'
 import { Icon } from './icons'
+import { formatTime } from './when'
 
 const SAVE_TEXT: Record<SaveStatus, string> = {
   loading: 'Loading…',
@@ -21,7 +22,7 @@ function SaveIndicator() {
   const save = useEditor((s) => s.save)
   const title =
     save.message ??
-    (save.status === 'saved' && save.lastSavedAt ? `Saved at ${new Date(save.lastSavedAt).toLocaleTimeString()}` : save.status === 'saved' ? 'No changes since the last save' : SAVE_TEXT[save.status])
+    (save.status === 'saved' && save.lastSavedAt ? `Saved at ${formatTime(save.lastSavedAt)}` : save.status === 'saved' ? 'No changes since the last save' : SAVE_TEXT[save.status])
   return (
     <button
       type="button"
@@ -71,7 +72,7 @@ export function Toolbar() {
   const hasPlan = useEditor((s) => !!s.validation.plan)
   const tab = useEditor((s) => s.rightTab)
   const layoutBusy = useEditor((s) => s.layoutBusy)
-  const hasDraft = useEditor((s) => s.save.hasDraft)
+  const changed = useEditor((s) => s.save.changed)
   const run = useEditor((s) => s.run)
   const loaded = useEditor((s) => s.loaded)
   const instanceMode = boot.mode === 'instance'
@@ -79,7 +80,7 @@ export function Toolbar() {
 
   const versionText = template
     ? template.latest_version
-      ? `v${template.latest_version}${hasDraft ? ' + draft' : ''}`
+      ? `v${template.latest_version}${changed ? ' + draft' : ''}`
       : 'draft, never published'
     : ''
 

@@ -5,10 +5,15 @@ import { focusNode, setDialog, toast, useEditor } from '../state/store'
 import { Dialog } from '../ui/Dialog'
 import { validateNow } from '../validation/validator'
 import { draftPublished, saveNow } from './persistence'
+import { publishOffer } from './publishOffer'
 
 export function PublishDialog() {
   const template = useEditor((s) => s.template)
   const errorsNow = useEditor((s) => s.validation.errors.length)
+  const changed = useEditor((s) => s.save.changed)
+  const saved = useEditor((s) => s.save.status === 'saved')
+  const latest = template?.latest_version
+  const offer = publishOffer(latest, changed, saved)
   const [note, setNote] = useState('')
   const [busy, setBusy] = useState(false)
   const [message, setMessage] = useState<string | null>(null)
@@ -24,6 +29,10 @@ export function PublishDialog() {
       if (!(await saveNow())) {
         const save = useEditor.getState().save
         setMessage(`The draft is not saved (${save.message ?? save.status}); publishing takes the saved draft.`)
+        return
+      }
+      if (publishOffer(latest, useEditor.getState().save.changed, true).unchanged) {
+        setMessage(`No changes since v${latest}: the draft behaves like it (moving steps is layout, not a change).`)
         return
       }
       const version = await post<VersionInfo>(`templates/${enc(s.boot.template)}/publish/`, { change_note: note.trim() })
@@ -58,15 +67,17 @@ export function PublishDialog() {
           <button type="button" className="fd-btn" onClick={close}>
             Cancel
           </button>
-          <button type="button" className="fd-btn primary" disabled={busy} onClick={() => void publish()} data-testid="btn-confirm-publish">
-            {busy ? 'Publishing…' : `Publish v${(template?.latest_version ?? 0) + 1}`}
+          <button type="button" className="fd-btn primary" disabled={busy || offer.unchanged} onClick={() => void publish()} data-testid="btn-confirm-publish">
+            {busy ? 'Publishing…' : offer.label}
           </button>
         </>
       }
     >
-      <p>
-        The draft becomes version {(template?.latest_version ?? 0) + 1}: new instances run it; running ones keep their version.
-      </p>
+      {offer.unchanged ? (
+        <p data-testid="publish-unchanged">No changes since v{latest}: the draft behaves like the latest version, so there is nothing to publish. Change the graph first.</p>
+      ) : (
+        <p>The draft becomes version {(latest ?? 0) + 1}: new instances run it; running ones keep their version.</p>
+      )}
       {errorsNow > 0 && <p className="fd-warn-text">The last check found {errorsNow} problem(s); the server will refuse an invalid graph.</p>}
       <label className="fd-label" htmlFor="fd-change-note">
         Change note
@@ -79,7 +90,6 @@ export function PublishDialog() {
         onChange={(e) => setNote(e.target.value)}
         placeholder="What changed and why (shown in the version history)"
         data-testid="publish-note"
-        autoFocus
       />
       {message && (
         <p className="fd-bad-text" role="alert" data-testid="publish-error">

@@ -5,6 +5,7 @@ import { docToFlow } from '../graph/convert'
 import { semanticDiff, unionGraph } from '../graph/diff'
 import type { GraphV1 } from '../graph/types'
 import { clearRun } from '../run/testRun'
+import { formatWhen } from '../ui/when'
 import { edgePortsOf, openCompare, toast, useEditor } from '../state/store'
 
 type Ref = 'draft' | number
@@ -28,13 +29,6 @@ export async function compare(from: Ref, to: Ref) {
   } catch (e) {
     toast(`Could not compare: ${errorMessage(e)}`, 'error')
   }
-}
-
-export function formatWhen(iso: string | null | undefined): string {
-  if (!iso) return ''
-  const d = new Date(iso)
-  if (Number.isNaN(d.getTime())) return iso
-  return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })
 }
 
 export function VersionsPanel() {

@@ -14,6 +14,7 @@ import { pretty } from '../graph/json'
 import type { GraphV1 } from '../graph/types'
 import { loadDoc, setDialog, setSave, toast, useEditor } from '../state/store'
 import { validateNow } from '../validation/validator'
+import { draftChanged } from './publishOffer'
 
 const SAVE_DELAY_MS = 1000
 const RETRY_MAX_MS = 30_000
@@ -83,6 +84,7 @@ export function initPersistence(serverGraph: GraphV1, draft: Draft | null) {
     status: s.readOnly ? 'readonly' : 'saved',
     revision: draft ? draft.revision : null,
     hasDraft: !!draft,
+    changed: draftChanged(draft, s.template?.latest_version),
     lastSavedAt: draft ? Date.parse(draft.updated_at) || null : null,
   })
   if (s.readOnly) return
@@ -140,6 +142,7 @@ export function saveNow({ keepalive = false, force = false }: { keepalive?: bool
       setSave({
         revision: 'revision' in res ? res.revision : undefined,
         hasDraft: true,
+        changed: draftChanged(res, state().template?.latest_version),
         lastSavedAt: Date.parse(res.updated_at) || Date.now(),
         message: null,
         status: 'saved',
@@ -197,7 +200,7 @@ export async function reloadTheirs() {
   try {
     const draft = await apiGet<Draft>(`templates/${enc(templateName())}/draft/`)
     lastSavedText = JSON.stringify(normalise(draft.graph))
-    setSave({ status: 'saved', conflict: null, message: null, revision: draft.revision, hasDraft: true, lastSavedAt: Date.parse(draft.updated_at) || null })
+    setSave({ status: 'saved', conflict: null, message: null, revision: draft.revision, hasDraft: true, changed: draftChanged(draft, state().template?.latest_version), lastSavedAt: Date.parse(draft.updated_at) || null })
     loadDoc(draft.graph)
     toast('Loaded the latest draft. Undo (Ctrl+Z) brings back your version.', 'info')
   } catch (e) {
@@ -240,7 +243,7 @@ export function discardBackup() {
 /** The server has no draft any more (it was just published): the next change starts one. */
 export function draftPublished(graph: GraphV1) {
   lastSavedText = JSON.stringify(normalise(graph))
-  setSave({ hasDraft: false, revision: null, status: isDirty() ? 'dirty' : 'saved' })
+  setSave({ hasDraft: false, changed: false, revision: null, status: isDirty() ? 'dirty' : 'saved' })
 }
 
 /** Save when the analyst leaves the tab or the page; warn before closing with unsaved work. */
