@@ -246,3 +246,14 @@ def test_the_top_navigation_and_the_overview_link_into_the_list(operator, billin
     assert '<a href="/instances/"' in page
     assert "/instances/?template=billing" in page and "/instances/?status=running" in page
     assert str(instance.pk)[:8] in page
+
+
+def test_status_chips_count_up_to_a_cap_and_then_say_so(operator, billing, monkeypatch):
+    monkeypatch.setattr(monitor, "COUNT_CAP", 2)
+    for _ in range(3):
+        start(billing)
+    page = operator.get("/instances/").content.decode()
+    assert re.search(r'data-testid="chip-running">.*?<span class="n">2\+</span>', page)
+    assert re.search(r'data-testid="chip-failed">.*?<span class="n">0</span>', page)
+    summary = re.search(r"data-testid=\"instances-summary\">([^<]*)", page).group(1)
+    assert summary.startswith("2+ instances"), summary
