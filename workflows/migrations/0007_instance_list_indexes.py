@@ -13,7 +13,6 @@ INDEXES = {
     "instance_list_status": "(status, created_at, id)",
     "instance_list_priority": "(priority, created_at, id)",
     "instance_list_duration": "(((COALESCE(EXTRACT(EPOCH FROM (finished_at - started_at)), 1e12))::float8), created_at, id)",
-    "instance_list_template": "(template_id, created_at, id)",
 }
 
 
