@@ -203,8 +203,8 @@ def _text_match(text: str) -> Q:
     return match
 
 
-def page_of(data: dict) -> tuple[list[Instance], str | None]:
-    """One page of rows in the chosen order, and the cursor of the next page (None on the last)."""
+def page_query(data: dict):
+    """The rows of one page, in the chosen order, after the cursor's row (sliced by the caller)."""
     sort = SORTS[data["sort"].lstrip("-")]
     descending = data["sort"].startswith("-")
     qs = filtered(data)
@@ -214,12 +214,18 @@ def page_of(data: dict) -> tuple[list[Instance], str | None]:
         compare = LessThan if descending else GreaterThan
         qs = qs.filter(compare(Row(*[F(k) for k in sort.keys]), Row(*[Value(v) for v in data["cursor"]["after"]])))
     order = [F(k).desc() if descending else F(k).asc() for k in sort.keys]
-    qs = (
+    return (
         qs.select_related("template", "version")
         .only("id", "template", "version", "status", "priority", "business_key", "created_at", "started_at", "finished_at", "template__name", "version__number")
         .annotate(error_type=KT("error__type"), error_line=Left(KT("error__message"), 300))
         .order_by(*order)
     )
+
+
+def page_of(data: dict) -> tuple[list[Instance], str | None]:
+    """One page of rows in the chosen order, and the cursor of the next page (None on the last)."""
+    sort = SORTS[data["sort"].lstrip("-")]
+    qs = page_query(data)
     rows = list(qs[: PAGE_SIZE + 1])
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     _add_progress(rows)
