@@ -287,7 +287,8 @@ def status_counts(data: dict) -> dict[str, int]:
 
 def _how_many(counts: dict[str, int]) -> str:
     total, capped = sum(min(n, COUNT_CAP) for n in counts.values()), max(counts.values()) > COUNT_CAP
-    return f"{total:,}{'+' if capped else ''} instance{'' if total == 1 and not capped else 's'}"
+    one = total == 1 and not capped
+    return f"{total:,}{'+' if capped else ''} instance{'' if one else 's'}", "matches" if one else "match"
 
 
 def bad_request(request, errors, *, back: str):
@@ -333,7 +334,8 @@ def instance_list(request):
         "data": data,
         "rows": rows,
         "chips": chips,
-        "all_count": _how_many(counts),
+        "all_count": (how_many := _how_many(counts))[0],
+        "match": how_many[1],
         "columns": columns,
         "next_href": link(cursor=next_cursor) if next_cursor else None,
         "first_href": first_page if data.get("cursor") else None,

@@ -48,5 +48,82 @@
     refresh();
   }
   tick();
-  if (document.querySelector('[data-running-since]')) window.setInterval(tick, 1000);
+  window.setInterval(tick, 1000);  // rows swapped in by the live stream may start running
+  document.addEventListener('instances:refreshed', () => { refresh(); tick(); });
+})();
+
+// Live: the relay says which instances changed (/ws/instances/); the page then fetches itself again
+// and swaps in the rows, chips, summary and pager, so what it shows always matches its filters. A
+// later page (after a cursor) only follows the rows it shows. While the socket is down the page says
+// it is paused, and it catches up when the socket is back.
+(() => {
+  const section = document.querySelector('[data-live-list]');
+  if (!section || !('WebSocket' in window)) return;
+  const state = section.querySelector('[data-live-state]');
+  const firstPage = !new URLSearchParams(window.location.search).has('cursor');
+  const parts = ['[data-testid="instances-summary"]', '[data-testid="status-chips"]', '[data-testid="instances-table"] tbody', '[data-testid="pager"]'];
+  let timer = null;
+  let busy = false;
+  let again = false;
+  let retry = 1000;
+
+  const show = (name, text) => {
+    if (!state) return;
+    state.dataset.state = name;
+    state.textContent = text;
+  };
+
+  const refresh = async () => {
+    if (busy) { again = true; return; }
+    busy = true;
+    try {
+      const response = await fetch(window.location.href, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+      if (!response.ok) return;
+      // The fetched page's <style> carries another response's nonce: leave it out, the parts need none.
+      const html = (await response.text()).replace(/<style[\s\S]*?<\/style>/gi, '');
+      const fresh = new DOMParser().parseFromString(html, 'text/html');
+      const checked = new Set(Array.from(document.querySelectorAll('input[name="ids"]:checked')).map((b) => b.value));
+      parts.forEach((selector) => {
+        const now = document.querySelector(selector);
+        const next = fresh.querySelector(selector);
+        if (now && next) now.innerHTML = next.innerHTML;
+      });
+      document.querySelectorAll('input[name="ids"]').forEach((b) => { b.checked = checked.has(b.value); });
+      document.dispatchEvent(new CustomEvent('instances:refreshed'));
+    } catch (error) {
+      // the next change or reconnect tries again
+    } finally {
+      busy = false;
+      if (again) { again = false; refresh(); }
+    }
+  };
+
+  const soon = () => {
+    if (timer === null) timer = window.setTimeout(() => { timer = null; refresh(); }, 100);
+  };
+
+  const shown = () => new Set(Array.from(document.querySelectorAll('[data-testid="instance-row"]')).map((r) => r.dataset.id));
+
+  const connect = (catchUp) => {
+    const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+    const socket = new WebSocket(`${scheme}://${window.location.host}/ws/instances/`);
+    socket.addEventListener('open', () => {
+      retry = 1000;
+      show('live', 'live');
+      if (catchUp) refresh();
+    });
+    socket.addEventListener('message', (event) => {
+      let message;
+      try { message = JSON.parse(event.data); } catch (error) { return; }
+      const ids = Array.isArray(message.changed) ? message.changed : [];
+      const rows = shown();
+      if (firstPage || ids.some((id) => rows.has(id))) soon();
+    });
+    socket.addEventListener('close', () => {
+      show('paused', 'paused: reconnecting…');
+      window.setTimeout(() => connect(true), retry);
+      retry = Math.min(retry * 2, 15000);
+    });
+  };
+  connect(false);
 })();
