@@ -98,8 +98,13 @@
     }
   };
 
+  // A change after a quiet spell shows within ~0.1 s; while instances keep changing, the page fetches
+  // itself at most once a second (every open list costs the server one page per fetch).
+  let last = 0;
   const soon = () => {
-    if (timer === null) timer = window.setTimeout(() => { timer = null; refresh(); }, 100);
+    if (timer !== null) return;
+    const wait = Math.max(100, 1000 - (Date.now() - last));
+    timer = window.setTimeout(() => { timer = null; last = Date.now(); refresh(); }, wait);
   };
 
   const shown = () => new Set(Array.from(document.querySelectorAll('[data-testid="instance-row"]')).map((r) => r.dataset.id));
