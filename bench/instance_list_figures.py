@@ -1,6 +1,8 @@
 """The instance list (``/instances/``) with 100,000 instances in the database: server time of the
 first page and of filtered pages, through Django's test Client in this process (no network, no
-browser: what the view and its queries cost), p50 and p95 of 40 requests each after 5 warm-ups.
+browser: what the view and its queries cost), p50 and p95 of 40 requests each after 5 warm-ups;
+then, in headless Chromium against daphne, the time from an instance's start (its commit) to its
+row in an open list, p50 and p95 of 20 starts.
 
 The rows are bulk-inserted with one SQL statement per table (the engine would take hours to make
 100,000 instances): statuses, durations, priorities, business keys, errors and three step rows per
@@ -120,6 +122,72 @@ def figures():
         workload = f"GET {url.split('cursor=')[0]}{'cursor=…' if 'cursor=' in url else ''} with {INSTANCES:,} instances, {rows} rows shown"
         yield figure(f"instances_list_{name}_p50", p50, "ms", workload=workload, requests=REQUESTS)
         yield figure(f"instances_list_{name}_p95", p95, "ms", requests=REQUESTS)
+    yield from live_row()
+
+
+LIVE_STARTS = 20
+WATCH = """() => { window.__seen = {}; const note = () => { const now = Date.now();
+  document.querySelectorAll('[data-testid="instance-row"]').forEach((r) => { if (!(r.dataset.id in window.__seen)) window.__seen[r.dataset.id] = now; }); };
+  note(); new MutationObserver(note).observe(document.body, { childList: true, subtree: true }); }"""
+
+
+def live_row():
+    """Commit -> row shown: a start in this process, the relay in daphne, the page's fetch in Chromium.
+    Starts are 1.5 s apart, as a change after a quiet spell (a busy list fetches at most once a second)."""
+    import signal
+    import socket
+    import subprocess
+
+    from django.core.management import call_command
+    from playwright.sync_api import sync_playwright
+
+    from bench.designer_figures import ARGS, CHROMIUM, ROOT
+    from tests.factories import UserFactory
+    from workflows import services
+
+    call_command("collectstatic", "--noinput", verbosity=0)
+    UserFactory(username="bench-watcher", is_superuser=True)  # password pw-12345
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    web = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+                           cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Playwright's sync API runs an event loop in this thread; the ORM calls here stay synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+            page.goto(f"{base}/login/")
+            page.fill("#id_username", "bench-watcher")
+            page.fill("#id_password", "pw-12345")
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/")
+            page.goto(f"{base}/instances/")
+            page.wait_for_function("() => document.querySelector('[data-live-state]').dataset.state === 'live'", timeout=30_000)
+            page.evaluate(WATCH)
+            latencies = []
+            for k in range(LIVE_STARTS + 2):
+                page.wait_for_timeout(1500)
+                instance, _ = services.start_instance("list-0", business_key=f"live-{k}")
+                committed = time.time() * 1000
+                shown = page.wait_for_function(f"() => window.__seen['{instance.pk}']", timeout=10_000).json_value()
+                if k >= 2:  # two warm-ups
+                    latencies.append(shown - committed)
+            browser.close()
+    finally:
+        web.send_signal(signal.SIGTERM)
+        web.wait(10)
+    workload = f"start an instance, its row appears in an open /instances/ (first page, {INSTANCES:,} instances), {LIVE_STARTS} starts 1.5 s apart"
+    yield figure("instances_list_live_row_p50", percentile(latencies, 50), "ms", workload=workload, samples=len(latencies))
+    yield figure("instances_list_live_row_p95", percentile(latencies, 95), "ms", samples=len(latencies))
 
 
 def run(selected: dict):

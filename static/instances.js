@@ -98,12 +98,12 @@
     }
   };
 
-  // A change after a quiet spell shows within ~0.1 s; while instances keep changing, the page fetches
+  // A change after a quiet spell is fetched at once; while instances keep changing, the page fetches
   // itself at most once a second (every open list costs the server one page per fetch).
   let last = 0;
   const soon = () => {
     if (timer !== null) return;
-    const wait = Math.max(100, 1000 - (Date.now() - last));
+    const wait = Math.max(0, 1000 - (Date.now() - last));
     timer = window.setTimeout(() => { timer = null; last = Date.now(); refresh(); }, wait);
   };
 

@@ -34,7 +34,7 @@ CHANNEL = "flowdesk_events"
 POLL_S = 0.1  # SQLite: how often the relay looks for new events
 CATCH_UP_S = 1.0  # PostgreSQL: a look even without a notice (after a lost LISTEN connection)
 LIST_GROUP = "instances"
-LIST_FLUSH_S = 0.1  # how often the list sockets hear which instances changed (a burst is one message)
+LIST_FLUSH_S = 0.05  # how often the list sockets hear which instances changed (a burst is one message)
 
 
 def group(instance_id: Any) -> str:
