@@ -190,12 +190,14 @@ def test_a_list_socket_hears_which_instances_started_and_changed_in_one_message_
             heard |= set((await communicator.receive_json_from(timeout=10))["changed"])
             messages += 1
         await in_a_thread(services.cancel_instance)(started[0])
-        later = (await communicator.receive_json_from(timeout=10))["changed"]
+        later = set()
+        while str(started[0]) not in later:
+            later |= set((await communicator.receive_json_from(timeout=10))["changed"])
         await communicator.disconnect()
         await live.relay.idle()
         return started, messages, later
 
     started, messages, later = run_async(go)
     assert messages <= 3  # gathered, not one message per event
-    assert later == [str(started[0])]
+    assert str(started[0]) in later
     assert live.relay.list_watchers == 0 and not live.relay.busy  # the last socket gone, the relay stops
