@@ -11,9 +11,9 @@ import argparse
 import json
 import sys
 
-from bench import core_figures, engine_figures
+from bench import core_figures, engine_figures, instance_list_figures
 
-GROUPS = [core_figures.FIGURES, engine_figures.FIGURES]
+GROUPS = [core_figures.FIGURES, engine_figures.FIGURES, instance_list_figures.FIGURES]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,12 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     selected = [{n: f for n, f in group.items() if not args.only or any(n.startswith(o) for o in args.only)} for group in GROUPS]
     if not any(selected):
         parser.error(f"no figure matches {args.only}; see --list")
-    core, engine = selected
+    core, engine, instance_list = selected
     for name, figure in core.items():
         for line in figure():
             print(json.dumps(line), flush=True)
     if engine:
         for line in engine_figures.run(engine):
+            print(json.dumps(line), flush=True)
+    if instance_list:  # after the engine's: it recreates the same scratch database
+        for line in instance_list_figures.run(instance_list):
             print(json.dumps(line), flush=True)
     return 0
 

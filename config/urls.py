@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.demo_login import FlowdeskLoginView
+from designer import monitor
 from designer import views as designer_views
 
 # Swagger UI is served from our own static files (drf-spectacular-sidecar: SWAGGER_UI_DIST="SIDECAR"),
@@ -23,6 +24,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("designer/", include("designer.urls")),
+    path("instances/", monitor.instance_list, name="instances"),
+    path("instances/bulk/", monitor.bulk, name="instances-bulk"),
     path("api/v1/", include("workflows.api.urls")),
     # Both need a login (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]): the schema answers 401 like the
     # API, the docs page sends a browser to the login page.

@@ -60,3 +60,32 @@ class InstanceEvents(AsyncJsonWebsocketConsumer):
         if self.instance_id:
             await self.channel_layer.group_discard(live.group(self.instance_id), self.channel_name)
             live.relay.unwatch(self.instance_id)
+
+
+class InstanceListEvents(AsyncJsonWebsocketConsumer):
+    """``/ws/instances/``: ``{"changed": [ids]}`` whenever instances change (new ones included), at
+    most every ``live.LIST_FLUSH_S``. Any signed-in user, like the list page; the ids say nothing
+    the list would not show them."""
+
+    watching = False
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close()
+            return
+        await self.accept()
+        await self.channel_layer.group_add(live.LIST_GROUP, self.channel_name)
+        await live.relay.watch_list()
+        self.watching = True
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        """Streams only; nothing a client sends is read."""
+
+    async def instances_changed(self, message) -> None:
+        await self.send_json({"changed": message["ids"]})
+
+    async def disconnect(self, code) -> None:
+        if self.watching:
+            await self.channel_layer.group_discard(live.LIST_GROUP, self.channel_name)
+            live.relay.unwatch_list()

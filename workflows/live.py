@@ -7,6 +7,11 @@ events after the last ``seq`` it relayed. ``seq`` is gap-free and assigned under
 so reading by it skips nothing committed and never sees anything rolled back. The relay only
 follows instances someone is watching, and hands their events to the sockets of this process
 through a Channels group (the in-memory layer is enough: relay and sockets share the process).
+
+The instance list (``/ws/instances/``) is told which instances changed, not what: the relay gathers
+the ids of the notices (SQLite: of new events, whose ids are in commit order there, one writer at a
+time) and hands them over every ``LIST_FLUSH_S``; the page fetches its own rows again, filters and
+counts included, so a list stream needs no second copy of the filter logic.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "flowdesk_events"
 POLL_S = 0.1  # SQLite: how often the relay looks for new events
 CATCH_UP_S = 1.0  # PostgreSQL: a look even without a notice (after a lost LISTEN connection)
+LIST_GROUP = "instances"
+LIST_FLUSH_S = 0.05  # how often the list sockets hear which instances changed (a burst is one message)
 
 
 def group(instance_id: Any) -> str:
@@ -54,6 +61,16 @@ def last_seq(instance_id: str) -> int:
     return Event.objects.filter(instance_id=instance_id).aggregate(m=Max("seq"))["m"] or 0
 
 
+def last_event_id() -> int:
+    return Event.objects.aggregate(m=Max("id"))["m"] or 0
+
+
+def changed_after(event_id: int, limit: int = 5000) -> tuple[set[str], int]:
+    """SQLite: the instances with events after ``event_id``, and the last event id read."""
+    rows = list(Event.objects.filter(id__gt=event_id).order_by("id").values_list("id", "instance_id")[:limit])
+    return {str(i) for _, i in rows}, (rows[-1][0] if rows else event_id)
+
+
 class Relay:
     """Follows the watched instances of this process; started by the first socket that watches."""
 
@@ -62,13 +79,44 @@ class Relay:
         self.watchers: dict[str, int] = {}
         self.task: asyncio.Task | None = None
         self.stopping: asyncio.Task | None = None
+        self.list_watchers = 0  # sockets of the instance list
+        self.changed: set[str] = set()  # instance ids the list sockets have not heard of yet
+        self.list_event_id = 0  # SQLite: the last event the list was told of
+        self.flusher: asyncio.Task | None = None
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.watchers or self.list_watchers)
+
+    def _start(self) -> None:
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self.run())
 
     async def watch(self, instance_id: str) -> None:
         if instance_id not in self.watchers:
             self.relayed[instance_id] = await database_sync_to_async(last_seq)(instance_id)
         self.watchers[instance_id] = self.watchers.get(instance_id, 0) + 1
-        if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self.run())
+        self._start()
+
+    async def watch_list(self) -> None:
+        if not self.list_watchers:
+            self.changed.clear()
+            self.list_event_id = await database_sync_to_async(last_event_id)()
+        self.list_watchers += 1
+        if self.flusher is None or self.flusher.done():
+            self.flusher = asyncio.get_running_loop().create_task(self.flush_list())
+        self._start()
+
+    def unwatch_list(self) -> None:
+        self.list_watchers = max(0, self.list_watchers - 1)
+        self._stop_if_idle()
+
+    async def flush_list(self) -> None:
+        while self.list_watchers:
+            await asyncio.sleep(LIST_FLUSH_S)
+            if self.changed:
+                ids, self.changed = sorted(self.changed), set()
+                await get_channel_layer().group_send(LIST_GROUP, {"type": "instances.changed", "ids": ids})
 
     def unwatch(self, instance_id: str) -> None:
         left = self.watchers.get(instance_id, 0) - 1
@@ -77,7 +125,10 @@ class Relay:
         else:
             self.watchers.pop(instance_id, None)
             self.relayed.pop(instance_id, None)
-        if not self.watchers and self.task is not None:
+        self._stop_if_idle()
+
+    def _stop_if_idle(self) -> None:
+        if not self.busy and self.task is not None:
             # nobody watches: stop listening; the next watcher starts a new task at once, even
             # before this one has finished cancelling
             self.task.cancel()
@@ -105,13 +156,19 @@ class Relay:
         for instance_id in list(self.relayed):
             await self.relay(instance_id)
 
+    async def poll_list(self) -> None:
+        if self.list_watchers:
+            ids, self.list_event_id = await database_sync_to_async(changed_after)(self.list_event_id)
+            self.changed |= ids
+
     async def run(self) -> None:
-        while self.watchers:
+        while self.busy:
             try:
                 if connection.vendor == "postgresql":
                     await self.listen()
                 else:
                     await self.relay_all()
+                    await self.poll_list()
                     await asyncio.sleep(POLL_S)
             except asyncio.CancelledError:
                 raise
@@ -123,11 +180,13 @@ class Relay:
         params = {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context", "prepare_threshold")}
         async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as conn:
             await conn.execute(f"LISTEN {CHANNEL}")
-            while self.watchers:
+            while self.busy:
                 await self.relay_all()  # also what a notice sent while (re)connecting announced
                 async for notice in conn.notifies(timeout=CATCH_UP_S):
                     await self.relay(notice.payload)
-                    if not self.watchers:
+                    if self.list_watchers:
+                        self.changed.add(notice.payload)
+                    if not self.busy:
                         return
 
 

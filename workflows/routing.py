@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from workflows.consumers import InstanceEvents
+from workflows.consumers import InstanceEvents, InstanceListEvents
 
 
 async def no_such_socket(scope, receive, send) -> None:
@@ -14,5 +14,6 @@ async def no_such_socket(scope, receive, send) -> None:
 
 websocket_urlpatterns = [
     path("ws/instances/<uuid:instance_id>/", InstanceEvents.as_asgi()),
+    path("ws/instances/", InstanceListEvents.as_asgi()),
     re_path(r"", no_such_socket),  # last: whatever nothing above matched
 ]

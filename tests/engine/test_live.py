@@ -147,3 +147,57 @@ def test_a_socket_that_replaces_the_last_one_at_once_still_gets_live_events():
 
     later = run_async(go)
     assert later[-1]["type"] == "instance_completed"
+
+
+def list_socket(user) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(app, "/ws/instances/")
+    communicator.scope["user"] = user
+    return communicator
+
+
+def test_anonymous_list_sockets_are_refused():
+    async def go():
+        connected, _ = await list_socket(AnonymousUser()).connect()
+        return connected
+
+    assert run_async(go) is False
+
+
+def in_a_thread(fn):
+    """``fn`` in a worker thread that closes its own database connection after."""
+
+    def call(*args):
+        try:
+            return fn(*args)
+        finally:
+            connections.close_all()
+
+    return sync_to_async(call, thread_sensitive=False)
+
+
+def test_a_list_socket_hears_which_instances_started_and_changed_in_one_message_per_burst():
+    name = VersionFactory(graph=chain_graph("a", "b")).template.name
+    user = UserFactory()
+
+    async def go():
+        communicator = list_socket(user)
+        connected, _ = await communicator.connect()
+        assert connected
+        started = await in_a_thread(lambda: [services.start_instance(name)[0].pk for _ in range(3)])()
+        heard: set[str] = set()
+        messages = 0
+        while not heard >= {str(i) for i in started}:
+            heard |= set((await communicator.receive_json_from(timeout=10))["changed"])
+            messages += 1
+        await in_a_thread(services.cancel_instance)(started[0])
+        later = set()
+        while str(started[0]) not in later:
+            later |= set((await communicator.receive_json_from(timeout=10))["changed"])
+        await communicator.disconnect()
+        await live.relay.idle()
+        return started, messages, later
+
+    started, messages, later = run_async(go)
+    assert messages <= 3  # gathered, not one message per event
+    assert str(started[0]) in later
+    assert live.relay.list_watchers == 0 and not live.relay.busy  # the last socket gone, the relay stops
