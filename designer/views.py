@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from designer import dashboard
 from workflows import authoring, services, template_files
 from workflows.core.errors import InvalidGraph
 from workflows.drafts import changed_draft
@@ -24,9 +25,19 @@ from workflows.roles import ANALYSTS, OPERATORS, in_group
 
 @login_required
 def home(request):
-    templates = Template.objects.filter(archived_at__isnull=True).prefetch_related("versions")
+    templates = (
+        Template.objects.filter(archived_at__isnull=True)
+        .annotate(latest=Max("versions__number", filter=Q(versions__status=TemplateVersion.Status.PUBLISHED)))
+        .order_by("name")
+    )
     instances = Instance.objects.filter(is_test=False).select_related("template", "version")[:25]
-    return render(request, "home.html", {"templates": templates, "instances": instances})
+    context = {
+        "rows": dashboard.overview(templates),
+        "instances": instances,
+        "days": dashboard.DAYS,
+        **{"chart_w": dashboard.CHART_W, "chart_h": dashboard.CHART_H, "bar_w": dashboard.BAR_W},
+    }
+    return render(request, "home.html", context)
 
 
 def _analyst(request) -> None:

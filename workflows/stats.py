@@ -28,6 +28,8 @@ from django.db.models import (
     Subquery,
     Sum,
 )
+from django.db.models.fields.json import KT
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from workflows.core.status import FINAL_INSTANCE_STATUSES, InstanceStatus, StepStatus
@@ -86,7 +88,7 @@ def _iso(moment: datetime | None) -> str | None:
 # --- per template ----------------------------------------------------------------------------
 
 
-def template_stats(instances: QuerySet[Instance] | None = None) -> list[dict[str, Any]]:
+def template_stats(instances: QuerySet[Instance] | None = None, *, with_id: bool = False) -> list[dict[str, Any]]:
     """Per template with instances in ``instances`` (default: all), ordered by template name:
     totals by status (every status, zeros included), success rate, and average / median / p95
     duration of the finished instances.
@@ -94,7 +96,8 @@ def template_stats(instances: QuerySet[Instance] | None = None) -> list[dict[str
     One grouped query with conditional aggregation on PostgreSQL. Elsewhere (SQLite, the embedded
     local run) there is no percentile aggregate, so each template's p50 and p95 cost one more
     ``ORDER BY ... LIMIT 2 OFFSET k`` query each, which reads at most two rows.
-    ``instances`` must be an unsliced queryset; its own ordering is ignored.
+    ``instances`` must be an unsliced queryset; its own ordering is ignored. ``with_id`` adds
+    each row's ``template_id``.
     """
     qs = Instance.objects.all() if instances is None else instances
     alias = qs.db
@@ -131,6 +134,7 @@ def template_stats(instances: QuerySet[Instance] | None = None) -> list[dict[str
             p95 = _percentile_by_offset(timed_qs, row["n_timed"], 0.95)
         result.append(
             {
+                **({"template_id": row["template_id"]} if with_id else {}),
                 "template": row["template__name"],
                 "title": row["template__title"],
                 "total": row["total"],
@@ -164,6 +168,59 @@ def _percentile_by_offset(timed: QuerySet[Instance], n: int, fraction: float) ->
     assert lower is not None and upper is not None
     # Rounded to microseconds, the resolution of PostgreSQL's interval result.
     return round(lower + (upper - lower) * (position - low), 6)
+
+
+# --- the overview's dashboard ----------------------------------------------------------------
+
+FAILED_INSTANCE = (InstanceStatus.FAILED, InstanceStatus.TIMED_OUT)
+TOP_ERROR_TYPES = 5
+
+
+def dashboard(since: datetime) -> dict[int, dict[str, Any]]:
+    """Per template id, for the real runs (no designer test runs) created since ``since``: the
+    ``template_stats`` figures, runs per day by outcome, the most frequent error types of the
+    failures; and, whenever they started, how many run now.
+
+    Four grouped queries whatever the number of templates (the window's rows via the
+    ``created_at`` index, the running ones via the ``status`` index), never one per template.
+    Days are calendar days in the current time zone, as the instance list's date filters read them.
+    """
+    runs = Instance.objects.filter(is_test=False)
+    window = runs.filter(created_at__gte=since)
+    out: dict[int, dict[str, Any]] = {}
+
+    def entry(template_id: int) -> dict[str, Any]:
+        return out.setdefault(template_id, {"stats": None, "days": {}, "error_types": [], "running": 0})
+
+    for row in template_stats(window, with_id=True):
+        entry(row["template_id"])["stats"] = row
+
+    done, failed = Q(status=InstanceStatus.COMPLETED), Q(status__in=FAILED_INSTANCE)
+    per_day = (
+        window.order_by()
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("template_id", "day")
+        .annotate(completed=Count("pk", filter=done), failed=Count("pk", filter=failed), other=Count("pk", filter=~done & ~failed))
+    )
+    for row in per_day:
+        entry(row["template_id"])["days"][row["day"]] = {k: row[k] for k in ("completed", "failed", "other")}
+
+    errors = (
+        window.filter(failed)
+        .order_by()
+        .values("template_id", error_type=KT("error__type"))
+        .annotate(n=Count("pk"))
+        .order_by("template_id", "-n", "error_type")
+    )
+    for row in errors:
+        found = entry(row["template_id"])["error_types"]
+        if len(found) < TOP_ERROR_TYPES:
+            found.append({"type": row["error_type"] or "", "count": row["n"]})
+
+    running = runs.filter(status=InstanceStatus.RUNNING).order_by().values("template_id").annotate(n=Count("pk"))
+    for row in running:
+        entry(row["template_id"])["running"] = row["n"]
+    return out
 
 
 # --- per instance ----------------------------------------------------------------------------
