@@ -11,11 +11,12 @@ hover) would add nothing a ``<title>`` tooltip and a link per bar do not give.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from designer.monitor import duration_text
 from workflows import stats
@@ -25,15 +26,6 @@ DAYS = 14
 BAR_W, GAP, CHART_H = 12, 3, 44
 CHART_W = DAYS * (BAR_W + GAP) - GAP
 FAILED = [s.value for s in stats.FAILED_INSTANCE]
-
-
-@dataclass
-class Bar:
-    x: int
-    day: dt.date
-    href: str
-    label: str
-    rects: list[tuple[str, int, int]] = field(default_factory=list)  # (css class, y, height)
 
 
 @dataclass
@@ -51,7 +43,7 @@ class Row:
     failed: int
     failed_href: str
     error_types: list[dict]
-    bars: list[Bar]
+    chart: str
     peak: int
 
 
@@ -60,36 +52,49 @@ def _link(**filters) -> str:
     return f"{reverse('instances')}?{urlencode(pairs)}"
 
 
-def _bars(days: list[dt.date], counts: dict, template: str, peak: int) -> list[Bar]:
-    """One bar per day, completed at the bottom, then failed, then the rest (cancelled, running,
-    pending, paused); heights to scale of the template's busiest day, at least 1 px when not 0."""
+def _chart(days: list[dt.date], counts: dict, template: str, peak: int) -> str:
+    """The SVG: a bar per day, completed at the bottom, then failed, then the rest (cancelled,
+    running, pending, paused); heights to scale of the template's busiest day, at least 1 px when
+    not 0. Each bar links to that day's instances and names its counts in a tooltip.
+
+    Made here with ``format_html`` rather than by template tags: 14 bars of 4 numbers per template
+    as template variables cost more in number localisation than the page's queries."""
     bars = []
     for i, day in enumerate(days):
         c = counts.get(day, {"completed": 0, "failed": 0, "other": 0})
-        bar = Bar(
-            x=i * (BAR_W + GAP),
-            day=day,
-            href=_link(template=template, started_from=day.isoformat(), started_to=day.isoformat()),
-            label=f"{day.isoformat()}: {c['completed']} completed, {c['failed']} failed, {c['other']} other",
-        )
-        bottom = CHART_H
+        x, bottom, rects = i * (BAR_W + GAP), CHART_H, []
         for kind in ("completed", "failed", "other"):
             if c[kind]:
                 height = max(1, round(c[kind] / peak * CHART_H))
                 bottom -= height
-                bar.rects.append((f"bar-{kind}", bottom, height))
-        bars.append(bar)
-    return bars
+                rects.append((kind, x, bottom, BAR_W, height))
+        bars.append(
+            format_html(
+                '<a href="{}" data-testid="day-bar"><title>{}</title><rect class="bar-hit" x="{}" y="0" width="{}" height="{}"/>{}</a>',
+                _link(template=template, started_from=day.isoformat(), started_to=day.isoformat()),
+                f"{day.isoformat()}: {c['completed']} completed, {c['failed']} failed, {c['other']} other",
+                x, BAR_W, CHART_H, format_html_join("", '<rect class="bar-{}" x="{}" y="{}" width="{}" height="{}"/>', rects),
+            )
+        )
+    return format_html(
+        '<svg class="runs-chart" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="Runs per day of {name}, busiest day {peak}">'
+        '<line class="axis" x1="0" y1="{h}" x2="{w}" y2="{h}"/>{bars}</svg>',
+        w=CHART_W, h=CHART_H, name=template, peak=peak, bars=format_html_join("", "{}", ((b,) for b in bars)),
+    )
 
 
 def _seconds(value: float | None) -> str:
     return "—" if value is None else duration_text(value)
 
 
+def first_day(today: dt.date | None = None) -> dt.date:
+    return (today or timezone.localdate()) - dt.timedelta(days=DAYS - 1)
+
+
 def overview(templates, *, today: dt.date | None = None) -> list[Row]:
     """A row per template of ``templates``, over the last ``DAYS`` calendar days."""
     today = today or timezone.localdate()
-    first = today - dt.timedelta(days=DAYS - 1)
+    first = first_day(today)
     since = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
     figures = stats.dashboard(since)
     days = [first + dt.timedelta(days=i) for i in range(DAYS)]
@@ -118,7 +123,7 @@ def overview(templates, *, today: dt.date | None = None) -> list[Row]:
                 failed=sum(by_status.get(s, 0) for s in FAILED),
                 failed_href=_link(template=name, status=FAILED, **window),
                 error_types=found.get("error_types", []),
-                bars=_bars(days, counts, name, peak) if peak else [],
+                chart=_chart(days, counts, name, peak) if peak else "",
                 peak=peak,
             )
         )

@@ -35,7 +35,7 @@ def home(request):
         "rows": dashboard.overview(templates),
         "instances": instances,
         "days": dashboard.DAYS,
-        **{"chart_w": dashboard.CHART_W, "chart_h": dashboard.CHART_H, "bar_w": dashboard.BAR_W},
+        "first_day": dashboard.first_day(),
     }
     return render(request, "home.html", context)
 
