@@ -11,9 +11,9 @@ import argparse
 import json
 import sys
 
-from bench import core_figures, engine_figures, instance_list_figures
+from bench import core_figures, engine_figures, instance_list_figures, overview_figures
 
-GROUPS = [core_figures.FIGURES, engine_figures.FIGURES, instance_list_figures.FIGURES]
+GROUPS = [core_figures.FIGURES, engine_figures.FIGURES, instance_list_figures.FIGURES, overview_figures.FIGURES]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     selected = [{n: f for n, f in group.items() if not args.only or any(n.startswith(o) for o in args.only)} for group in GROUPS]
     if not any(selected):
         parser.error(f"no figure matches {args.only}; see --list")
-    core, engine, instance_list = selected
+    core, engine, instance_list, overview = selected
     for name, figure in core.items():
         for line in figure():
             print(json.dumps(line), flush=True)
@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(line), flush=True)
     if instance_list:  # after the engine's: it recreates the same scratch database
         for line in instance_list_figures.run(instance_list):
+            print(json.dumps(line), flush=True)
+    if overview:  # its own fresh copy of the list's 100,000 instances
+        for line in overview_figures.run(overview):
             print(json.dumps(line), flush=True)
     return 0
 
