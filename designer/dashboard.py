@@ -87,6 +87,16 @@ def _seconds(value: float | None) -> str:
     return "—" if value is None else duration_text(value)
 
 
+def totals(rows: list[Row], *, today: dt.date | None = None) -> list[dict]:
+    """The headline over all templates, summed from the rows (no query): runs, failures, running now."""
+    window = {"started_from": first_day(today).isoformat(), "started_to": (today or timezone.localdate()).isoformat()}
+    return [
+        {"key": "runs", "label": f"runs in {DAYS} days", "value": sum(r.runs for r in rows), "href": _link(**window)},
+        {"key": "failed", "label": "failed", "value": sum(r.failed for r in rows), "href": _link(status=FAILED, **window)},
+        {"key": "running", "label": "running now", "value": sum(r.running for r in rows), "href": _link(status=InstanceStatus.RUNNING.value)},
+    ]
+
+
 def first_day(today: dt.date | None = None) -> dt.date:
     return (today or timezone.localdate()) - dt.timedelta(days=DAYS - 1)
 

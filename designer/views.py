@@ -31,8 +31,10 @@ def home(request):
         .order_by("name")
     )
     instances = Instance.objects.filter(is_test=False).select_related("template", "version")[:25]
+    rows = dashboard.overview(templates)
     context = {
-        "rows": dashboard.overview(templates),
+        "rows": rows,
+        "totals": dashboard.totals(rows),
         "instances": instances,
         "days": dashboard.DAYS,
         "first_day": dashboard.first_day(),

@@ -172,3 +172,21 @@ def test_the_overview_costs_the_same_number_of_queries_for_one_template_or_many(
         run(name)
     with django_assert_max_num_queries(12):
         assert operator.get("/").status_code == 200
+
+
+def test_the_headline_sums_all_templates_and_links_to_the_unfiltered_list(operator):
+    publish("billing", chain_graph("a"))
+    publish("payments", failing("CardDeclined"))
+    publish("slow", waiting())
+    for name in ("billing", "billing", "payments", "slow"):
+        run(name)
+    page = operator.get("/").content.decode()
+
+    def total(key: str) -> tuple[str, str]:
+        found = re.search(rf'href="([^"]*)" data-testid="total-{key}"><strong>(\d+)</strong>', page)
+        assert found, key
+        return html.unescape(found.group(1)), found.group(2)
+
+    assert total("runs")[1] == "4" and query(total("runs")[0]) == window()
+    assert total("failed")[1] == "1" and query(total("failed")[0]) == {"status": ["failed", "timed_out"], **window()}
+    assert total("running")[1] == "1" and query(total("running")[0]) == {"status": ["running"]}
