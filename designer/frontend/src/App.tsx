@@ -61,14 +61,15 @@ function Dialogs() {
 function Loading() {
   const error = useEditor((s) => s.loadError)
   const home = useEditor((s) => s.boot.home)
+  const instanceMode = useEditor((s) => s.boot.mode === 'instance')
   return (
     <div className="fd-loading" data-testid={error ? 'load-error' : 'loading'}>
       {error ? (
         <div className="fd-load-error" role="alert">
-          <h2>Cannot open the designer</h2>
+          <h2>{instanceMode ? 'Cannot open the instance' : 'Cannot open the designer'}</h2>
           <p>{error}</p>
           <a className="fd-btn" href={home}>
-            Back to the templates
+            {instanceMode ? 'Back to the instances' : 'Back to the templates'}
           </a>
         </div>
       ) : (
