@@ -185,3 +185,34 @@ def test_a_child_instance_links_to_its_parent_and_the_parent_back(open_as):
     expect(page.get_by_test_id("children")).to_contain_text(str(child.pk)[:8])
     expect(page.get_by_test_id("children")).to_contain_text("charge")
     screenshot(page, "instance-page-parent")
+
+
+def test_the_history_follows_the_retry_live_and_filters_by_step_and_kind(open_as, engine):
+    instance = failed_instance()
+    page = open_as("olga", OPERATORS)
+    history_requests: list[str] = []
+    page.on("request", lambda r: history_requests.append(r.url) if "/events/" in r.url else None)
+    page.goto(f"{page.base}/instances/{instance.pk}/")
+    wait_ready(page)
+    page.get_by_test_id("tab-history").click()
+    expect(page.get_by_test_id("history-event").last).to_have_attribute("data-type", "instance_failed")
+    before = page.get_by_test_id("history-event").count()
+
+    page.get_by_test_id("tab-run").click()
+    page.get_by_test_id("btn-retry").click()
+    page.get_by_test_id("confirm-retry-btn").click()
+    expect(page.get_by_test_id("instance-status")).to_have_attribute("data-status", "completed", timeout=30_000)
+    page.get_by_test_id("tab-history").click()
+    expect(page.get_by_test_id("history-event").last).to_have_attribute("data-type", "instance_completed")
+    assert page.get_by_test_id("history-event").count() > before
+    assert len(history_requests) == 1, history_requests  # the rest came over the socket
+
+    page.get_by_test_id("history-step").select_option("charge")
+    nodes = page.get_by_test_id("history-event").evaluate_all("els => els.map(e => e.dataset.node)")
+    assert nodes and set(nodes) == {"charge"}
+    kind = page.get_by_test_id("history-event").first.get_attribute("data-type")
+    page.get_by_test_id("history-kind").select_option(kind)
+    types = page.get_by_test_id("history-event").evaluate_all("els => els.map(e => e.dataset.type)")
+    assert types and set(types) == {kind}
+    expect(page.get_by_test_id("history-count")).to_contain_text(f"{len(types)} of ")
+    screenshot(page, "instance-page-history")

@@ -3,6 +3,7 @@ import { useEffect } from 'react'
 import { Canvas } from './canvas/Canvas'
 import { Inspector } from './inspector/Inspector'
 import { Palette } from './palette/Palette'
+import { HistoryPanel } from './run/HistoryPanel'
 import { InstancePanel } from './run/InstancePanel'
 import { RunDialog } from './run/RunDialog'
 import { TestRunPanel } from './run/TestRunPanel'
@@ -23,6 +24,7 @@ const EDIT_TABS: [RightTab, string][] = [
 ]
 const INSTANCE_TABS: [RightTab, string][] = [
   ['run', 'Run'],
+  ['history', 'History'],
   ['inspector', 'Step config'],
 ]
 
@@ -44,6 +46,7 @@ function RightPanel() {
         {tab === 'versions' && <VersionsPanel />}
         {tab === 'test' && <TestRunPanel />}
         {tab === 'run' && <InstancePanel />}
+        {tab === 'history' && <HistoryPanel />}
       </div>
     </aside>
   )

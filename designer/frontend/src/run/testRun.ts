@@ -5,6 +5,7 @@ import type { Json } from '../graph/types'
 import { setRun, toast, useEditor } from '../state/store'
 import { saveNow } from '../versions/persistence'
 import { followInstance, type Poller } from './follow'
+import { addLiveEvent } from './history'
 import { runView } from './status'
 
 let poller: Poller | null = null
@@ -21,7 +22,7 @@ export function watchInstance(id: string, onError: (message: string) => void = (
   const follower: Poller = followInstance(id, showInstance, onError, (mode) => {
     useEditor.setState({ runLive: mode === 'done' ? null : mode })
     if (mode === 'done' && poller === follower) poller = null // it stopped by itself: the run ended
-  })
+  }, undefined, addLiveEvent)
   poller = follower
 }
 
