@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from designer import views
 
@@ -12,5 +13,6 @@ urlpatterns = [
     path("t/<slug:name>/export/", views.export_template, name="export"),
     path("t/<slug:name>/duplicate/", views.duplicate_template, name="duplicate"),
     path("t/<slug:name>/archive/", views.archive_template, name="archive"),
-    path("instances/<uuid:instance_id>/", views.instance, name="instance"),
+    # The instance page moved to /instances/<id>/ (the operator's home); old links keep working.
+    path("instances/<uuid:instance_id>/", RedirectView.as_view(pattern_name="instance", permanent=True, query_string=True), name="instance"),
 ]

@@ -151,3 +151,21 @@ def test_a_nul_character_anywhere_in_the_input_is_refused_not_a_500(operator, pu
     assert response.json()["errors"][0]["field"] == "input"
     assert operator.get("/api/v1/stats/", {"template": "a\x00"}).status_code == 400
     assert not Instance.objects.exists()
+
+
+def test_the_detail_says_whether_the_caller_may_cancel_or_retry(operator, reviewer, analyst, published):
+    instance, _ = services.start_instance("billing")
+    assert operator.get(f"{URL}{instance.pk}/").json()["can_control"] is True
+    assert reviewer.get(f"{URL}{instance.pk}/").json()["can_control"] is False
+    assert analyst.get(f"{URL}{instance.pk}/").json()["can_control"] is False
+
+
+def test_the_detail_links_an_instance_to_the_step_that_started_it_and_back(operator, published):
+    parent, _ = services.start_instance("billing")
+    drain_all(parent.pk)
+    step = parent.steps.get(node_id="a")
+    child, _ = services.start_instance("billing")
+    Instance.objects.filter(pk=child.pk).update(parent_step=step)  # what a sub-workflow step will do
+    assert operator.get(f"{URL}{child.pk}/").json()["parent"] == {"instance": str(parent.pk), "step": "a"}
+    assert operator.get(f"{URL}{parent.pk}/").json()["children"] == [{"id": str(child.pk), "status": child.status, "step": "a"}]
+    assert operator.get(f"{URL}{parent.pk}/").json()["parent"] is None

@@ -106,7 +106,7 @@ def test_an_analyst_builds_publishes_and_runs_a_workflow_from_an_empty_canvas(an
     run = page.get_by_test_id("run-dialog")
     run.get_by_test_id("run-input").fill('{"order": 4711, "express": true}')
     run.get_by_test_id("btn-start-run").click()
-    page.wait_for_url(re.compile(r"/designer/instances/[0-9a-f-]{36}/$"))
+    page.wait_for_url(re.compile(r"/instances/[0-9a-f-]{36}/$"))
     wait_ready(page)
     expect(page.get_by_test_id("instance-status")).to_have_attribute("data-status", "completed", timeout=30_000)
     for node in (receive, check, pack, ship):

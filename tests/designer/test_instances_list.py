@@ -71,7 +71,7 @@ def test_the_list_shows_each_instance_with_its_progress_error_and_link(operator,
     failed = drain(start(broken, business_key="order-2"))
     page = operator.get("/instances/").content.decode()
     assert set(ids_in(page)) == {str(done.pk), str(failed.pk)}
-    assert f'href="/designer/instances/{failed.pk}/"' in page
+    assert f'href="/instances/{failed.pk}/"' in page
     assert "2/2" in page  # the completed one: both steps done
     assert "card declined" in page
     assert 'data-testid="chip-failed"' in page

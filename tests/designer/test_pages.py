@@ -129,8 +129,19 @@ def test_labels_and_titles_are_escaped(analyst):
 
 def test_the_instance_page_mounts_the_viewer(analyst, billing):
     instance, _ = services.start_instance("billing")
-    page = analyst.get(f"/designer/instances/{instance.pk}/").content.decode()
+    page = analyst.get(f"/instances/{instance.pk}/").content.decode()
     assert 'data-mode="instance"' in page and f'data-instance="{instance.pk}"' in page
+
+
+def test_the_old_instance_address_redirects_permanently_to_the_new_one(analyst, billing):
+    instance, _ = services.start_instance("billing")
+    response = analyst.get(f"/designer/instances/{instance.pk}/?from=mail")
+    assert response.status_code == 301
+    assert response["Location"] == f"/instances/{instance.pk}/?from=mail"
+
+
+def test_an_unknown_instance_page_is_a_404(analyst):
+    assert analyst.get("/instances/00000000-0000-0000-0000-000000000000/").status_code == 404
 
 
 def test_the_overview_links_templates_to_the_editor_and_instances_to_their_page(operator, billing):

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from workflows import authoring
 from workflows.models import Event, Instance, StepRun, Template, TemplateVersion
-from workflows.roles import can_see_tracebacks
+from workflows.roles import can_control_instance, can_see_tracebacks
 from workflows.sql import unstorable
 
 
@@ -226,8 +226,25 @@ class InstanceDetailSerializer(InstanceSerializer):
     steps = StepRunSerializer(many=True, read_only=True)
     graph = serializers.JSONField(source="version.graph", read_only=True, help_text="the graph of the version it runs")
 
+    can_control = serializers.SerializerMethodField(help_text="whether the caller may cancel or retry it (operators)")
+    parent = serializers.SerializerMethodField(help_text="the instance and step that started it, if a step did")
+    children = serializers.SerializerMethodField(help_text="instances its steps started (at most 50)")
+
     class Meta(InstanceSerializer.Meta):
-        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "is_test", "graph", "steps"]
+        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "is_test", "graph", "steps", "can_control", "parent", "children"]
+
+    def get_can_control(self, instance) -> bool:
+        """So the instance page can disable Cancel and Retry, with the reason, before the API refuses."""
+        request = self.context.get("request")
+        return can_control_instance(getattr(request, "user", None))
+
+    def get_parent(self, instance) -> dict | None:
+        step = instance.parent_step
+        return {"instance": str(step.instance_id), "step": step.node_id} if step else None
+
+    def get_children(self, instance) -> list[dict]:
+        children = Instance.objects.filter(parent_step__instance=instance).select_related("parent_step").order_by("created_at")[:50]
+        return [{"id": str(c.pk), "status": c.status, "step": c.parent_step.node_id} for c in children]
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -162,7 +162,7 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self):
         queryset = Instance.objects.select_related("template", "version").order_by("-created_at")
         if self.action == "retrieve":
-            queryset = queryset.prefetch_related("steps")
+            queryset = queryset.select_related("parent_step").prefetch_related("steps")
         return queryset
 
     def get_serializer_class(self):

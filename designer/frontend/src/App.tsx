@@ -3,6 +3,7 @@ import { useEffect } from 'react'
 import { Canvas } from './canvas/Canvas'
 import { Inspector } from './inspector/Inspector'
 import { Palette } from './palette/Palette'
+import { HistoryPanel } from './run/HistoryPanel'
 import { InstancePanel } from './run/InstancePanel'
 import { RunDialog } from './run/RunDialog'
 import { TestRunPanel } from './run/TestRunPanel'
@@ -23,6 +24,7 @@ const EDIT_TABS: [RightTab, string][] = [
 ]
 const INSTANCE_TABS: [RightTab, string][] = [
   ['run', 'Run'],
+  ['history', 'History'],
   ['inspector', 'Step config'],
 ]
 
@@ -44,6 +46,7 @@ function RightPanel() {
         {tab === 'versions' && <VersionsPanel />}
         {tab === 'test' && <TestRunPanel />}
         {tab === 'run' && <InstancePanel />}
+        {tab === 'history' && <HistoryPanel />}
       </div>
     </aside>
   )
@@ -61,14 +64,15 @@ function Dialogs() {
 function Loading() {
   const error = useEditor((s) => s.loadError)
   const home = useEditor((s) => s.boot.home)
+  const instanceMode = useEditor((s) => s.boot.mode === 'instance')
   return (
     <div className="fd-loading" data-testid={error ? 'load-error' : 'loading'}>
       {error ? (
         <div className="fd-load-error" role="alert">
-          <h2>Cannot open the designer</h2>
+          <h2>{instanceMode ? 'Cannot open the instance' : 'Cannot open the designer'}</h2>
           <p>{error}</p>
           <a className="fd-btn" href={home}>
-            Back to the templates
+            {instanceMode ? 'Back to the instances' : 'Back to the templates'}
           </a>
         </div>
       ) : (

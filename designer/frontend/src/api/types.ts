@@ -99,6 +99,12 @@ export interface InstanceDetail {
   finished_at?: string | null
   duration_s?: number | null
   steps: StepRun[]
+  /** Whether the current user may cancel or retry it (operators); absent from older servers. */
+  can_control?: boolean
+  /** The instance and step that started it, when a step did. */
+  parent?: { instance: string; step: string } | null
+  /** Instances its steps started. */
+  children?: { id: string; status: string; step: string }[]
 }
 
 export type Mock = { output: Json } | { fail: { type: string; message: string } }

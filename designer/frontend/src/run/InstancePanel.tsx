@@ -1,6 +1,8 @@
 import { formatDuration } from '../canvas/look'
 import { useEditor } from '../state/store'
 import { formatWhen } from '../ui/when'
+import { InstanceControls } from './InstanceControls'
+import { instanceUrl } from './RunDialog'
 import { JsonBlock, RunError, RunSummary, StatusPill, StepDetails, StepList } from './RunDetails'
 
 /** The instance page's side panel: the instance, the selected step, every step. */
@@ -21,6 +23,7 @@ export function InstancePanel() {
           {!run.final && live && <span className="fd-muted" data-testid="live-mode">{live === 'socket' ? 'live' : 'reconnecting… (checking every second)'}</span>}
         </div>
         {runError && <p className="fd-warn-text">{runError}</p>}
+        <InstanceControls instance={i} />
         <dl className="fd-facts">
           <dt>Instance</dt>
           <dd>
@@ -30,6 +33,32 @@ export function InstancePanel() {
           <dd>
             {i.template} v{i.version}
           </dd>
+          {i.parent && (
+            <>
+              <dt>Started by</dt>
+              <dd>
+                step <code>{i.parent.step}</code> of{' '}
+                <a className="fd-link" href={instanceUrl(i.parent.instance)} data-testid="parent-link">
+                  <code>{i.parent.instance.slice(0, 8)}</code>
+                </a>
+              </dd>
+            </>
+          )}
+          {!!i.children?.length && (
+            <>
+              <dt>Children</dt>
+              <dd data-testid="children">
+                {i.children.map((c) => (
+                  <div key={c.id}>
+                    <a className="fd-link" href={instanceUrl(c.id)}>
+                      <code>{c.id.slice(0, 8)}</code>
+                    </a>{' '}
+                    by <code>{c.step}</code> <StatusPill status={c.status} />
+                  </div>
+                ))}
+              </dd>
+            </>
+          )}
           {i.started_at && (
             <>
               <dt>Started</dt>

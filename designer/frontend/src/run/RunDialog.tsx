@@ -5,7 +5,7 @@ import { parseInputObject } from './inputs'
 import { setDialog, useEditor } from '../state/store'
 import { Dialog } from '../ui/Dialog'
 
-export const instanceUrl = (id: string) => `/designer/instances/${enc(id)}/`
+export const instanceUrl = (id: string) => `/instances/${enc(id)}/`
 
 /** Start an instance of the latest published version, then open its page. */
 export function RunDialog() {

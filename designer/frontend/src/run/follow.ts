@@ -5,6 +5,7 @@
  */
 import { errorMessage, get, enc } from '../api/client'
 import type { InstanceDetail } from '../api/types'
+import type { InstanceEvent } from './events'
 import { FINAL_INSTANCE } from './status'
 
 export interface Poller {
@@ -23,6 +24,7 @@ export function followInstance(
   onError: (message: string) => void,
   onMode: (mode: FollowMode) => void = () => undefined,
   intervalMs = 1000,
+  onEvent: (event: InstanceEvent) => void = () => undefined,
 ): Poller {
   const mark = (mode: FollowMode) => {
     const w = window as unknown as { __flowdesk?: Record<string, unknown> }
@@ -91,8 +93,9 @@ export function followInstance(
       void refresh() // what happened while the socket was down
     }
     ws.onmessage = (message) => {
-      const event = JSON.parse(String(message.data)) as { seq: number }
+      const event = JSON.parse(String(message.data)) as InstanceEvent
       lastSeq = Math.max(lastSeq, event.seq)
+      onEvent(event) // the history panel appends it
       window.clearTimeout(refreshTimer)
       refreshTimer = window.setTimeout(() => void refresh(), 60) // one fetch per burst of events
     }

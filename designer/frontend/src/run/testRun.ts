@@ -5,6 +5,7 @@ import type { Json } from '../graph/types'
 import { setRun, toast, useEditor } from '../state/store'
 import { saveNow } from '../versions/persistence'
 import { followInstance, type Poller } from './follow'
+import { addLiveEvent } from './history'
 import { runView } from './status'
 
 let poller: Poller | null = null
@@ -18,7 +19,17 @@ export function showInstance(instance: InstanceDetail) {
 
 export function watchInstance(id: string, onError: (message: string) => void = () => undefined) {
   poller?.stop()
-  poller = followInstance(id, showInstance, onError, (mode) => useEditor.setState({ runLive: mode === 'done' ? null : mode }))
+  const follower: Poller = followInstance(id, showInstance, onError, (mode) => {
+    useEditor.setState({ runLive: mode === 'done' ? null : mode })
+    if (mode === 'done' && poller === follower) poller = null // it stopped by itself: the run ended
+  }, undefined, addLiveEvent)
+  poller = follower
+}
+
+/** After Cancel or Retry: follow the instance again if following had stopped (a retried failed
+ * instance runs again); a follower that is still on reuses its socket instead of opening another. */
+export function followAgain(id: string, onError: (message: string) => void = () => undefined) {
+  if (!poller) watchInstance(id, onError)
 }
 
 export function stopWatching() {

@@ -20,7 +20,7 @@ import type { Boot } from './boot'
 import { canRedo, canUndo, historyReducer, initHistory, type History } from './history'
 
 export type SaveStatus = 'loading' | 'saved' | 'dirty' | 'saving' | 'offline' | 'conflict' | 'error' | 'readonly'
-export type RightTab = 'inspector' | 'versions' | 'test' | 'run'
+export type RightTab = 'inspector' | 'versions' | 'test' | 'run' | 'history'
 export type Dialog = null | 'publish' | 'run' | 'help' | 'copy-graph'
 
 /*
