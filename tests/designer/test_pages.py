@@ -148,4 +148,4 @@ def test_the_overview_links_templates_to_the_editor_and_instances_to_their_page(
     instance, _ = services.start_instance("billing")
     page = operator.get("/").content.decode()
     assert 'href="/designer/t/billing/"' in page
-    assert f'href="/designer/instances/{instance.pk}/"' in page
+    assert f'href="/instances/{instance.pk}/"' in page
