@@ -31,6 +31,7 @@ from django.views.decorators.http import require_POST
 from workflows import services
 from workflows.core.status import InstanceStatus, StepStatus
 from workflows.models import Instance, StepRun, Template, TemplateVersion
+from workflows.presenters import human_duration
 from workflows.roles import CONTROL_REFUSED, can_control_instance
 
 PAGE_SIZE = 50
@@ -262,16 +263,8 @@ def _add_progress(rows: list[Instance]) -> None:
         row.duration_text = duration_text((end - row.started_at).total_seconds()) if row.started_at and end else "—"
 
 
-def duration_text(seconds: float) -> str:
-    """Like static/instances.js's, which takes over for running instances."""
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    s = int(seconds)
-    if s < 3600:
-        return f"{s // 60} min {s % 60} s"
-    if s < 86400:
-        return f"{s // 3600} h {s % 3600 // 60} min"
-    return f"{s // 86400} d {s % 86400 // 3600} h"
+def duration_text(seconds: float | None) -> str:
+    return human_duration(seconds, empty="—")
 
 
 def status_counts(data: dict) -> dict[str, int]:

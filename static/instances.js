@@ -4,7 +4,9 @@
 'use strict';
 
 (() => {
+  // The same words as workflows/presenters.py human_duration.
   const format = (seconds) => {
+    if (seconds < 1) return seconds * 1000 < 1 ? '<1 ms' : `${Math.round(seconds * 1000)} ms`;
     if (seconds < 60) return `${seconds.toFixed(1)} s`;
     const s = Math.floor(seconds);
     if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;

@@ -34,6 +34,7 @@ from django.views.decorators.http import require_POST
 from workflows import services
 from workflows.core.status import InstanceStatus
 from workflows.models import Event, Fault, Instance, StepRun, Template, TemplateVersion, Timer
+from workflows.presenters import human_duration
 from workflows.roles import CONTROL_REFUSED, can_control_instance
 
 admin.site.site_header = "Flowdesk administration"
@@ -80,24 +81,6 @@ def badge(status: str | None) -> str:
     if not status:
         return EMPTY
     return format_html('<span class="fd-badge fd-{}">{}</span>', status, status.replace("_", " "))
-
-
-def human_duration(seconds: float | None) -> str:
-    """12 ms, 3.4 s, 2 min 5 s, 1 h 4 min, 3 d 2 h."""
-    if seconds is None:
-        return EMPTY
-    seconds = max(0.0, seconds)
-    if seconds < 1:
-        ms = seconds * 1000
-        return "<1 ms" if ms < 1 else f"{ms:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    whole = int(seconds)
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60} s"
-    if whole < 86400:
-        return f"{whole // 3600} h {whole % 3600 // 60} min"
-    return f"{whole // 86400} d {whole % 86400 // 3600} h"
 
 
 def change_url(obj: models.Model) -> str:

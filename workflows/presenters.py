@@ -44,3 +44,22 @@ def instance_as_dict(instance: Instance, *, steps: bool = False) -> dict[str, An
             for s in instance.steps.order_by("id")
         ]
     return data
+
+
+def human_duration(seconds: float | None, *, empty: str = "-") -> str:
+    """12 ms, 3.4 s, 2 min 5 s, 1 h 4 min, 3 d 2 h: one way to say a duration on every page
+    (static/instances.js says it the same way for the running ones it ticks)."""
+    if seconds is None:
+        return empty
+    seconds = max(0.0, seconds)
+    if seconds < 1:
+        ms = seconds * 1000
+        return "<1 ms" if ms < 1 else f"{ms:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    whole = int(seconds)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    if whole < 86400:
+        return f"{whole // 3600} h {whole % 3600 // 60} min"
+    return f"{whole // 86400} d {whole % 86400 // 3600} h"

@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Engine
+from tests.e2e.conftest import Engine, Web
 from tests.factories import UserFactory, role_group
 from workflows.roles import ANALYSTS, OPERATORS
 
@@ -120,6 +121,16 @@ def live_engine(live_server, tmp_path):
     """``manage.py engine`` on the live server's database (the tests' committed data)."""
     engine = Engine(tmp_path).start()
     yield engine
+    engine.stop()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """daphne (as in production: WebSockets, collected static files) and an engine on the test database."""
+    call_command("collectstatic", "--noinput", verbosity=0)
+    engine, web = Engine(tmp_path).start(), Web(tmp_path).start()
+    yield web
+    web.stop()
     engine.stop()
 
 

@@ -5,11 +5,9 @@ violation — a console report or a ``securitypolicyviolation`` event — fails 
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from tests.browser.canvas import wait_ready
-from tests.e2e.conftest import Engine, Web
 from tests.factories import UserFactory, VersionFactory, chain_graph, role_group
 from workflows import services
 from workflows.roles import ANALYSTS, OPERATORS
@@ -33,15 +31,6 @@ document.addEventListener('securitypolicyviolation', (e) => {
   window.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile || document.URL}:${e.lineNumber}`);
 });
 """
-
-
-@pytest.fixture
-def server(tmp_path):
-    call_command("collectstatic", "--noinput", verbosity=0)  # daphne serves collected files, as bin/run does
-    engine, web = Engine(tmp_path).start(), Web(tmp_path).start()
-    yield web
-    web.stop()
-    engine.stop()
 
 
 class Violations:

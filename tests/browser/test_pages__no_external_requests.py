@@ -8,14 +8,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.management import call_command
 from django.template.loader import render_to_string
 from playwright.sync_api import expect
 
 from tests.browser.canvas import wait_ready
 from tests.browser.conftest import screenshot
 from tests.browser.test_csp import LISTEN, WAITING
-from tests.e2e.conftest import Engine, Web
 from tests.factories import UserFactory, VersionFactory, chain_graph, role_group
 from workflows import services
 from workflows.roles import ANALYSTS, OPERATORS
@@ -23,15 +21,6 @@ from workflows.roles import ANALYSTS, OPERATORS
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 NETWORK = ("http", "https", "ws", "wss")
-
-
-@pytest.fixture
-def server(tmp_path):
-    call_command("collectstatic", "--noinput", verbosity=0)  # daphne serves collected files, as bin/run does
-    engine, web = Engine(tmp_path).start(), Web(tmp_path).start()
-    yield web
-    web.stop()
-    engine.stop()
 
 
 class Recorder:
