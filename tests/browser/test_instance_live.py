@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from tests.browser.canvas import wait_ready
 from tests.browser.conftest import screenshot
-from tests.e2e.conftest import Engine, Web
 from tests.factories import UserFactory, VersionFactory, role_group
 from workflows import services
 from workflows.roles import OPERATORS
@@ -28,17 +26,7 @@ WAITING = {
 }
 
 
-@pytest.fixture
-def production_like(tmp_path):
-    """daphne (static files collected, as ``bin/run`` does) and an engine, on the test database."""
-    call_command("collectstatic", "--noinput", verbosity=0)
-    engine, web = Engine(tmp_path).start(), Web(tmp_path).start()
-    yield web
-    web.stop()
-    engine.stop()
-
-
-def test_the_instance_page_shows_each_step_as_it_happens_without_polling(browser, production_like):
+def test_the_instance_page_shows_each_step_as_it_happens_without_polling(browser, server):
     user = UserFactory(username="olga")
     user.groups.add(role_group(OPERATORS))
     name = VersionFactory(graph=WAITING).template.name
@@ -47,15 +35,15 @@ def test_the_instance_page_shows_each_step_as_it_happens_without_polling(browser
     frames: list[str] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
     instance_requests: list[str] = []
-    page.goto(f"{production_like.url}/login/")
+    page.goto(f"{server.url}/login/")
     page.fill("#id_username", "olga")
     page.fill("#id_password", "pw-12345")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{production_like.url}/")
+    page.wait_for_url(f"{server.url}/")
 
     instance, _ = services.start_instance(name)
     page.on("request", lambda r: instance_requests.append(r.url) if f"/api/v1/instances/{instance.pk}/" in r.url else None)
-    page.goto(f"{production_like.url}/designer/instances/{instance.pk}/")
+    page.goto(f"{server.url}/designer/instances/{instance.pk}/")
     wait_ready(page)
     page.wait_for_function("() => window.__flowdesk.live === 'socket' || window.__flowdesk.live === 'done'")
 

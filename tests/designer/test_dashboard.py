@@ -12,25 +12,15 @@ import statistics
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from designer.monitor import duration_text
 from tests.engine.conftest import drain_all
-from tests.factories import UserFactory, VersionFactory, chain_graph
+from tests.factories import VersionFactory, chain_graph
 from workflows import services
 from workflows.models import Instance
-from workflows.roles import OPERATORS
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator(client):
-    user = UserFactory(username="otto")
-    user.groups.add(Group.objects.get(name=OPERATORS))
-    client.force_login(user)
-    return client
 
 
 def publish(name: str, graph: dict, title: str = "") -> str:

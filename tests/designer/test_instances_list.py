@@ -5,36 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import signing
 
 from designer import monitor
-from tests.factories import UserFactory, VersionFactory, chain_graph
+from tests.factories import VersionFactory, chain_graph
 from workflows import services, worker
 from workflows.models import Instance
-from workflows.roles import ANALYSTS, OPERATORS
 
 pytestmark = pytest.mark.django_db
 
 HOSTILE = '<script>alert("x")</script>'
-
-
-def login(client, username: str, *groups: str):
-    user = UserFactory(username=username)
-    for name in groups:
-        user.groups.add(Group.objects.get(name=name))
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def operator(client):
-    return login(client, "otto", OPERATORS)
-
-
-@pytest.fixture
-def analyst(client):
-    return login(client, "ana", ANALYSTS)
 
 
 def drain(instance: Instance) -> Instance:

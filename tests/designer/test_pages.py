@@ -5,31 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.factories import UserFactory, VersionFactory, chain_graph
+from tests.factories import VersionFactory, chain_graph
 from workflows import services
 from workflows.models import Template, TemplateVersion
-from workflows.roles import ANALYSTS, OPERATORS
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def analyst(client):
-    user = UserFactory(username="ana")
-    user.groups.add(Group.objects.get(name=ANALYSTS))
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def operator(client):
-    user = UserFactory(username="otto")
-    user.groups.add(Group.objects.get(name=OPERATORS))
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
