@@ -105,6 +105,8 @@ export interface EditorState {
   compare: CompareView | null
   run: RunView | null
   runSelected: string | null
+  /** The attempt shown in the step drawer (a StepRun id), or null for the node's latest attempt. */
+  runAttempt: number | null
   runError: string | null
   /** How an unfinished run is followed: live over a socket, or polled while the socket is down. */
   runLive: 'socket' | 'polling' | null
@@ -179,6 +181,7 @@ export const useEditor = create<EditorState>(() => ({
   compare: null,
   run: null,
   runSelected: null,
+  runAttempt: null,
   runError: null,
   runLive: null,
   rightTab: 'inspector',
@@ -578,6 +581,11 @@ export function openCompare(view: CompareView) {
 
 export function closeCompare() {
   set({ compare: null })
+}
+
+/** Shows a node of the run (and one of its attempts, by StepRun id) in the step details. */
+export function selectRunAttempt(node: string, attempt: number | null = null) {
+  set({ runSelected: node, runAttempt: attempt, rightTab: 'run' })
 }
 
 export function setRun(run: RunView | null) {
