@@ -132,5 +132,8 @@
       retry = Math.min(retry * 2, 15000);
     });
   };
-  connect(false);
+  // Back and Forward may show this page from a cache, as it was when the operator left it: catch up.
+  const navigation = performance.getEntriesByType('navigation')[0];
+  connect(navigation !== undefined && navigation.type === 'back_forward');
+  window.addEventListener('pageshow', (event) => { if (event.persisted) refresh(); });
 })();

@@ -45,13 +45,12 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page_for(browser, live_server):
-    """``page_for("ana", ANALYSTS)``: a browser page logged in through the real login form.
-
-    An uncaught JavaScript error on any of these pages fails the test (at teardown)."""
+def _signed_in_pages(browser, base_url: str):
+    """A factory of logged-in pages on ``base_url`` and its teardown; an uncaught JavaScript error on
+    any of them fails the test (at teardown)."""
     contexts = []
     page_errors: list[str] = []
+    traffic = _Traffic()
 
     def make(username: str, *groups: str, viewport=(1440, 900)):
         user = UserFactory(username=username)
@@ -63,22 +62,39 @@ def page_for(browser, live_server):
         page.set_default_timeout(15_000)
         page.on("pageerror", lambda error: page_errors.append(f"{username} at {page.url}: {error}"))
         traffic.watch(page)
-        page.goto(f"{live_server.url}/login/")
+        page.goto(f"{base_url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", "pw-12345")
         page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
-        page.base = live_server.url
+        page.wait_for_url(f"{base_url}/")
+        page.base = base_url
         return page
 
-    traffic = _Traffic()
+    def close():
+        # a save still in flight when the test ends would race the flush of the test database
+        traffic.settle()
+        for context in contexts:
+            context.close()
+        if page_errors:
+            pytest.fail("uncaught errors in the page:\n" + "\n".join(page_errors))
+
+    return make, close
+
+
+@pytest.fixture
+def page_for(browser, live_server):
+    """``page_for("ana", ANALYSTS)``: a browser page logged in through the real login form."""
+    make, close = _signed_in_pages(browser, live_server.url)
     yield make
-    # a save still in flight when the test ends would race the flush of the test database
-    traffic.settle()
-    for context in contexts:
-        context.close()
-    if page_errors:
-        pytest.fail("uncaught errors in the page:\n" + "\n".join(page_errors))
+    close()
+
+
+@pytest.fixture
+def served_page_for(browser, server):
+    """``page_for`` on daphne with a real engine (WebSockets work, steps run)."""
+    make, close = _signed_in_pages(browser, server.url)
+    yield make
+    close()
 
 
 class _Traffic:
