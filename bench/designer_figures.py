@@ -66,16 +66,15 @@ def run():
     """Needs Django set up on the bench database (engine_figures.run prepares it)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-
-    from workflows import services
-    from workflows.models import Template
-
     from django.core.management import call_command
+
+    from workflows import authoring
+    from workflows.models import Template
 
     subprocess.run([str(ROOT / "bin" / "build-frontend")], check=True)
     call_command("collectstatic", "--noinput", verbosity=0)  # whitenoise serves STATIC_ROOT
     Template.objects.filter(name="bench-designer-500").delete()
-    services.create_template(name="bench-designer-500", title="500 nodes", graph=big_graph())
+    authoring.create_template(name="bench-designer-500", title="500 nodes", graph=big_graph())
     User = get_user_model()
     user, _ = User.objects.get_or_create(username="bench-analyst")
     user.set_password("bench-pass-1")

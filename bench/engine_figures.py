@@ -49,9 +49,9 @@ def _load(name: str, graph: dict) -> str:
 
 
 def _start_all(name: str, count: int, input=None) -> list:
-    from workflows import services
+    from workflows import engine
 
-    return [services.start_instance(name, input=input(k) if callable(input) else (input or {}))[0].pk for k in range(count)]
+    return [engine.start_instance(name, input=input(k) if callable(input) else (input or {}))[0].pk for k in range(count)]
 
 
 def _wait_all(ids: list, timeout: float = 120.0) -> list:
@@ -157,15 +157,15 @@ def start_large():
     """One start that decides 6,000 inline steps in its own transaction (issue 8: 14 s once, when a
     join re-counted its incoming edges at every arrival); timed around the call, as a client sees it."""
     from bench.graphs import inline_graph
-    from workflows import services
+    from workflows import authoring, engine
 
-    # Through the services: the graph (1.3 MB) is over the API's and the files' 1 MB body limit.
-    template = services.create_template(name="bench-start-6k", title="6,000 inline steps", graph=inline_graph(6000, "funnel"))
-    name = services.publish(template).template.name
+    # Through the engine and authoring: the graph (1.3 MB) is over the API's and the files' 1 MB body limit.
+    template = authoring.create_template(name="bench-start-6k", title="6,000 inline steps", graph=inline_graph(6000, "funnel"))
+    name = authoring.publish(template).template.name
     walls = []
     for _ in range(3):
         t0 = time.perf_counter()
-        instance, _ = services.start_instance(name)
+        instance, _ = engine.start_instance(name)
         walls.append(time.perf_counter() - t0)
         if instance.status != "completed":
             raise RuntimeError(f"the 6,000-step start ended {instance.status}: {instance.error}")

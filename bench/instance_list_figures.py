@@ -32,12 +32,12 @@ def bulk_load(count: int = INSTANCES, *, templates: int = TEMPLATES) -> None:
     from django.db import connection
 
     from tests.factories import chain_graph
-    from workflows import services
+    from workflows import authoring
 
     names = []
     for t in range(templates):
-        template = services.create_template(name=f"list-{t}", title=f"List bench {t}", graph=chain_graph(*[f"s{i}" for i in range(STEPS + t % 3)]))
-        names.append(services.publish(template).template.name)
+        template = authoring.create_template(name=f"list-{t}", title=f"List bench {t}", graph=chain_graph(*[f"s{i}" for i in range(STEPS + t % 3)]))
+        names.append(authoring.publish(template).template.name)
     with connection.cursor() as cur:
         cur.execute("SELECT setseed(0.42)")
         cur.execute(
@@ -143,7 +143,7 @@ def live_row():
 
     from bench.designer_figures import ARGS, CHROMIUM, ROOT
     from tests.factories import UserFactory
-    from workflows import services
+    from workflows import engine
 
     call_command("collectstatic", "--noinput", verbosity=0)
     UserFactory(username="bench-watcher", is_superuser=True)  # password pw-12345
@@ -176,7 +176,7 @@ def live_row():
             latencies = []
             for k in range(LIVE_STARTS + 2):
                 page.wait_for_timeout(1500)
-                instance, _ = services.start_instance("list-0", business_key=f"live-{k}")
+                instance, _ = engine.start_instance("list-0", business_key=f"live-{k}")
                 committed = time.time() * 1000
                 shown = page.wait_for_function(f"() => window.__seen['{instance.pk}']", timeout=10_000).json_value()
                 if k >= 2:  # two warm-ups

@@ -18,7 +18,16 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Count, F, FloatField, Func, IntegerField, Q, Value
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    Value,
+)
 from django.db.models.fields.json import KT, KeyTransform
 from django.db.models.functions import Cast, Left
 from django.db.models.lookups import GreaterThan, LessThan
@@ -28,7 +37,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from workflows import services
+from workflows import engine
 from workflows.core.status import InstanceStatus, StepStatus
 from workflows.models import Instance, StepRun, Template, TemplateVersion
 from workflows.presenters import human_duration
@@ -396,8 +405,8 @@ def bulk(request):
             outcomes.append({"pk": pk, "ok": False, "message": "no such instance"})
             continue
         try:
-            after = services.cancel_instance(pk, reason=reason) if action == "cancel" else services.retry_instance(pk)
-        except services.EngineError as exc:
+            after = engine.cancel_instance(pk, reason=reason) if action == "cancel" else engine.retry_instance(pk)
+        except engine.EngineError as exc:
             outcomes.append({"pk": pk, "instance": instance, "ok": False, "message": str(exc)})
         else:
             outcomes.append({"pk": pk, "instance": instance, "ok": True, "message": f"{done}; now {after.status}"})

@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from designer import dashboard
-from workflows import authoring, services, template_files
+from workflows import authoring, engine, template_files
 from workflows.core.errors import InvalidGraph
 from workflows.drafts import changed_draft
 from workflows.models import Instance, Template, TemplateVersion
@@ -123,7 +123,7 @@ def create_template(request):
 
 def _latest_graph(template: Template) -> tuple[dict, TemplateVersion | None]:
     version = template.draft() or template.latest_published()
-    return (version.graph if version else services.EMPTY_GRAPH), version
+    return (version.graph if version else authoring.EMPTY_GRAPH), version
 
 
 @login_required
@@ -176,7 +176,7 @@ def duplicate_template(request, name):
 def archive_template(request, name):
     _analyst(request)
     template = get_object_or_404(Template, name=name)
-    services.archive_template(template)
+    authoring.archive_template(template)
     messages.success(request, f"Archived {template.name}; running instances carry on.")
     return redirect("designer:list")
 
@@ -218,7 +218,7 @@ def import_template(request):
         messages.error(request, f"{upload.name} was not imported: {len(errors)} problem(s) in its fields.")
         request.session["import_errors"] = errors[:50]
         return redirect("designer:list")
-    except (template_files.FileError, services.EngineError) as exc:
+    except (template_files.FileError, engine.EngineError) as exc:
         messages.error(request, f"{upload.name} was not imported: {exc}")
         return redirect("designer:list")
     messages.success(request, f"Imported {upload.name} as the draft of {template.name}.")

@@ -3,7 +3,7 @@
 What people do here: browse and search templates, versions, instances and their history, read
 payloads and tracebacks, and cancel or retry instances. Instances, step runs, events and timers are
 read-only: only the engine's service functions change a status, so the admin's controls are thin
-callers of ``services.cancel_instance`` / ``services.retry_instance`` and report what the engine
+callers of ``engine.cancel_instance`` / ``engine.retry_instance`` and report what the engine
 answered. Who may use them is ``roles.can_control_instance``, the rule the API follows too.
 """
 
@@ -31,9 +31,17 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
-from workflows import services
+from workflows import authoring, engine, sql
 from workflows.core.status import InstanceStatus
-from workflows.models import Event, Fault, Instance, StepRun, Template, TemplateVersion, Timer
+from workflows.models import (
+    Event,
+    Fault,
+    Instance,
+    StepRun,
+    Template,
+    TemplateVersion,
+    Timer,
+)
 from workflows.presenters import human_duration
 from workflows.roles import CONTROL_REFUSED, can_control_instance
 
@@ -320,6 +328,13 @@ class TemplateAdmin(JSONEditingMixin, admin.ModelAdmin):
             )
         )
 
+    def save_model(self, request, obj, form, change):
+        """Through ``authoring`` like every other way in: a new template gets its first draft."""
+        if change:
+            authoring.update_template(obj)
+        else:
+            authoring.add_template(obj, user=request.user)
+
     def get_readonly_fields(self, request, obj=None):
         # The name is how the API, the CLI and other graphs (sub-workflows) refer to a template.
         return (*self.readonly_fields, "name") if obj else self.readonly_fields
@@ -361,10 +376,38 @@ class TemplateAdmin(JSONEditingMixin, admin.ModelAdmin):
         return format_html('<span class="fd-nowrap">{}</span>', shown) if tags else EMPTY
 
 
+class DraftForm(forms.ModelForm):
+    """A draft's note and graph, with the revision the form was loaded at: saving over a newer
+    save (the designer autosaves) is refused, as the designer and the API refuse it."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = TemplateVersion
+        fields = ("change_note", "graph")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["revision"].initial = self.instance.revision
+
+    def clean(self):
+        data = super().clean()
+        current = TemplateVersion.objects.filter(pk=self.instance.pk).values_list("revision", flat=True).first()
+        if self.instance.pk and data.get("revision") is not None and current != data["revision"]:
+            raise forms.ValidationError("Someone saved this draft since you opened it (the designer saves as it goes). Reload the page to edit the newest draft.")
+        if "graph" in data and (problem := sql.unstorable(data["graph"], "graph")):
+            self.add_error("graph", problem)
+        return data
+
+
 @admin.register(TemplateVersion)
 class TemplateVersionAdmin(JSONEditingMixin, admin.ModelAdmin):
-    """Versions are made in the designer or through the API and published by ``services.publish``.
-    Here a draft's graph and note can be edited; a published or archived version is read-only."""
+    """Versions are made in the designer or through the API and published by ``authoring.publish``.
+    Here a draft's graph and note can be edited (through ``authoring.save_draft``); a published or
+    archived version is read-only."""
+
+    form = DraftForm
 
     list_display = (
         "version",
@@ -411,7 +454,7 @@ class TemplateVersionAdmin(JSONEditingMixin, admin.ModelAdmin):
         if editable:
             return (
                 (None, {"fields": version}),
-                ("Draft", {"fields": ("change_note", "validation", "nodes", "graph")}),
+                ("Draft", {"fields": ("change_note", "validation", "nodes", "graph", "revision")}),
                 ("History", {"fields": who}),
             )
         return (
@@ -419,6 +462,12 @@ class TemplateVersionAdmin(JSONEditingMixin, admin.ModelAdmin):
             ("History", {"fields": who}),
             ("Graph", {"fields": ("nodes", "graph_pretty"), "description": "Published versions are immutable: edit the draft and publish a new version."}),
         )
+
+    def save_model(self, request, obj, form, change):
+        try:
+            authoring.save_draft(obj.template, obj.graph, user=request.user, revision=form.cleaned_data.get("revision"), change_note=obj.change_note)
+        except authoring.StaleDraft as exc:  # saved in the instant between the form's check and here
+            messages.error(request, str(exc))
 
     def has_add_permission(self, request):
         return False  # a draft is started in the designer or through the API
@@ -496,7 +545,7 @@ class TemplateVersionAdmin(JSONEditingMixin, admin.ModelAdmin):
     @admin.display(description="validation")
     def validation(self, obj):
         """What publishing would say about the draft now."""
-        result = services.validate_graph(obj.graph)
+        result = authoring.validate_graph(obj.graph)
         if result.valid:
             return format_html('<span class="fd-ok">{}</span>', "valid: ready to publish")
         rows = ((e.node or "graph", e.field or "", e.message) for e in result.errors)
@@ -756,11 +805,11 @@ class InstanceAdmin(InputOutputMixin, admin.ModelAdmin):
     @admin.action(description="Cancel selected instances", permissions=["control"])
     def cancel_instances(self, request, queryset):
         reason = f"cancelled by {request.user.get_username()} in the admin"
-        self.control(request, queryset.select_related("template"), "cancelled", lambda i: services.cancel_instance(i.pk, reason=reason))
+        self.control(request, queryset.select_related("template"), "cancelled", lambda i: engine.cancel_instance(i.pk, reason=reason))
 
     @admin.action(description="Retry selected failed instances", permissions=["control"])
     def retry_instances(self, request, queryset):
-        self.control(request, queryset.select_related("template"), "retried", lambda i: services.retry_instance(i.pk))
+        self.control(request, queryset.select_related("template"), "retried", lambda i: engine.retry_instance(i.pk))
 
     def changelist_view(self, request, extra_context=None):
         # An action the user is not offered would otherwise be dropped as "No action selected".
@@ -779,7 +828,7 @@ class InstanceAdmin(InputOutputMixin, admin.ModelAdmin):
         for instance in instances:
             try:
                 call(instance)
-            except services.EngineError as exc:
+            except engine.EngineError as exc:
                 refused.append((instance_label(instance), str(exc)))
             else:
                 succeeded.append(instance_label(instance))

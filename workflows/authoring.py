@@ -1,7 +1,7 @@
 """Writing templates: one set of bounds on a template's fields, whoever writes them.
 
-The API, the designer (its forms, duplicate and import), ``manage.py workflow load`` and the demo
-set-up create and change templates through these functions, which run the model's validation
+The API, the designer (its forms, duplicate and import), ``manage.py workflow load``, the admin
+and the demo set-up create and change templates, drafts and versions through these functions, which run the model's validation
 (``Template.full_clean``, whose ``clean`` asks ``problems``); the admin's form runs the same
 validation. A YAML import once stored a 3.85 MB tag, description and example input, and
 ``/designer/`` became a 51 MB page for everyone: now no way in skips the bounds. Template files
@@ -11,6 +11,7 @@ refused exactly where the API would refuse the same body.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,9 +19,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from workflows import services, sql
+from workflows import sql
 from workflows.core.errors import InvalidGraph
 from workflows.core.graph import behaviour_checksum
+from workflows.core.handlers import handlers
+from workflows.core.steps import step_types
+from workflows.core.validation import validate
+from workflows.core.values import json_size
+from workflows.engine.clock import to_dt
+from workflows.engine.errors import Conflict, EngineError
 from workflows.models import Template, TemplateVersion
 
 MAX_NAME = Template._meta.get_field("name").max_length
@@ -30,6 +37,7 @@ MAX_TAGS = 20
 MAX_TAG = 50
 #: What may change after creation; the name is how the API, the CLI and other graphs refer to it.
 EDITABLE = ("title", "description", "tags", "example_input")
+EMPTY_GRAPH = {"version": 1, "settings": {}, "nodes": [], "edges": []}
 
 
 def problems(fields: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -54,7 +62,7 @@ def problems(fields: Mapping[str, Any]) -> dict[str, list[str]]:
             found["example_input"] = ["must be a JSON object"]
         elif problem := sql.unstorable(value):
             found["example_input"] = [problem]
-        elif (size := services.json_size(value)) > limit:
+        elif (size := json_size(value)) > limit:
             found["example_input"] = [f"is {size:,} bytes; the limit is {limit:,} (FLOWDESK_MAX_INPUT_BYTES)"]
     return found
 
@@ -87,8 +95,13 @@ def create_template(
         example_input={} if example_input is None else example_input,
         owner=user,
     )
+    return add_template(template, graph=graph, user=user)
+
+
+def add_template(template: Template, *, graph: dict | None = None, user=None) -> Template:
+    """Save a new, unsaved template (the admin's form builds one) with its first draft."""
     template.full_clean()
-    graph = graph or services.EMPTY_GRAPH
+    graph = graph or EMPTY_GRAPH
     if problem := sql.unstorable(graph):
         raise ValidationError({"graph": [f"graph {problem}"]})
     with transaction.atomic():
@@ -132,14 +145,14 @@ def import_draft(data: Any, *, user=None) -> Template:
     fields = template_file(data)
     fields.pop("change_note", None)
     name, graph = fields.pop("name"), fields.pop("graph")
-    result = services.validate_graph(graph)
+    result = validate_graph(graph)
     if not result.valid:
         raise InvalidGraph(result.errors)
     with transaction.atomic():
         template = Template.objects.select_for_update().filter(name=name).first()
         if template is None:
             return create_template(name=name, title=fields.pop("title", name), graph=graph, user=user, **fields)
-        services.save_draft(template, graph, user=user)
+        save_draft(template, graph, user=user)
     return template
 
 
@@ -159,5 +172,78 @@ def load_template(data: Any, *, change_note: str = "", user=None) -> tuple[Templ
         latest = template.latest_published()
         if latest and latest.checksum == behaviour_checksum(graph) and not template.draft():
             return latest, False
-        version = services.publish(template, graph=graph, change_note=change_note, user=user)
+        version = publish(template, graph=graph, change_note=change_note, user=user)
     return version, True
+
+
+def validate_graph(data: Any):
+    """Validate graph JSON against the registered step types and handlers."""
+    return validate(data, types=step_types, handler_names=handlers.names())
+
+
+def publish(template: Template, *, graph: dict | None = None, change_note: str = "", user=None) -> TemplateVersion:
+    """Validate and publish the draft (or ``graph``) as the next immutable version."""
+    with transaction.atomic():
+        tpl = Template.objects.select_for_update().get(pk=template.pk)
+        draft = tpl.versions.filter(status=TemplateVersion.Status.DRAFT).first()
+        source = graph if graph is not None else (draft.graph if draft else None)
+        if source is None:
+            raise Conflict("there is no draft to publish", field="graph")
+        result = validate_graph(source)
+        if not result.valid:
+            raise InvalidGraph(result.errors)
+        number = (tpl.versions.order_by("-number").values_list("number", flat=True).first() or 0) + (0 if draft else 1)
+        version = draft or TemplateVersion(template=tpl, number=number)
+        version.graph = source
+        version.status = TemplateVersion.Status.PUBLISHED
+        version.checksum = behaviour_checksum(source)
+        version.change_note = change_note
+        version.published_by = user
+        version.published_at = to_dt(time.time())
+        version.save()
+    return version
+
+
+class StaleDraft(Conflict):
+    """Someone saved the draft since this edit began; carries what is stored now."""
+
+    def __init__(self, draft: TemplateVersion):
+        who = draft.updated_by.get_username() if draft.updated_by else "someone"
+        super().__init__(f"{who} saved this draft at {draft.updated_at:%H:%M:%S} (revision {draft.revision}); reload it before saving", field="revision")
+        self.current = {"revision": draft.revision, "updated_at": draft.updated_at.isoformat(), "updated_by": who}
+
+
+def save_draft(template: Template, graph: dict, *, user=None, revision: int | None = None, change_note: str | None = None) -> TemplateVersion:
+    """Replace the draft's graph (creating the draft after the latest version if there is none).
+
+    A draft may be invalid: it is work in progress; publishing is what validates. ``revision`` is
+    the revision the edit started from: when the draft moved on since, the save is refused
+    (StaleDraft, 409), so two analysts never silently overwrite each other.
+    """
+    if problem := sql.unstorable(graph, "graph"):
+        raise EngineError(problem, field="graph")
+    with transaction.atomic():
+        tpl = Template.objects.select_for_update().get(pk=template.pk)
+        if tpl.archived_at:
+            raise Conflict("the template is archived; restore it before editing")
+        draft = tpl.versions.select_related("updated_by").filter(status=TemplateVersion.Status.DRAFT).first()
+        if draft is None:
+            number = (tpl.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+            draft = TemplateVersion(template=tpl, number=number, created_by=user, revision=0)
+        elif revision is not None and revision != draft.revision:
+            raise StaleDraft(draft)
+        draft.graph = graph
+        if change_note is not None:
+            draft.change_note = change_note
+        draft.revision += 1
+        draft.updated_by = user
+        draft.save()
+    return draft
+
+
+def archive_template(template: Template) -> Template:
+    """Archived templates leave lists and cannot start new instances; running ones carry on."""
+    if template.archived_at is None:
+        template.archived_at = to_dt(time.time())
+        template.save(update_fields=["archived_at", "updated_at"])
+    return template

@@ -26,11 +26,11 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.db.models import Max
 
+from workflows.engine.writer import CHANNEL
 from workflows.models import Event
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "flowdesk_events"
 POLL_S = 0.1  # SQLite: how often the relay looks for new events
 CATCH_UP_S = 1.0  # PostgreSQL: a look even without a notice (after a lost LISTEN connection)
 LIST_GROUP = "instances"

@@ -1,7 +1,7 @@
 """Templates (versioned graphs), instances, per-attempt step runs, the event history and timers.
 
-Only the engine's service functions (``workflows.services``) change an instance's or a step's
-status; everything else calls them.
+Only the engine (``workflows.engine``) changes an instance's or a step's status; everything else
+calls it.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import F, Min
 
-from workflows import services
+from workflows import engine
 from workflows.core.status import StepStatus as S
 from workflows.faults import clear, isolated
 from workflows.models import Fault, StepRun, Timer
@@ -30,12 +30,12 @@ def tick(now: float | None = None) -> dict[str, int]:
     backoff while the others go on, so one broken instance cannot stall everyone's timers.
     """
     now = time.time() if now is None else now
-    moment = services.to_dt(now)
+    moment = engine.to_dt(now)
     done = {"timers": 0, "lost": 0, "timed_out": 0, "faults": 0}
     due = Timer.objects.filter(due_at__lte=moment).order_by("due_at").values_list("pk", "instance_id", "faults")[:200]
     for timer_id, instance_id, faults in due:
         fired = isolated(
-            Fault.Source.TIMER, timer_id, lambda: services.fire_timer(timer_id), instance_id=instance_id,
+            Fault.Source.TIMER, timer_id, lambda: engine.fire_timer(timer_id), instance_id=instance_id,
             push_back=lambda at: Timer.objects.filter(pk=timer_id).update(due_at=at, faults=F("faults") + 1),
             default=None,
         )  # fmt: skip
@@ -52,7 +52,7 @@ def tick(now: float | None = None) -> dict[str, int]:
     ):
         for step_id, instance_id in running.filter(**{f"{column}__lt": moment}).values_list("pk", "instance_id")[:200]:
             expired = isolated(
-                source, step_id, lambda: services.expire_step(step_id, reason=reason), instance_id=instance_id,
+                source, step_id, lambda: engine.expire_step(step_id, reason=reason), instance_id=instance_id,
                 push_back=lambda at: StepRun.objects.filter(pk=step_id, status=S.RUNNING).update(**{column: at}),
                 default=None,
             )  # fmt: skip
@@ -84,7 +84,7 @@ def run(stop: threading.Event) -> None:
                 due = next_moment()
             if time.monotonic() - last_sweep >= 1.0:
                 last_sweep = time.monotonic()
-                if n := services.redispatch_stale(time.time(), older_than_s=cfg["REDISPATCH_S"]):
+                if n := engine.redispatch_stale(time.time(), older_than_s=cfg["REDISPATCH_S"]):
                     log.warning("re-dispatched %d scheduled steps nobody started", n)
             # Sleep until the next due moment, but never longer than a tick: another process may
             # have created an earlier timer meanwhile.

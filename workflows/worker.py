@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
-from workflows import dispatch, faults, services
+from workflows import dispatch, engine, faults
 from workflows.core.decider import failure_from
 from workflows.core.errors import Failure
 from workflows.core.steps import StepContext, step_types
@@ -34,7 +34,7 @@ def drain(instance_id: str) -> int:
     me = worker_name()
     budget_end = time.monotonic() + settings.FLOWDESK["DRAIN_BUDGET_S"]
     # A claim that raises (a transition that cannot be applied) is a fault of this instance only.
-    claim = faults.isolated(Fault.Source.COMMIT, f"claim:{instance_id}", lambda: services.claim_step(instance_id, me), instance_id=instance_id)
+    claim = faults.isolated(Fault.Source.COMMIT, f"claim:{instance_id}", lambda: engine.claim_step(instance_id, me), instance_id=instance_id)
     ran = 0
     while claim is not None:
         ok, result = run_attempt(claim, me)
@@ -52,25 +52,25 @@ def drain(instance_id: str) -> int:
     return ran
 
 
-def record_outcome(claim: services.Claim, ok: bool, result: Any, me: str, *, claim_next: bool) -> services.Claim | None:
+def record_outcome(claim: engine.Claim, ok: bool, result: Any, me: str, *, claim_next: bool) -> engine.Claim | None:
     """Commit the attempt's outcome (and claim the next step). A commit that raises is recorded as
     a fault and turned into a failed attempt, so the step does not sit ``running`` until its lease
     expires; if even that cannot be written, the lease expiry (isolated too) takes over."""
     try:
         if ok:
-            return services.complete_attempt(claim, result, worker=me, claim_next=claim_next)
-        return services.fail_attempt(claim, result, worker=me, timed_out=result.type == "StepTimeout", claim_next=claim_next)
+            return engine.complete_attempt(claim, result, worker=me, claim_next=claim_next)
+        return engine.fail_attempt(claim, result, worker=me, timed_out=result.type == "StepTimeout", claim_next=claim_next)
     except Exception as exc:
         faults.record(Fault.Source.COMMIT, claim.step_id, exc, instance_id=claim.instance_id)
         failure = Failure("CommitFailed", f"recording the step's result failed: {type(exc).__name__}: {exc}", retryable=True)
         faults.isolated(
-            Fault.Source.COMMIT, f"{claim.step_id}:failure", lambda: services.fail_attempt(claim, failure, worker=me, claim_next=False),
+            Fault.Source.COMMIT, f"{claim.step_id}:failure", lambda: engine.fail_attempt(claim, failure, worker=me, claim_next=False),
             instance_id=claim.instance_id,
         )  # fmt: skip
         return None
 
 
-def run_attempt(claim: services.Claim, me: str) -> tuple[bool | None, Any]:
+def run_attempt(claim: engine.Claim, me: str) -> tuple[bool | None, Any]:
     """Run one attempt: ``(True, output)``, ``(False, Failure)``, or ``(None, None)`` if lost.
 
     The handler runs in a thread so the worker can renew its lease while it runs and give up
@@ -81,7 +81,7 @@ def run_attempt(claim: services.Claim, me: str) -> tuple[bool | None, Any]:
         if fail:
             return False, Failure(fail["type"], fail.get("message") or "mocked failure", retryable=False)
         return True, claim.mock.get("output")
-    config = services.graph_of(claim.version_id).nodes[claim.node_id].config
+    config = engine.graph_of(claim.version_id).nodes[claim.node_id].config
     step_type = step_types.get(claim.node_type)
     gave_up = threading.Event()
     ctx = StepContext(
@@ -91,7 +91,7 @@ def run_attempt(claim: services.Claim, me: str) -> tuple[bool | None, Any]:
         idempotency_key=claim.idempotency_key,
         deadline=claim.deadline,
         vars=claim.vars,
-        heartbeat=lambda: services.renew_lease(claim.step_id, me),
+        heartbeat=lambda: engine.renew_lease(claim.step_id, me),
         egress=settings.FLOWDESK_EGRESS,
         abandoned=gave_up.is_set,
     )
@@ -114,7 +114,7 @@ def run_attempt(claim: services.Claim, me: str) -> tuple[bool | None, Any]:
         if time.time() >= (claim.deadline or float("inf")):
             gave_up.set()
             return False, Failure("StepTimeout", "the step did not finish within its timeout", retryable=True)
-        if not services.renew_lease(claim.step_id, me):
+        if not engine.renew_lease(claim.step_id, me):
             gave_up.set()
             return None, None
     if "error" in box:

@@ -13,8 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.engine.conftest import drain_all
-from tests.factories import TemplateFactory, UserFactory, VersionFactory, chain_graph, role_group
-from workflows import services
+from tests.factories import (
+    TemplateFactory,
+    UserFactory,
+    VersionFactory,
+    chain_graph,
+    role_group,
+)
+from workflows import authoring, engine
 from workflows.models import Event, Instance, StepRun, Template, TemplateVersion, Timer
 from workflows.roles import OPERATORS
 
@@ -34,7 +40,7 @@ def graph(nodes, edges=()):
 
 
 def run(name: str, input: dict | None = None) -> Instance:
-    instance, _ = services.start_instance(name, input=input or {})
+    instance, _ = engine.start_instance(name, input=input or {})
     drain_all(instance.pk)
     instance.refresh_from_db()
     return instance
@@ -174,6 +180,8 @@ def test_a_template_can_be_added_and_read_only_models_cannot(admin_client, world
     assert response.status_code == 302, response.content.decode()[:2000]
     created = Template.objects.get(name="new-flow")
     assert (created.tags, created.example_input) == (["ops"], {})  # an emptied JSON box means the default
+    draft = created.draft()  # as from the API or the designer: a new template has its first draft
+    assert (draft.number, draft.graph["nodes"], draft.created_by.is_superuser) == (1, [], True)
     for model in ("templateversion", "instance", "steprun", "event", "timer"):
         assert admin_client.get(reverse(f"admin:workflows_{model}_add")).status_code == 403
 
@@ -229,10 +237,32 @@ def test_a_published_version_is_read_only_and_a_draft_is_editable(admin_client, 
     assert admin_client.post(change(world.published), {"graph": "{}", "change_note": "sneaky"}).status_code == 403
     draft = admin_client.get(change(world.draft)).content.decode()
     assert 'name="graph"' in draft and "valid: ready to publish" in draft
+    assert f'name="revision" value="{world.draft.revision}"' in draft
     response = admin_client.post(change(world.draft), {"graph": '{"version": 1, "nodes": [], "edges": []}', "change_note": "emptied"})
     assert response.status_code == 302
+    revision = world.draft.revision
     world.draft.refresh_from_db()
     assert world.draft.change_note == "emptied" and world.draft.status == "draft"
+    assert world.draft.revision == revision + 1  # saved by authoring.save_draft, as the designer saves
+
+
+def test_a_draft_saved_elsewhere_since_the_form_opened_is_not_overwritten(admin_client, world):
+    loaded = world.draft.revision
+    authoring.save_draft(world.draft.template, chain_graph("a", "b"))  # the designer autosaves meanwhile
+    form = {"graph": '{"version": 1, "nodes": [], "edges": []}', "change_note": "mine", "revision": str(loaded)}
+    response = admin_client.post(change(world.draft), form)
+    assert response.status_code == 200
+    assert "Someone saved this draft since you opened it" in response.content.decode()
+    world.draft.refresh_from_db()
+    assert [n["id"] for n in world.draft.graph["nodes"]] == ["a", "b"] and world.draft.change_note != "mine"
+
+
+def test_a_draft_graph_the_database_cannot_store_is_refused_on_its_field(admin_client, world):
+    response = admin_client.post(change(world.draft), {"graph": '{"version": 1, "nodes": [], "edges": [], "x": "\\u0000"}', "change_note": ""})
+    assert response.status_code == 200
+    assert "NUL" in response.content.decode()
+    world.draft.refresh_from_db()
+    assert "x" not in world.draft.graph
 
 
 def test_an_invalid_draft_shows_what_publishing_would_refuse_and_its_nodes_escaped(admin_client, world):

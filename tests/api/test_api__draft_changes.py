@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.factories import chain_graph
-from workflows import services
+from workflows import authoring
 from workflows.models import Template
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def test_moving_a_node_is_not_a_change_but_changing_its_config_is(analyst, publi
 
 
 def test_a_never_published_draft_is_a_change(analyst):
-    services.create_template(name="billing", title="Billing", graph=chain_graph("a"))
+    authoring.create_template(name="billing", title="Billing", graph=chain_graph("a"))
     assert template_row(analyst)["changed_since_published"] is True
     assert analyst.get(f"{URL}/draft/").json()["changed_since_published"] is True
 

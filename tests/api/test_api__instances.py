@@ -6,7 +6,7 @@ import pytest
 
 from tests.engine.conftest import drain_all
 from tests.factories import VersionFactory
-from workflows import services
+from workflows import engine
 from workflows.models import Instance
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_only_operators_cancel_and_retry_and_only_they_and_analysts_start(reques
     client = request.getfixturevalue(who)
     assert start(client).status_code == (201 if who == "analyst" else 403)
     Instance.objects.all().delete()
-    instance, _ = services.start_instance("billing")
+    instance, _ = engine.start_instance("billing")
     assert client.get(f"{URL}{instance.pk}/").status_code == 200  # reading is fine
     assert client.post(f"{URL}{instance.pk}/cancel/", {}, format="json").status_code == 403
     assert client.post(f"{URL}{instance.pk}/retry/", {}, format="json").status_code == 403
@@ -77,10 +77,10 @@ def test_an_oversized_input_is_refused_with_413(operator, published, settings):
 
 def test_the_list_filters_by_template_status_priority_and_business_key(operator, published):
     other = VersionFactory().template
-    a, _ = services.start_instance("billing", priority=80, business_key="k1")
-    services.start_instance("billing", priority=10)
-    services.start_instance(other)
-    services.cancel_instance(a.pk)
+    a, _ = engine.start_instance("billing", priority=80, business_key="k1")
+    engine.start_instance("billing", priority=10)
+    engine.start_instance(other)
+    engine.cancel_instance(a.pk)
     ids = lambda **q: {i["id"] for i in operator.get(URL, q).json()["results"]}  # noqa: E731
     assert len(ids()) == 3
     assert len(ids(template="billing")) == 2
@@ -92,7 +92,7 @@ def test_the_list_filters_by_template_status_priority_and_business_key(operator,
 
 
 def test_events_resume_after_the_last_sequence_number_seen(operator, published):
-    instance, _ = services.start_instance("billing")
+    instance, _ = engine.start_instance("billing")
     drain_all(instance.pk)
     everything = operator.get(f"{URL}{instance.pk}/events/").json()
     seqs = [e["seq"] for e in everything["results"]]
@@ -103,7 +103,7 @@ def test_events_resume_after_the_last_sequence_number_seen(operator, published):
 
 
 def test_cancel_a_running_instance_then_refuse_to_cancel_it_again(operator, published):
-    instance, _ = services.start_instance("billing")
+    instance, _ = engine.start_instance("billing")
     response = operator.post(f"{URL}{instance.pk}/cancel/", {"reason": "customer left"}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     events = instance.events.count()
@@ -121,7 +121,7 @@ def test_retry_runs_a_failed_instance_again_and_refuses_others(operator):
         "edges": [],
     }
     name = VersionFactory(graph=graph).template.name
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     drain_all(instance.pk)
     assert operator.post(f"{URL}{instance.pk}/retry/", {}, format="json").json()["status"] == "running"
     drain_all(instance.pk)
@@ -137,7 +137,7 @@ def test_an_unknown_or_malformed_instance_id_is_a_404(operator):
 
 
 def test_metrics_report_steps_attempts_and_parallel_efficiency(operator, published):
-    instance, _ = services.start_instance("billing")
+    instance, _ = engine.start_instance("billing")
     drain_all(instance.pk)
     body = operator.get(f"{URL}{instance.pk}/metrics/").json()
     assert [s["node"] for s in body["steps"]] == ["a", "b"]
@@ -154,17 +154,17 @@ def test_a_nul_character_anywhere_in_the_input_is_refused_not_a_500(operator, pu
 
 
 def test_the_detail_says_whether_the_caller_may_cancel_or_retry(operator, reviewer, analyst, published):
-    instance, _ = services.start_instance("billing")
+    instance, _ = engine.start_instance("billing")
     assert operator.get(f"{URL}{instance.pk}/").json()["can_control"] is True
     assert reviewer.get(f"{URL}{instance.pk}/").json()["can_control"] is False
     assert analyst.get(f"{URL}{instance.pk}/").json()["can_control"] is False
 
 
 def test_the_detail_links_an_instance_to_the_step_that_started_it_and_back(operator, published):
-    parent, _ = services.start_instance("billing")
+    parent, _ = engine.start_instance("billing")
     drain_all(parent.pk)
     step = parent.steps.get(node_id="a")
-    child, _ = services.start_instance("billing")
+    child, _ = engine.start_instance("billing")
     Instance.objects.filter(pk=child.pk).update(parent_step=step)  # what a sub-workflow step will do
     assert operator.get(f"{URL}{child.pk}/").json()["parent"] == {"instance": str(parent.pk), "step": "a"}
     assert operator.get(f"{URL}{parent.pk}/").json()["children"] == [{"id": str(child.pk), "status": child.status, "step": "a"}]

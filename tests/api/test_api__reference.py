@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 
 from tests.api.conftest import client_for
 from tests.engine.conftest import drain_all
-from workflows import services
+from workflows import engine
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +29,9 @@ def test_handlers_lists_registered_names(reviewer):
 
 def test_stats_count_instances_by_status_per_template(operator, published):
     for _ in range(2):
-        instance, _ = services.start_instance("billing")
+        instance, _ = engine.start_instance("billing")
         drain_all(instance.pk)
-    services.cancel_instance(services.start_instance("billing")[0].pk)
+    engine.cancel_instance(engine.start_instance("billing")[0].pk)
     (row,) = operator.get("/api/v1/stats/").json()["results"]
     assert row["template"] == "billing" and row["total"] == 3
     assert row["by_status"]["completed"] == 2 and row["by_status"]["cancelled"] == 1

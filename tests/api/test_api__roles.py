@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.engine.conftest import drain_all
-from workflows import services
+from workflows import engine
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def endpoints(instance_id: str):
 @pytest.mark.parametrize("role", ["analyst", "operator", "reviewer", "outsider", "anonymous"])
 def test_every_endpoint_enforces_its_role(request, role, published):
     client = request.getfixturevalue(role)
-    instance, _ = services.start_instance("billing")
+    instance, _ = engine.start_instance("billing")
     drain_all(instance.pk)
     for method, path, body, allowed in endpoints(str(instance.pk)):
         response = getattr(client, method)(path, body, format="json") if body is not None else getattr(client, method)(path)

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.canvas import wait_ready
 from tests.factories import UserFactory, VersionFactory, chain_graph, role_group
-from workflows import services
+from workflows import engine
 from workflows.roles import ANALYSTS, OPERATORS
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -90,7 +90,7 @@ def test_the_designer_list_editor_and_instance_page_run_under_the_policy(browser
     violations.assert_none("the editor")
 
     # The instance page, followed live over the WebSocket.
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     page.goto(f"{server.url}/designer/instances/{instance.pk}/")
     wait_ready(page)
     page.wait_for_function("() => window.__flowdesk.live === 'socket'")
@@ -100,7 +100,7 @@ def test_the_designer_list_editor_and_instance_page_run_under_the_policy(browser
 
 def test_the_admins_instance_page_and_its_cancel_button_run_under_the_policy(browser, server):
     name = VersionFactory(graph=WAITING).template.name
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     page, violations = signed_in(browser, server, "otto", OPERATORS, staff=True)
 
     page.goto(f"{server.url}/admin/workflows/instance/{instance.pk}/change/")

@@ -8,10 +8,20 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.canvas import connect, drag_connection, drop_from_palette, edge_pairs, edge_point, graph, open_problems, wait_ready, wait_saved
+from tests.browser.canvas import (
+    connect,
+    drag_connection,
+    drop_from_palette,
+    edge_pairs,
+    edge_point,
+    graph,
+    open_problems,
+    wait_ready,
+    wait_saved,
+)
 from tests.browser.conftest import screenshot
 from tests.factories import UserFactory
-from workflows import services
+from workflows import authoring
 from workflows.models import Instance, Template, TemplateVersion
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -63,7 +73,7 @@ def test_an_analyst_builds_publishes_and_runs_a_workflow_from_an_empty_canvas(an
     # designer names the nodes on it, on the canvas and in the problems list
     cyclic = json.loads(json.dumps(draft.graph))
     cyclic["edges"].append({"id": "back", "source": pack, "target": check, "port": "out"})
-    services.save_draft(template, cyclic, user=UserFactory(username="integration"), revision=draft.revision)
+    authoring.save_draft(template, cyclic, user=UserFactory(username="integration"), revision=draft.revision)
     page.reload()
     wait_ready(page)
     open_problems(page)
@@ -128,7 +138,7 @@ def test_each_node_on_a_cycle_counts_the_problems_the_list_shows_for_it(analyst_
             {"id": "e3", "source": "second", "target": "first", "port": "out"},
         ],
     }
-    services.create_template(name="loops", title="Loops", graph=cyclic)
+    authoring.create_template(name="loops", title="Loops", graph=cyclic)
     page = analyst_page
     page.goto(f"{page.base}/designer/t/loops/")
     wait_ready(page)

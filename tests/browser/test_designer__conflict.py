@@ -5,10 +5,16 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.canvas import drop_from_palette, graph, node_ids, open_editor, wait_saved
+from tests.browser.canvas import (
+    drop_from_palette,
+    graph,
+    node_ids,
+    open_editor,
+    wait_saved,
+)
 from tests.browser.conftest import screenshot
 from tests.factories import chain_graph
-from workflows import services
+from workflows import authoring
 from workflows.models import Template
 from workflows.roles import ANALYSTS
 
@@ -23,7 +29,7 @@ def test_the_second_save_is_refused_with_a_reload_offer_and_keeps_the_second_ana
     g = chain_graph("intake", "review")
     for i, n in enumerate(g["nodes"]):
         n["position"] = {"x": 300 * i, "y": 0}
-    template = services.create_template(name="claims", title="Claims", graph=g)
+    template = authoring.create_template(name="claims", title="Claims", graph=g)
     ana = open_editor(page_for("ana", ANALYSTS), "claims")
     bob = open_editor(page_for("bob", ANALYSTS), "claims")  # both start from revision 1
 

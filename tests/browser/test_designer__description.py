@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from tests.browser.canvas import open_editor
 from tests.browser.conftest import screenshot
 from tests.factories import chain_graph
-from workflows import services
+from workflows import authoring
 from workflows.models import Template
 from workflows.roles import ANALYSTS
 
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_settings_panel_edits_the_description_the_template_list_shows(page_for):
-    services.create_template(name="claims", title="Claims", description="Claims from intake to payout", graph=chain_graph("intake", "review"))
+    authoring.create_template(name="claims", title="Claims", description="Claims from intake to payout", graph=chain_graph("intake", "review"))
     page = page_for("ana", ANALYSTS)
     page.goto(f"{page.base}/designer/")
     expect(page.get_by_test_id("template-row-claims")).to_contain_text("Claims from intake to payout")
@@ -38,7 +38,7 @@ def test_the_settings_panel_edits_the_description_the_template_list_shows(page_f
 def test_an_older_graph_description_can_be_moved_to_the_template(page_for):
     graph = chain_graph("intake", "review")
     graph["settings"]["description"] = "Written in the graph by an older designer"
-    services.create_template(name="claims", title="Claims", graph=graph)
+    authoring.create_template(name="claims", title="Claims", graph=graph)
     page = open_editor(page_for("ana", ANALYSTS), "claims")
     old = page.get_by_test_id("old-description")
     expect(old).to_contain_text("Written in the graph by an older designer")

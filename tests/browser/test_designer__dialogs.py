@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from tests.browser.canvas import open_editor
 from tests.browser.conftest import screenshot
 from tests.factories import chain_graph
-from workflows import services
+from workflows import authoring
 from workflows.roles import ANALYSTS, OPERATORS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,7 +19,7 @@ def focused_testid(page) -> str | None:
 
 
 def test_the_publish_dialog_starts_in_the_note_so_a_typed_space_stays_in_the_note(page_for):
-    services.create_template(name="claims", title="Claims", graph=chain_graph("intake", "review"))
+    authoring.create_template(name="claims", title="Claims", graph=chain_graph("intake", "review"))
     page = open_editor(page_for("ana", ANALYSTS), "claims")
     page.get_by_test_id("btn-publish").click()
     dialog = page.get_by_test_id("publish-dialog")
@@ -35,8 +35,8 @@ def test_the_publish_dialog_starts_in_the_note_so_a_typed_space_stays_in_the_not
 
 
 def test_the_run_dialog_starts_in_the_input(page_for):
-    template = services.create_template(name="claims", title="Claims", graph=chain_graph("intake", "review"))
-    services.publish(template)
+    template = authoring.create_template(name="claims", title="Claims", graph=chain_graph("intake", "review"))
+    authoring.publish(template)
     page = open_editor(page_for("ana", ANALYSTS, OPERATORS), "claims")
     page.get_by_test_id("btn-run").click()
     dialog = page.get_by_test_id("run-dialog")

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.browser.canvas import open_editor, wait_ready
 from tests.browser.conftest import screenshot
-from workflows import services
+from workflows import authoring, engine
 from workflows.models import Instance
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,10 +36,10 @@ def no_markup_from_the_graph(page, dialogs: list) -> None:
 
 
 def test_a_label_with_markup_shows_as_text_in_the_editor_and_on_the_instance_page(analyst_page, live_engine):
-    template = services.create_template(name="escapes", title=TITLE, description="<b>bold?</b>", graph=GRAPH)
-    services.publish(template, change_note="<script>alert(4)</script>")
-    services.save_draft(template, GRAPH)  # a draft again, so the editor loads a draft
-    instance, _ = services.start_instance("escapes", input=INPUT)
+    template = authoring.create_template(name="escapes", title=TITLE, description="<b>bold?</b>", graph=GRAPH)
+    authoring.publish(template, change_note="<script>alert(4)</script>")
+    authoring.save_draft(template, GRAPH)  # a draft again, so the editor loads a draft
+    instance, _ = engine.start_instance("escapes", input=INPUT)
     page = analyst_page
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

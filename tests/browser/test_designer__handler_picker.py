@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.browser.canvas import open_editor
 from tests.factories import chain_graph
-from workflows import services
+from workflows import authoring
 from workflows.core.handlers import handlers
 from workflows.roles import ANALYSTS
 
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_each_handler_in_the_picker_shows_its_one_line_description(page_for):
-    services.create_template(name="claims", title="Claims", graph=chain_graph("intake", "review"))
+    authoring.create_template(name="claims", title="Claims", graph=chain_graph("intake", "review"))
     page = open_editor(page_for("ana", ANALYSTS), "claims")
     page.get_by_test_id("node-intake").click()
     picker = page.get_by_test_id("inspector").get_by_test_id("field-config.handler")

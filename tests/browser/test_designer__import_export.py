@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from tests.browser.canvas import graph, open_editor, wait_ready
 from tests.browser.conftest import screenshot
 from tests.factories import VersionFactory
-from workflows import services
+from workflows import authoring
 from workflows.models import Template
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -49,7 +49,7 @@ def billing():
     version = VersionFactory(template__name="billing", template__title="Billing", template__tags=["finance"], number=1, graph=BILLING)
     draft_graph = json.loads(json.dumps(BILLING))
     draft_graph["nodes"][2]["label"] = "Mail the invoice"
-    services.save_draft(version.template, draft_graph)
+    authoring.save_draft(version.template, draft_graph)
     return version.template
 
 

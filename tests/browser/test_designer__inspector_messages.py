@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.browser.canvas import drop_from_palette, open_editor
 from tests.browser.conftest import screenshot
-from workflows import services
+from workflows import authoring
 from workflows.roles import ANALYSTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,7 +24,7 @@ def test_an_expression_error_is_said_once(page_for):
         {"id": "intake", "type": "task", "config": {"handler": "demo.noop"}},
         {"id": "big", "type": "condition", "config": {"expression": "input.amount >"}},
     )
-    services.create_template(name="claims", title="Claims", graph=graph)
+    authoring.create_template(name="claims", title="Claims", graph=graph)
     page = open_editor(page_for("ana", ANALYSTS), "claims")
     page.get_by_test_id("node-big").click()
     inspector = page.get_by_test_id("inspector")
@@ -39,7 +39,7 @@ def test_an_expression_error_is_said_once(page_for):
 
 def test_a_new_wait_step_asks_for_a_duration_or_a_moment_on_its_field(page_for):
     graph = graph_with({"id": "intake", "type": "task", "config": {"handler": "demo.noop"}})
-    services.create_template(name="claims", title="Claims", graph=graph)
+    authoring.create_template(name="claims", title="Claims", graph=graph)
     page = open_editor(page_for("ana", ANALYSTS), "claims")
     node = drop_from_palette(page, "wait", 700, 300)
     inspector = page.get_by_test_id("inspector")

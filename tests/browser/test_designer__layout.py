@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.canvas import graph, open_editor, wait_saved
-from workflows import services
+from workflows import authoring
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +42,7 @@ def positions(page) -> dict[str, dict]:
 
 
 def test_layout_tidies_the_graph_left_to_right_with_true_above_false_and_undo_restores_it(analyst_page):
-    services.create_template(name="tangled", title="Tangled", graph=TANGLED)
+    authoring.create_template(name="tangled", title="Tangled", graph=TANGLED)
     page = open_editor(analyst_page, "tangled")
     before = positions(page)
 

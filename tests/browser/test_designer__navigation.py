@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.canvas import open_editor, wait_saved
-from workflows import services
+from workflows import authoring
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +34,7 @@ def minimap_rect(page, index: int) -> dict:
 
 
 def test_a_click_in_the_mini_map_moves_the_view_there(analyst_page):
-    services.create_template(name="wide", title="Wide", graph=wide_graph())
+    authoring.create_template(name="wide", title="Wide", graph=wide_graph())
     page = open_editor(analyst_page, "wide")
     minimap = page.get_by_test_id("minimap")
     expect(minimap).to_be_visible()
@@ -50,7 +50,7 @@ def test_a_click_in_the_mini_map_moves_the_view_there(analyst_page):
 
 
 def test_the_mini_map_holds_still_during_a_drag_and_follows_the_drop(analyst_page):
-    services.create_template(name="wide", title="Wide", graph=wide_graph())
+    authoring.create_template(name="wide", title="Wide", graph=wide_graph())
     page = open_editor(analyst_page, "wide")
     start = minimap_rect(page, 0)
     box = page.get_by_test_id("node-s0").locator(".fd-node-label").bounding_box()
@@ -71,7 +71,7 @@ def zoom(page) -> float:
 
 
 def test_zoomed_far_out_the_steps_keep_their_size_but_drop_their_small_print(analyst_page):
-    services.create_template(name="wide", title="Wide", graph=wide_graph(40))
+    authoring.create_template(name="wide", title="Wide", graph=wide_graph(40))
     page = open_editor(analyst_page, "wide")
     canvas, node = page.get_by_test_id("canvas"), page.get_by_test_id("node-s0")
     subtitle = node.locator(".fd-node-sub")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.canvas import graph, open_editor, wait_ready, wait_saved
 from tests.browser.conftest import screenshot
-from workflows import services
+from workflows import authoring, engine
 from workflows.models import Instance
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,11 +38,11 @@ GRAPH = {
 
 
 def test_a_graph_whose_ids_name_object_builtins_opens_edits_compares_and_runs(analyst_page, live_engine):
-    template = services.create_template(name="protos", title="Prototype ids", graph=GRAPH)
-    services.publish(template)
-    services.start_instance("protos")
+    template = authoring.create_template(name="protos", title="Prototype ids", graph=GRAPH)
+    authoring.publish(template)
+    engine.start_instance("protos")
     broken = {**GRAPH, "nodes": [*GRAPH["nodes"][:3], node("hasOwnProperty", 900, handler="nope.missing")]}
-    services.save_draft(template, broken)  # a draft whose hasOwnProperty names no handler
+    authoring.save_draft(template, broken)  # a draft whose hasOwnProperty names no handler
     page = analyst_page
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.browser.canvas import open_editor, wait_saved
 from tests.browser.conftest import screenshot
-from workflows import services
+from workflows import authoring
 from workflows.roles import ANALYSTS, OPERATORS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,7 +26,7 @@ GRAPH = {
 
 
 def test_an_unchanged_draft_offers_no_publish_and_a_test_run_of_it_is_not_a_draft(page_for, live_engine):
-    services.publish(services.create_template(name="claims", title="Claims", graph=GRAPH))
+    authoring.publish(authoring.create_template(name="claims", title="Claims", graph=GRAPH))
     page = open_editor(page_for("ana", ANALYSTS, OPERATORS), "claims")
     subtitle = page.locator(".fd-subtitle")
     expect(subtitle).to_contain_text("v1")

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.browser.canvas import drag_connection, graph, open_editor, wait_saved
 from tests.browser.conftest import screenshot
-from workflows import services
+from workflows import authoring
 from workflows.models import Template
 from workflows.roles import ANALYSTS, OPERATORS, REVIEWERS
 
@@ -28,7 +28,7 @@ ROTA = {
 
 @pytest.fixture
 def rota():
-    return services.create_template(name="rota", title="Rota", graph=ROTA)
+    return authoring.create_template(name="rota", title="Rota", graph=ROTA)
 
 
 def position(page, node: str) -> dict:

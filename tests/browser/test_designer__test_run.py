@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.browser.canvas import open_editor
 from tests.browser.conftest import screenshot
-from workflows import services
+from workflows import authoring
 from workflows.models import Instance
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,7 +33,7 @@ PAYMENT = {
 
 
 def test_a_mocked_failure_takes_the_failure_route_on_the_canvas(analyst_page, live_engine):
-    template = services.create_template(name="payment", title="Payment", graph=PAYMENT)
+    template = authoring.create_template(name="payment", title="Payment", graph=PAYMENT)
     page = open_editor(analyst_page, "payment")
     expect(page.locator('.react-flow__node[data-id="charge"] .react-flow__handle.source[data-handleid="failure"]')).to_be_visible()
 

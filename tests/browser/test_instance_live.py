@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tests.browser.canvas import wait_ready
 from tests.browser.conftest import screenshot
 from tests.factories import UserFactory, VersionFactory, role_group
-from workflows import services
+from workflows import engine
 from workflows.roles import OPERATORS
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -41,7 +41,7 @@ def test_the_instance_page_shows_each_step_as_it_happens_without_polling(browser
     page.click("button[type=submit]")
     page.wait_for_url(f"{server.url}/")
 
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     page.on("request", lambda r: instance_requests.append(r.url) if f"/api/v1/instances/{instance.pk}/" in r.url else None)
     page.goto(f"{server.url}/designer/instances/{instance.pk}/")
     wait_ready(page)

@@ -13,7 +13,7 @@ from tests.browser.conftest import screenshot
 from tests.e2e.conftest import Engine, Web
 from tests.engine.conftest import drain_all
 from tests.factories import UserFactory, VersionFactory, role_group
-from workflows import services
+from workflows import engine
 from workflows.roles import OPERATORS, REVIEWERS
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -77,7 +77,7 @@ def open_as(browser, site):
 
 def failed_instance():
     name = VersionFactory(graph=FLAKY).template.name
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     drain_all(instance.pk)
     instance.refresh_from_db()
     assert instance.status == "failed", instance.error
@@ -129,14 +129,14 @@ def test_the_engines_refusal_is_shown_when_the_state_moved_on_before_the_click(o
     page.goto(f"{page.base}/instances/{instance.pk}/")
     wait_ready(page)
     page.get_by_test_id("btn-retry").click()
-    services.retry_instance(instance.pk)  # someone else retried it meanwhile
+    engine.retry_instance(instance.pk)  # someone else retried it meanwhile
     page.get_by_test_id("confirm-retry-btn").click()
     expect(page.get_by_test_id("control-refused")).to_contain_text("only a failed instance can be retried")
 
 
 def test_an_operator_cancels_a_running_instance_over_the_one_socket_the_page_opened(open_as):
     name = VersionFactory(graph=FLAKY).template.name
-    instance, _ = services.start_instance(name)  # no engine: it stays pending
+    instance, _ = engine.start_instance(name)  # no engine: it stays pending
     page = open_as("olga", OPERATORS)
     page.goto(f"{page.base}/instances/{instance.pk}/")
     wait_ready(page)
@@ -153,7 +153,7 @@ def test_an_operator_cancels_a_running_instance_over_the_one_socket_the_page_ope
 
 def test_the_page_opens_exactly_one_websocket(open_as):
     name = VersionFactory(graph=FLAKY).template.name
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     page = open_as("olga", OPERATORS)
     page.goto(f"{page.base}/instances/{instance.pk}/")
     wait_ready(page)
@@ -174,7 +174,7 @@ def test_a_child_instance_links_to_its_parent_and_the_parent_back(open_as):
     from workflows.models import Instance
 
     parent = failed_instance()
-    child, _ = services.start_instance(parent.template.name)
+    child, _ = engine.start_instance(parent.template.name)
     Instance.objects.filter(pk=child.pk).update(parent_step=parent.steps.get(node_id="charge"))  # what a sub-workflow step will do
     page = open_as("olga", OPERATORS)
     page.goto(f"{page.base}/instances/{child.pk}/")

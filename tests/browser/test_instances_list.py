@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import screenshot
 from tests.e2e.conftest import Web
 from tests.factories import UserFactory, VersionFactory, chain_graph, role_group
-from workflows import services, worker
+from workflows import engine, worker
 from workflows.models import Instance
 from workflows.roles import OPERATORS
 
@@ -23,7 +23,7 @@ document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`$
 
 
 def finished(name: str, **fields) -> Instance:
-    instance, _ = services.start_instance(name, **fields)
+    instance, _ = engine.start_instance(name, **fields)
     while worker.drain(str(instance.pk)):
         pass
     instance.refresh_from_db()
@@ -37,7 +37,7 @@ def test_an_operator_filters_to_failed_instances_and_retries_one_after_confirmin
     VersionFactory(template__name="payments", number=1, graph=graph)
     finished("billing", business_key="order-1")
     failed = finished("payments", business_key="order-2")
-    services.start_instance("billing", business_key="order-3")  # still running: its duration ticks
+    engine.start_instance("billing", business_key="order-3")  # still running: its duration ticks
 
     page = page_for("otto", OPERATORS)
     console: list[str] = []
@@ -112,12 +112,12 @@ def test_an_open_list_shows_new_instances_and_status_changes_by_itself(browser, 
     page.goto(f"{daphne.url}/instances/?template=billing")
     expect(page.get_by_test_id("live-state")).to_have_text("live")
     expect(page.get_by_test_id("no-instances")).to_be_visible()
-    first, _ = services.start_instance("billing", business_key="new-1")
+    first, _ = engine.start_instance("billing", business_key="new-1")
     row = page.locator(f'[data-testid="instance-row"][data-id="{first.pk}"]')
     expect(row).to_have_attribute("data-status", "running")  # appeared without a reload
     expect(page.get_by_test_id("chip-running")).to_contain_text("1")
     row.locator("input[name=ids]").check()
-    services.cancel_instance(first.pk)
+    engine.cancel_instance(first.pk)
     expect(row).to_have_attribute("data-status", "cancelled")
     expect(row.locator("input[name=ids]")).to_be_checked()  # a selection survives the update
     expect(page.get_by_test_id("chip-running")).to_contain_text("0")

@@ -12,7 +12,7 @@ from tests.browser.conftest import screenshot
 from tests.browser.test_instance_page import FLAKY
 from tests.e2e.conftest import wait_for
 from tests.factories import VersionFactory, chain_graph
-from workflows import services
+from workflows import engine
 from workflows.roles import OPERATORS
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -21,8 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transa
 def test_an_operator_finds_a_failed_instance_retries_it_and_watches_it_complete(served_page_for):
     VersionFactory(template__name="billing", number=1, graph=chain_graph("a", "b"))
     payments = VersionFactory(template__name="payments", number=1, graph=FLAKY).template.name
-    done, _ = services.start_instance("billing", business_key="order-1")
-    failed, _ = services.start_instance(payments, business_key="order-2")
+    done, _ = engine.start_instance("billing", business_key="order-1")
+    failed, _ = engine.start_instance(payments, business_key="order-2")
     wait_for(done.pk)
     assert wait_for(failed.pk).status == "failed"
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import screenshot
 from tests.engine.conftest import drain_all
 from tests.factories import VersionFactory, chain_graph
-from workflows import services
+from workflows import engine
 from workflows.models import Instance
 from workflows.roles import OPERATORS
 
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def started(name: str, days_ago: int = 0) -> None:
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     drain_all(instance.pk)
     if days_ago:
         Instance.objects.filter(pk=instance.pk).update(created_at=timezone.now() - dt.timedelta(days=days_ago))

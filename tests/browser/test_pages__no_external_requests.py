@@ -15,7 +15,7 @@ from tests.browser.canvas import wait_ready
 from tests.browser.conftest import screenshot
 from tests.browser.test_csp import LISTEN, WAITING
 from tests.factories import UserFactory, VersionFactory, chain_graph, role_group
-from workflows import services
+from workflows import engine
 from workflows.roles import ANALYSTS, OPERATORS
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -102,7 +102,7 @@ def post_form(page, action: str, *, with_token: bool) -> None:
 def test_every_page_loads_nothing_from_another_origin_and_logs_no_error(browser, server):
     VersionFactory(template__name="billing", template__title="Billing", graph=chain_graph("a", "b"))
     name = VersionFactory(template__name="dispatch", template__title="Dispatch", graph=WAITING).template.name
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     admin = UserFactory(username="ada", is_staff=True, is_superuser=True)
     for role in (ANALYSTS, OPERATORS):
         admin.groups.add(role_group(role))

@@ -1,7 +1,7 @@
 """The overview as a dashboard: per template, runs per day, success rate, p50/p95 duration,
 failures by error type and running now, each linking into /instances/ with the matching filters.
 
-Instances are made by the engine (services.start_instance, then worker.drain in this process)."""
+Instances are made by the engine (engine.start_instance, then worker.drain in this process)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from django.utils import timezone
 from designer.monitor import duration_text
 from tests.engine.conftest import drain_all
 from tests.factories import VersionFactory, chain_graph
-from workflows import services
+from workflows import engine
 from workflows.models import Instance
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def waiting() -> dict:
 
 
 def run(name: str, input: dict | None = None) -> Instance:
-    instance, _ = services.start_instance(name, input=input or {})
+    instance, _ = engine.start_instance(name, input=input or {})
     drain_all(instance.pk)
     instance.refresh_from_db()
     return instance

@@ -9,7 +9,7 @@ from django.core import signing
 
 from designer import monitor
 from tests.factories import VersionFactory, chain_graph
-from workflows import services, worker
+from workflows import engine, worker
 from workflows.models import Instance
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def broken():
 
 
 def start(template, **fields) -> Instance:
-    return services.start_instance(template.name, **fields)[0]
+    return engine.start_instance(template.name, **fields)[0]
 
 
 def ids_in(page: str) -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import VersionFactory, chain_graph
-from workflows import services
+from workflows import authoring, engine
 from workflows.models import Template, TemplateVersion
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +24,8 @@ def upload(name: str, content: str) -> SimpleUploadedFile:
 
 
 def test_the_list_shows_state_versions_and_runs_and_filters(analyst, billing):
-    services.create_template(name="returns", title="Returns", tags=["support"])
-    services.start_instance("billing")
+    authoring.create_template(name="returns", title="Returns", tags=["support"])
+    engine.start_instance("billing")
     page = analyst.get("/designer/").content.decode()
     assert 'data-testid="template-row-billing"' in page and 'data-testid="template-row-returns"' in page
     assert "v1" in page
@@ -85,7 +85,7 @@ def test_a_yaml_file_imports_too(analyst):
 
 
 def test_an_invalid_import_lists_the_server_errors_and_leaves_the_draft_untouched(analyst, billing):
-    services.save_draft(billing, chain_graph("keep", "me"))
+    authoring.save_draft(billing, chain_graph("keep", "me"))
     graph = chain_graph("a", "b")
     graph["edges"].append({"id": "back", "source": "b", "target": "a", "port": "out"})
     graph["nodes"].append({"id": "c", "type": "teleport", "config": {}})
@@ -104,19 +104,19 @@ def test_a_file_that_is_not_a_template_is_refused_clearly(analyst, name, content
 
 
 def test_labels_and_titles_are_escaped(analyst):
-    services.create_template(name="xss", title="<img src=x onerror=alert(1)>")
+    authoring.create_template(name="xss", title="<img src=x onerror=alert(1)>")
     page = analyst.get("/designer/").content.decode()
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
 
 
 def test_the_instance_page_mounts_the_viewer(analyst, billing):
-    instance, _ = services.start_instance("billing")
+    instance, _ = engine.start_instance("billing")
     page = analyst.get(f"/instances/{instance.pk}/").content.decode()
     assert 'data-mode="instance"' in page and f'data-instance="{instance.pk}"' in page
 
 
 def test_the_old_instance_address_redirects_permanently_to_the_new_one(analyst, billing):
-    instance, _ = services.start_instance("billing")
+    instance, _ = engine.start_instance("billing")
     response = analyst.get(f"/designer/instances/{instance.pk}/?from=mail")
     assert response.status_code == 301
     assert response["Location"] == f"/instances/{instance.pk}/?from=mail"
@@ -127,7 +127,7 @@ def test_an_unknown_instance_page_is_a_404(analyst):
 
 
 def test_the_overview_links_templates_to_the_editor_and_instances_to_their_page(operator, billing):
-    instance, _ = services.start_instance("billing")
+    instance, _ = engine.start_instance("billing")
     page = operator.get("/").content.decode()
     assert 'href="/designer/t/billing/"' in page
     assert f'href="/instances/{instance.pk}/"' in page

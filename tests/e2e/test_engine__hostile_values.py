@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tests.e2e.conftest import Engine, wait_for
 from tests.factories import UserFactory, VersionFactory, role_group
-from workflows import services
+from workflows import engine
 from workflows.models import Fault, Instance
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -120,22 +120,22 @@ def test_hostile_values_never_stop_an_unrelated_instance(engine, endpoint, clien
     operator = UserFactory(username="operator")
     operator.groups.add(role_group("operators"))
     client.force_login(operator)
-    bystander, _ = services.start_instance(chain(("pause", "wait", {"for_s": 0.2}), ("done", "task", {"handler": "demo.noop"})))
+    bystander, _ = engine.start_instance(chain(("pause", "wait", {"for_s": 0.2}), ("done", "task", {"handler": "demo.noop"})))
 
     started = []
     for index, (route, case) in enumerate(batch):
         if route == "transform":
             expression, input = case
             name = chain(("pause", "wait", {"for_s": 0.05}), ("calc", "transform", {"assignments": {"v": expression}}))
-            started.append(services.start_instance(name, input=input)[0])
+            started.append(engine.start_instance(name, input=input)[0])
         elif route == "task":
             name = chain(("h", "task", {"handler": "support.hostile_value", "input": case}))
-            started.append(services.start_instance(name)[0])
+            started.append(engine.start_instance(name)[0])
         elif route == "http":
             path = f"/{bystander.pk}/{index}"
             Bodies.bodies[path] = case.encode("utf-8", "surrogatepass")
             name = chain(("call", "http", {"url": endpoint + path}))
-            started.append(services.start_instance(name)[0])
+            started.append(engine.start_instance(name)[0])
         else:
             name = chain(("a", "task", {"handler": "demo.noop"}))
             body = '{"template": "%s", "input": {"v": %s}}' % (name, case)

@@ -13,7 +13,6 @@ from django.db import connection
 
 from tests.e2e.conftest import wait_for, wait_until
 from tests.factories import VersionFactory
-from workflows import services
 from workflows.models import Event, StepRun
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -58,7 +57,7 @@ def assert_recovered(instance_id, engine):
 @pytest.mark.parametrize("round", range(3))
 def test_a_worker_killed_while_its_handler_runs_loses_nothing(engine, round):
     name = two_steps("demo.sleep", {"seconds": 1.0})
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     os.kill(running_worker_pid(instance.pk, "a"), signal.SIGKILL)
     done = assert_recovered(instance.pk, engine)
     assert done.output == {"b": {"slept_s": 1.0, "attempt": 2}}
@@ -70,7 +69,7 @@ def test_a_worker_killed_while_applying_a_transition_loses_nothing(engine, round
     updated, next step inserted, events not yet), kill the worker there, then let go: PostgreSQL
     rolls the half-done transaction back and the lease sweep retries the step."""
     name = two_steps("demo.sleep", {"seconds": 0.3})
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     pid = running_worker_pid(instance.pk, "a")
     dsn = connection.settings_dict
     with psycopg.connect(host=dsn["HOST"] or "127.0.0.1", port=dsn["PORT"] or 5432, user=dsn["USER"], dbname=dsn["NAME"]) as blocker:
@@ -97,7 +96,7 @@ def test_a_crash_is_not_a_business_failure_a_step_without_retries_survives_its_w
     """DESIGN §5b: the attempt lost with its worker is retried without counting against
     ``max_attempts`` (1 by default, so before this the instance failed with WorkerLost)."""
     name = two_steps("demo.sleep", {"seconds": 1.0}, retry=None)
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     os.kill(running_worker_pid(instance.pk, "a"), signal.SIGKILL)
     assert_recovered(instance.pk, engine)
     assert list(StepRun.objects.filter(instance_id=instance.pk, node_id="a").values_list("attempt", "lost")) == [(1, 0), (2, 1)]

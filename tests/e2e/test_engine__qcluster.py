@@ -6,7 +6,6 @@ import pytest
 
 from tests.e2e.conftest import wait_for
 from tests.factories import VersionFactory, chain_graph
-from workflows import services
 from workflows.models import Event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -23,7 +22,7 @@ def fan(width: int) -> dict:
 
 def test_a_chain_runs_to_completion_on_the_cluster(engine):
     name = VersionFactory(graph=chain_graph("a", "b", "c")).template.name
-    instance, _ = services.start_instance(name, input={"n": 1})
+    instance, _ = engine.start_instance(name, input={"n": 1})
     done = wait_for(instance.pk, engine=engine)
     assert done.status == "completed"
     assert list(done.steps.values_list("node_id", "status")) == [("a", "completed"), ("b", "completed"), ("c", "completed")]
@@ -31,7 +30,7 @@ def test_a_chain_runs_to_completion_on_the_cluster(engine):
 
 def test_concurrent_fan_outs_join_exactly_once_each(engine):
     name = VersionFactory(graph=fan(30)).template.name
-    ids = [services.start_instance(name, input={"k": k})[0].pk for k in range(8)]
+    ids = [engine.start_instance(name, input={"k": k})[0].pk for k in range(8)]
     for instance_id in ids:
         done = wait_for(instance_id, engine=engine, timeout=60)
         assert done.status == "completed"
@@ -50,7 +49,7 @@ def test_a_flaky_step_retries_with_backoff_on_the_cluster(engine):
         "edges": [],
     }
     name = VersionFactory(graph=graph).template.name
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     done = wait_for(instance.pk, engine=engine)
     assert done.status == "completed"
     attempts = list(done.steps.order_by("attempt").values_list("attempt", "status", "error_type"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import VersionFactory
-from workflows import services, worker
+from workflows import engine, worker
 from workflows.models import Instance
 
 
@@ -22,7 +22,7 @@ def run_to_rest():
     """Start an instance and run the engine in this process (no queue) until nothing is ready."""
 
     def go(name: str, input: dict | None = None) -> Instance:
-        instance, _ = services.start_instance(name, input=input or {})
+        instance, _ = engine.start_instance(name, input=input or {})
         drain_all(instance.pk)
         instance.refresh_from_db()
         return instance

@@ -18,7 +18,7 @@ from django.db import connections
 
 from tests.engine.conftest import drain_all
 from tests.factories import UserFactory, VersionFactory, chain_graph
-from workflows import live, services
+from workflows import engine, live
 from workflows.models import Event
 from workflows.routing import websocket_urlpatterns
 
@@ -70,7 +70,7 @@ async def receive_until(communicator, last_type: str, timeout: float = 10.0) -> 
 
 
 def test_anonymous_sockets_are_refused():
-    instance, _ = services.start_instance(VersionFactory(graph=chain_graph("a")).template.name)
+    instance, _ = engine.start_instance(VersionFactory(graph=chain_graph("a")).template.name)
 
     async def go():
         connected, _ = await socket(instance.pk, AnonymousUser()).connect()
@@ -80,7 +80,7 @@ def test_anonymous_sockets_are_refused():
 
 
 def test_a_socket_sends_what_happened_after_the_seq_it_was_given_then_what_commits_next():
-    instance, _ = services.start_instance(VersionFactory(graph=chain_graph("a", "b", "c")).template.name)
+    instance, _ = engine.start_instance(VersionFactory(graph=chain_graph("a", "b", "c")).template.name)
     seen = Event.objects.filter(instance=instance).count()  # instance and first step started
     user = UserFactory()
 
@@ -107,7 +107,7 @@ def test_a_socket_sends_what_happened_after_the_seq_it_was_given_then_what_commi
 
 def test_a_reconnecting_socket_gets_only_what_it_missed():
     name = VersionFactory(graph=chain_graph("a", "b")).template.name
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     drain_all(instance.pk)
     total = Event.objects.filter(instance=instance).count()
     user = UserFactory()
@@ -128,7 +128,7 @@ def test_a_reconnecting_socket_gets_only_what_it_missed():
 
 def test_a_socket_that_replaces_the_last_one_at_once_still_gets_live_events():
     """A page reload: the last watcher leaves and a new one arrives before the relay has stopped."""
-    instance, _ = services.start_instance(VersionFactory(graph=chain_graph("a", "b")).template.name)
+    instance, _ = engine.start_instance(VersionFactory(graph=chain_graph("a", "b")).template.name)
     user = UserFactory()
     seen = Event.objects.filter(instance=instance).count()
 
@@ -183,13 +183,13 @@ def test_a_list_socket_hears_which_instances_started_and_changed_in_one_message_
         communicator = list_socket(user)
         connected, _ = await communicator.connect()
         assert connected
-        started = await in_a_thread(lambda: [services.start_instance(name)[0].pk for _ in range(3)])()
+        started = await in_a_thread(lambda: [engine.start_instance(name)[0].pk for _ in range(3)])()
         heard: set[str] = set()
         messages = 0
         while not heard >= {str(i) for i in started}:
             heard |= set((await communicator.receive_json_from(timeout=10))["changed"])
             messages += 1
-        await in_a_thread(services.cancel_instance)(started[0])
+        await in_a_thread(engine.cancel_instance)(started[0])
         later = set()
         while str(started[0]) not in later:
             later |= set((await communicator.receive_json_from(timeout=10))["changed"])

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bench.graphs import inline_graph
 from tests.factories import TemplateFactory
-from workflows import services
+from workflows import authoring, engine
 from workflows.core import decider as d
 from workflows.core.graph import Graph
 from workflows.core.status import InstanceStatus as I
@@ -59,11 +59,11 @@ def test_publishing_and_starting_a_graph_cost_linear_work_and_a_fixed_number_of_
     def publish_and_start(n: int) -> tuple[int, int, int]:
         graph = inline_graph(n, shape)
         template = TemplateFactory()
-        services.save_draft(template, graph)
-        published = calls(lambda: services.publish(template))
+        authoring.save_draft(template, graph)
+        published = calls(lambda: authoring.publish(template))
         started: list = []
         with CaptureQueriesContext(connection) as queries:
-            work = calls(lambda: started.append(services.start_instance(template)))
+            work = calls(lambda: started.append(engine.start_instance(template)))
         instance, _ = started[0]
         assert instance.status == I.COMPLETED
         assert instance.steps.count() == len(graph["nodes"])

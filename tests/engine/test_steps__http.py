@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 
 from tests.engine.conftest import drain_all
-from workflows import services, timers
+from workflows import engine, timers
 from workflows.core.egress import EgressPolicy
 from workflows.models import Timer
 
@@ -67,7 +67,7 @@ def http_graph(url: str, **config) -> dict:
 
 
 def run(publish, graph, input=None):
-    instance, _ = services.start_instance(publish(graph), input=input or {})
+    instance, _ = engine.start_instance(publish(graph), input=input or {})
     drain_all(instance.pk)
     while timer := Timer.objects.filter(instance=instance, kind="retry").first():
         timers.tick(now=timer.due_at.timestamp())

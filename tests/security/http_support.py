@@ -13,7 +13,7 @@ from django.test import override_settings
 
 from tests.engine.conftest import drain_all
 from tests.factories import VersionFactory
-from workflows import services
+from workflows import engine
 from workflows.core import http_client
 from workflows.core.egress import EgressPolicy
 from workflows.models import StepRun
@@ -113,7 +113,7 @@ def run_http(config: dict, *, allow: str = "", timeout_s: float | None = None, *
     graph = {"version": 1, "settings": {}, "nodes": [{"id": "call", "type": "http", "config": node_config}], "edges": []}
     name = VersionFactory(graph=graph).template.name
     with override_settings(FLOWDESK_EGRESS=EgressPolicy.parse(allow, **policy)):
-        instance, _ = services.start_instance(name, input={})
+        instance, _ = engine.start_instance(name, input={})
         drain_all(instance.pk)
     instance.refresh_from_db()
     return instance.steps.order_by("attempt").first()

@@ -12,9 +12,9 @@ from django.urls import reverse
 from tests.api.conftest import client_for
 from tests.engine.conftest import drain_all
 from tests.factories import UserFactory, VersionFactory, role_group
-from workflows import services
-from workflows.models import Event, Instance
+from workflows import engine
 from workflows import roles as policy
+from workflows.models import Event, Instance
 from workflows.roles import OPERATORS, REVIEWERS
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ WAITING = {
 
 def run(graph: dict) -> Instance:
     name = VersionFactory(graph=graph).template.name
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     drain_all(instance.pk)
     instance.refresh_from_db()
     return instance

@@ -12,7 +12,7 @@ from django.urls import reverse
 from tests.api.conftest import client_for, persona
 from tests.engine.conftest import drain_all
 from tests.factories import UserFactory, VersionFactory
-from workflows import live, services
+from workflows import engine, live
 from workflows.models import Instance, StepRun
 from workflows.roles import ANALYSTS, OPERATORS, REVIEWERS
 
@@ -28,7 +28,7 @@ FAILING = {
 
 @pytest.fixture
 def failed() -> Instance:
-    instance, _ = services.start_instance(VersionFactory(graph=FAILING).template.name)
+    instance, _ = engine.start_instance(VersionFactory(graph=FAILING).template.name)
     drain_all(instance.pk)
     step = StepRun.objects.get(instance=instance, node_id="boom")
     assert step.status == "failed" and 'File "' in step.error_traceback  # a real traceback, with paths

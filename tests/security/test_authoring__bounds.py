@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from tests.api.conftest import client_for, persona
 from tests.factories import UserFactory, chain_graph
-from workflows import services
+from workflows import authoring
 from workflows.models import Template
 from workflows.roles import ANALYSTS
 
@@ -47,7 +47,7 @@ def small_inputs(settings, monkeypatch):
 
 @pytest.fixture
 def existing():
-    return services.create_template(name="flow", title="Flow", description="as it was", tags=["kept"], graph=chain_graph("a"))
+    return authoring.create_template(name="flow", title="Flow", description="as it was", tags=["kept"], graph=chain_graph("a"))
 
 
 def stored() -> list[dict]:
@@ -116,7 +116,7 @@ def admin_change(field, value, tmp_path):
 def service_create(field, value, tmp_path):
     # What the designer's create form and duplicate button call (and most tests).
     with pytest.raises(ValidationError) as refused:
-        services.create_template(**{"name": "new-flow", "title": "New flow", "graph": chain_graph("a"), field: value})
+        authoring.create_template(**{"name": "new-flow", "title": "New flow", "graph": chain_graph("a"), field: value})
     return json.dumps(refused.value.message_dict)
 
 

@@ -17,7 +17,7 @@ from django.db import connection
 
 from tests.engine.conftest import drain_all
 from tests.factories import VersionFactory
-from workflows import handler, services, timers
+from workflows import authoring, engine, handler, timers
 from workflows.core.errors import StepError
 from workflows.models import Fault, Instance, StepRun, TemplateVersion, Timer
 
@@ -44,7 +44,7 @@ def after_a_wait(*nodes) -> str:
 
 
 def bystander() -> Instance:
-    instance, _ = services.start_instance(after_a_wait(("done", "task", {"handler": "demo.noop"})))
+    instance, _ = engine.start_instance(after_a_wait(("done", "task", {"handler": "demo.noop"})))
     return instance
 
 
@@ -79,7 +79,7 @@ def hostile_error(input, ctx):
     ],
 )
 def test_a_transform_computing_an_unstorable_value_fails_its_step_and_the_timer_loop_goes_on(expression, input, message):
-    bad, _ = services.start_instance(after_a_wait(("calc", "transform", {"assignments": {"seed": 1}}),
+    bad, _ = engine.start_instance(after_a_wait(("calc", "transform", {"assignments": {"seed": 1}}),
                                                    ("sum", "transform", {"assignments": {"total": expression}})), input=input)  # fmt: skip
     other = bystander()
     tick_and_drain(bad, other)
@@ -96,7 +96,7 @@ def test_a_transform_computing_an_unstorable_value_fails_its_step_and_the_timer_
 @pytest.mark.parametrize("namespace", ["vars", "context"])
 def test_assigning_the_whole_vars_stores_a_copy_not_a_value_that_contains_itself(namespace):
     name = after_a_wait(("calc", "transform", {"assignments": {"seed": 1}}), ("all", "transform", {"assignments": {"total": f"{{{{ {namespace} }}}}"}}))
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     other = bystander()
     tick_and_drain(instance, other)
     instance.refresh_from_db()
@@ -106,7 +106,7 @@ def test_assigning_the_whole_vars_stores_a_copy_not_a_value_that_contains_itself
 
 def test_an_instance_output_that_cannot_be_stored_fails_the_instance_not_the_loop():
     name = publish(graph(("pause", "wait", {"for_s": 0}), output={"r": "{{ float('inf') }}"}))
-    bad, _ = services.start_instance(name)
+    bad, _ = engine.start_instance(name)
     other = bystander()
     tick_and_drain(bad, other)
     bad.refresh_from_db()
@@ -119,7 +119,7 @@ def test_an_instance_output_that_cannot_be_stored_fails_the_instance_not_the_loo
 @pytest.mark.parametrize("kind", ["nan", "inf", "nul", "surrogate", "cycle", "method"])
 def test_a_handler_output_that_cannot_be_stored_fails_the_attempt_as_invalid_output(kind):
     name = publish(graph(("h", "task", {"handler": "hostile.output", "input": {"kind": kind}, "retry": {"max_attempts": 3}})))
-    bad, _ = services.start_instance(name)
+    bad, _ = engine.start_instance(name)
     other = bystander()
     drain_all(bad.pk)
     tick_and_drain(other)
@@ -132,7 +132,7 @@ def test_a_handler_output_that_cannot_be_stored_fails_the_attempt_as_invalid_out
 
 
 def test_an_error_with_nul_and_surrogates_is_recorded_cleaned():
-    bad, _ = services.start_instance(publish(graph(("h", "task", {"handler": "hostile.error"}))))
+    bad, _ = engine.start_instance(publish(graph(("h", "task", {"handler": "hostile.error"}))))
     drain_all(bad.pk)
     step = StepRun.objects.get(instance=bad)
     assert (step.status, step.error_type, step.error_message) == ("failed", "Weird\ufffdType", "bad \ufffd message \ufffd")
@@ -140,7 +140,7 @@ def test_an_error_with_nul_and_surrogates_is_recorded_cleaned():
 
 def test_a_rendered_step_input_that_cannot_be_stored_fails_the_step():
     name = publish(graph(("h", "task", {"handler": "demo.noop", "input": {"n": "{{ float(input.x) }}"}})))
-    bad, _ = services.start_instance(name, input={"x": "-1e999"})
+    bad, _ = engine.start_instance(name, input={"x": "-1e999"})
     bad.refresh_from_db()
     step = bad.steps.get()
     assert (bad.status, step.error_type) == ("failed", "ExpressionError")
@@ -153,8 +153,8 @@ def test_a_rendered_step_input_that_cannot_be_stored_fails_the_step():
 )
 def test_start_refuses_input_that_cannot_be_stored(input, field_message):
     name = publish(graph(("a", "task", {"handler": "demo.noop"})))
-    with pytest.raises(services.EngineError) as refused:
-        services.start_instance(name, input=input)
+    with pytest.raises(engine.EngineError) as refused:
+        engine.start_instance(name, input=input)
     assert refused.value.field == "input" and str(refused.value).startswith(field_message)
     assert not Instance.objects.exists()
 
@@ -175,21 +175,21 @@ def test_the_api_answers_400_to_a_lone_surrogate_in_input(client, django_user_mo
 
 def test_a_float_max_attempts_stored_before_validation_refused_it_runs_as_a_whole_number():
     name = publish(graph(("a", "task", {"handler": "demo.fail", "retry": {"max_attempts": 2.0, "initial_s": 0}})))
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     for _ in range(3):
         tick_and_drain(instance)
     attempts = list(StepRun.objects.filter(instance=instance).order_by("attempt").values_list("attempt", "status"))
     assert attempts == [(1, "failed"), (2, "failed")]
-    result = services.validate_graph(graph(("a", "task", {"handler": "demo.fail", "retry": {"max_attempts": 2.0}})))
+    result = authoring.validate_graph(graph(("a", "task", {"handler": "demo.fail", "retry": {"max_attempts": 2.0}})))
     assert [(e.field, e.code) for e in result.errors] == [("config.retry.max_attempts", "invalid_config")]
 
 
 def test_a_huge_workflow_timeout_is_held_to_its_documented_maximum():
-    instance, _ = services.start_instance(publish(graph(("a", "task", {"handler": "demo.noop"}), timeout_s=1e308)))
+    instance, _ = engine.start_instance(publish(graph(("a", "task", {"handler": "demo.noop"}), timeout_s=1e308)))
     instance.refresh_from_db()
     assert instance.status == "running"
     assert instance.deadline_at - instance.started_at == timedelta(days=366)
-    assert services.validate_graph(graph(("a", "task", {"handler": "demo.noop"}), timeout_s=1e308)).valid is False
+    assert authoring.validate_graph(graph(("a", "task", {"handler": "demo.noop"}), timeout_s=1e308)).valid is False
 
 
 # --- isolation: an item that raises anyway is recorded, backed off, and the rest go on --------------
@@ -198,11 +198,11 @@ def test_a_huge_workflow_timeout_is_held_to_its_documented_maximum():
 def corrupt(instance: Instance) -> None:
     """A stored version the engine cannot parse (edited around every check): its transitions raise."""
     TemplateVersion.objects.filter(pk=instance.version_id).update(graph={"version": 1, "nodes": "not a list"})
-    services._graphs.clear()
+    engine.graphs.forget()
 
 
 def test_a_timer_whose_transition_raises_is_recorded_and_backed_off_while_the_others_fire():
-    bad = services.start_instance(after_a_wait(("a", "task", {"handler": "demo.noop"})))[0]
+    bad = engine.start_instance(after_a_wait(("a", "task", {"handler": "demo.noop"})))[0]
     other = bystander()
     corrupt(bad)
     now = time.time() + 1
@@ -224,17 +224,17 @@ def test_a_timer_whose_transition_raises_is_recorded_and_backed_off_while_the_ot
 
     # Repaired: the timer fires and its fault is gone.
     TemplateVersion.objects.filter(pk=bad.version_id).update(graph=graph(("pause", "wait", {"for_s": 0}), ("a", "task", {"handler": "demo.noop"})))
-    services._graphs.clear()
+    engine.graphs.forget()
     timers.tick(time.time() + 3600)
     assert not Timer.objects.filter(instance=bad).exists()
     assert not Fault.objects.exists()
 
 
 def test_a_lease_expiry_whose_transition_raises_is_isolated():
-    bad, other = (services.start_instance(publish(graph(("a", "task", {"handler": "demo.noop"}))))[0] for _ in range(2))
+    bad, other = (engine.start_instance(publish(graph(("a", "task", {"handler": "demo.noop"}))))[0] for _ in range(2))
     for instance in (bad, other):
-        assert services.claim_step(instance.pk, "gone:1") is not None
-    StepRun.objects.update(lease_until=services.to_dt(time.time() - 1))
+        assert engine.claim_step(instance.pk, "gone:1") is not None
+    StepRun.objects.update(lease_until=engine.to_dt(time.time() - 1))
     corrupt(bad)
     done = timers.tick()
     assert (done["lost"], done["faults"]) == (1, 1)
@@ -247,9 +247,9 @@ def test_a_lease_expiry_whose_transition_raises_is_isolated():
 def test_a_worker_whose_claim_raises_records_a_fault_and_goes_on():
     from workflows import worker
 
-    bad = services.start_instance(publish(graph(("a", "task", {"handler": "demo.noop"}))))[0]
+    bad = engine.start_instance(publish(graph(("a", "task", {"handler": "demo.noop"}))))[0]
     corrupt(bad)
-    services._seen.entries.clear()  # as a fresh worker process: it must read the instance
+    engine.rows.seen.entries.clear()  # as a fresh worker process: it must read the instance
     assert worker.drain(str(bad.pk)) == 0
     fault = Fault.objects.get()
     assert (fault.source, fault.target, fault.instance_id) == ("commit", f"claim:{bad.pk}", bad.pk)
@@ -275,7 +275,7 @@ def poisoned_results():
 
 def test_a_worker_whose_commit_fails_records_a_fault_and_fails_the_attempt(poisoned_results):
     name = publish(graph(("a", "task", {"handler": "demo.noop", "input": {"poison": True}}), ("b", "task", {"handler": "demo.noop"})))
-    bad, _ = services.start_instance(name)
+    bad, _ = engine.start_instance(name)
     other = bystander()
     drain_all(bad.pk)
     step = StepRun.objects.get(instance=bad, node_id="a")

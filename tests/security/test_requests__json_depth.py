@@ -16,7 +16,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory, VersionFactory, chain_graph
-from workflows import services
+from workflows import engine
 from workflows.api.parsers import MAX_DEPTH
 from workflows.roles import ANALYSTS, OPERATORS
 from workflows.routing import websocket_urlpatterns
@@ -68,7 +68,7 @@ def test_a_graph_nested_5000_deep_is_refused_with_a_400(client, billing):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_websocket_client_sending_json_nested_5000_deep_does_not_break_its_socket():
-    instance, _ = services.start_instance(VersionFactory(graph=chain_graph("a")).template.name)
+    instance, _ = engine.start_instance(VersionFactory(graph=chain_graph("a")).template.name)
     communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/instances/{instance.pk}/")
     communicator.scope["user"] = UserFactory()
     outcome: dict = {}

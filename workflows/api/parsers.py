@@ -14,7 +14,9 @@ from django.conf import settings
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
-from workflows.core.values import MAX_DEPTH  # the engine's value gate holds computed values to the same
+from workflows.core.values import (
+    MAX_DEPTH,  # the engine's value gate holds computed values to the same
+)
 
 
 class PayloadTooLarge(APIException):

@@ -15,7 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflows import authoring, drafts, services, stats
+from workflows import authoring, drafts, engine, stats
 from workflows.api import serializers as s
 from workflows.api.filters import InstanceFilter, TemplateFilter
 from workflows.api.permissions import InstanceControl, RoleForWrites
@@ -56,7 +56,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=s.TemplateCreateSerializer, responses={201: s.TemplateSerializer})
     def create(self, request):
         data = self.validated(s.TemplateCreateSerializer, request)
-        template = services.create_template(user=request.user, **data)
+        template = authoring.create_template(user=request.user, **data)
         return Response(self.get_serializer(self.get_queryset().get(pk=template.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.TemplateUpdateSerializer, responses=s.TemplateSerializer)
@@ -67,7 +67,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(responses={204: None})
     def destroy(self, request, name=None):
         """Archive the template: it leaves lists and cannot start new instances."""
-        services.archive_template(self.template())
+        authoring.archive_template(self.template())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(methods=["GET"], responses=s.DraftSerializer)
@@ -77,11 +77,11 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         template = self.template()
         if request.method == "PUT":
             data = self.validated(s.DraftWriteSerializer, request)
-            draft = services.save_draft(template, data["graph"], user=request.user, revision=data.get("revision"))
+            draft = authoring.save_draft(template, data["graph"], user=request.user, revision=data.get("revision"))
         else:
             draft = template.draft()
             if draft is None:
-                raise services.NotFound(f"template {template.name!r} has no draft; PUT one to start editing", field="draft")
+                raise engine.NotFound(f"template {template.name!r} has no draft; PUT one to start editing", field="draft")
         draft.changed_since_published = drafts.draft_changed(template, draft)
         return Response(s.DraftSerializer(draft).data)
 
@@ -94,16 +94,16 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if graph is None:
             draft = template.draft()
             if draft is None:
-                raise services.NotFound("there is no draft to validate; send a graph", field="graph")
+                raise engine.NotFound("there is no draft to validate; send a graph", field="graph")
             graph = draft.graph
-        return Response(services.validate_graph(graph).as_dict())
+        return Response(authoring.validate_graph(graph).as_dict())
 
     @extend_schema(request=s.PublishRequestSerializer, responses={201: s.VersionSerializer})
     @action(detail=True, methods=["post"])
     def publish(self, request, name=None):
         """Publish the draft as the next immutable version (refused with its errors if invalid)."""
         note = self.validated(s.PublishRequestSerializer, request)["change_note"]
-        version = services.publish(self.template(), change_note=note, user=request.user)
+        version = authoring.publish(self.template(), change_note=note, user=request.user)
         return Response(s.VersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.VersionSerializer(many=True))
@@ -123,7 +123,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def plan(self, request, name=None, number=None):
         """The execution plan: batches of nodes that can run in parallel."""
         version = self.get_version(number)
-        result = services.validate_graph(version.graph)
+        result = authoring.validate_graph(version.graph)
         if not result.valid:  # a draft being edited
             raise InvalidGraph(result.errors)
         return Response({"batches": Graph.from_dict(version.graph).plan})
@@ -133,7 +133,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def test_runs(self, request, name=None):
         """Run the current draft for real with chosen nodes mocked; kept apart from production runs."""
         data = self.validated(s.TestRunSerializer, request)
-        instance = services.start_test_run(self.template(), input=data["input"], mocks=data["mocks"], started_by=request.user)
+        instance = engine.start_test_run(self.template(), input=data["input"], mocks=data["mocks"], started_by=request.user)
         instance = Instance.objects.select_related("template", "version").get(pk=instance.pk)
         return Response(s.InstanceSerializer(instance).data, status=status.HTTP_201_CREATED)
 
@@ -141,7 +141,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         template = self.template()
         version = template.versions.exclude(status=TemplateVersion.Status.TEST).filter(number=int(number)).select_related("published_by").first()
         if version is None:
-            raise services.NotFound(f"template {template.name!r} has no version {number}", field="number")
+            raise engine.NotFound(f"template {template.name!r} has no version {number}", field="number")
         return version
 
     @staticmethod
@@ -175,14 +175,14 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             pk = None
         instance = self.get_queryset().filter(pk=pk).first() if pk else None
         if instance is None:
-            raise services.NotFound(f"no instance {self.kwargs['pk']}")
+            raise engine.NotFound(f"no instance {self.kwargs['pk']}")
         return instance
 
     @extend_schema(request=s.StartSerializer, responses={201: s.InstanceSerializer, 200: s.InstanceSerializer})
     def create(self, request):
         """Start an instance. A repeated ``idempotency_key`` returns the first instance (200)."""
         data = TemplateViewSet.validated(s.StartSerializer, request)
-        instance, created = services.start_instance(data.pop("template"), started_by=request.user, **data)
+        instance, created = engine.start_instance(data.pop("template"), started_by=request.user, **data)
         instance = self.get_queryset().get(pk=instance.pk)
         return Response(s.InstanceSerializer(instance).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -208,7 +208,7 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         reason = TemplateViewSet.validated(s.CancelSerializer, request)["reason"]
-        instance = services.cancel_instance(self.get_object().pk, reason=reason)
+        instance = engine.cancel_instance(self.get_object().pk, reason=reason)
         return Response(s.InstanceSerializer(self.get_queryset().get(pk=instance.pk)).data)
 
     @extend_schema(request=s.EmptySerializer, responses=s.InstanceSerializer)
@@ -216,7 +216,7 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def retry(self, request, pk=None):
         """Run a failed instance again from its failed steps."""
         TemplateViewSet.validated(s.EmptySerializer, request)
-        instance = services.retry_instance(self.get_object().pk)
+        instance = engine.retry_instance(self.get_object().pk)
         return Response(s.InstanceSerializer(self.get_queryset().get(pk=instance.pk)).data)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)

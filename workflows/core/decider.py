@@ -1,6 +1,6 @@
 """What happens next, as a pure function: ``decide(graph, snapshot, event) -> commands``.
 
-The ORM adapter (``workflows.services``) locks the instance, builds a ``Snapshot`` of what is
+The ORM adapter (``workflows.engine``) locks the instance, builds a ``Snapshot`` of what is
 committed, calls ``decide`` and applies the returned commands in one transaction, each with its
 Event. Nothing here touches the database, the clock or the queue: every tricky case (joins after
 skipped branches, retries, timeouts, ``end`` while branches run) is a millisecond unit test.

@@ -36,6 +36,12 @@ class Limits:
     lost_retries: int = 3
 
 
+def json_size(value: Any) -> int:
+    """Length of ``value`` as compact JSON: what a start's input and a template's example input are
+    held to (checked storable first)."""
+    return len(json.dumps(value, separators=(",", ":"), default=str))
+
+
 class InvalidValue(ValueError):
     """``str(e)`` says where and what: ``output.items.3: NaN is not a JSON number ...``."""
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from workflows import services, template_files
+from workflows import authoring, engine, template_files
 from workflows.authoring import load_template
 from workflows.core.errors import InvalidGraph
 from workflows.core.status import InstanceStatus
@@ -66,7 +66,7 @@ class Command(BaseCommand):
     def handle_validate(self, options) -> None:
         data = self.read_file(options["file"])
         graph = data.get("graph", data) if isinstance(data, dict) else data
-        result = services.validate_graph(graph)
+        result = authoring.validate_graph(graph)
         self.emit(result.as_dict())
         if not result.valid:
             sys.exit(1)
@@ -92,7 +92,7 @@ class Command(BaseCommand):
         except json.JSONDecodeError as exc:
             raise CommandError(f"--input is not valid JSON: {exc}") from None
         try:
-            instance, _ = services.start_instance(
+            instance, _ = engine.start_instance(
                 options["name"],
                 input=payload,
                 version=options["version"],
@@ -100,7 +100,7 @@ class Command(BaseCommand):
                 business_key=options["business_key"],
                 idempotency_key=options["idempotency_key"],
             )
-        except services.EngineError as exc:
+        except engine.EngineError as exc:
             raise CommandError(str(exc)) from None
         if options["wait"]:
             give_up = time.monotonic() + options["timeout"]

@@ -14,7 +14,7 @@ import pytest
 
 from tests.engine.conftest import drain_all
 from tests.factories import VersionFactory
-from workflows import services, timers
+from workflows import engine, timers
 from workflows.models import Instance, Timer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,7 +42,7 @@ def checked(monkeypatch):
     rng = random.Random(4)
     kept: list[tuple[int, dict]] = []
     stats = {"transitions": 0, "stale": 0, "cached": 0}
-    rows_now, keep = services._rows_now, services._seen.keep
+    rows_now, keep = engine.rows.rows_now, engine.rows.seen.keep
 
     def remembering(instance_id, seq, rows):
         kept.append((seq, copy.deepcopy(rows)))
@@ -52,21 +52,21 @@ def checked(monkeypatch):
         stats["transitions"] += 1
         if kept and rng.random() < 0.5:
             seq, rows = rng.choice(kept)
-            services._seen.entries[instance.pk] = (seq, copy.deepcopy(rows))
+            engine.rows.seen.entries[instance.pk] = (seq, copy.deepcopy(rows))
             stats["stale"] += 1
-        stats["cached"] += instance.pk in services._seen.entries
+        stats["cached"] += instance.pk in engine.rows.seen.entries
         rows = rows_now(instance)
-        assert view(rows) == view(services._latest_rows(instance.pk))
+        assert view(rows) == view(engine.rows.latest_rows(instance.pk))
         return rows
 
-    monkeypatch.setattr(services._seen, "keep", remembering)
-    monkeypatch.setattr(services, "_rows_now", rows_checked)
+    monkeypatch.setattr(engine.rows.seen, "keep", remembering)
+    monkeypatch.setattr(engine.rows, "rows_now", rows_checked)
     return stats
 
 
 def test_every_transition_sees_what_a_full_read_sees(checked):
     name = VersionFactory(graph=fan(12)).template.name
-    instance, _ = services.start_instance(name)
+    instance, _ = engine.start_instance(name)
     for _ in range(3):  # the flaky step fails twice, each retry waits for its timer
         drain_all(instance.pk)
         for timer in Timer.objects.filter(instance=instance, kind="retry"):

@@ -1,0 +1,47 @@
+"""The engine: the only code that changes an instance's or a step's status (DESIGN §5, §5b).
+
+Each change is one transition (``transition``): lock the instance row, read what is committed
+(``rows``), let the pure decider (``workflows.core.decider``) say what happens next, write its
+commands with their Events (``writer``), and ring the dispatch doorbell only after commit.
+
+Who calls what:
+
+- ``starting``: start an instance or a test run (the API, the designer, the CLI);
+- ``runtime``: workers claim a step, finish its attempt, renew its lease;
+- ``due``: the timer loop fires timers and fails attempts whose lease or deadline passed;
+- ``control``: people and integrations cancel and retry.
+
+Templates, drafts and versions are written by ``workflows.authoring``, not here.
+"""
+
+from .clock import to_dt, to_epoch
+from .control import cancel_instance, retry_instance
+from .due import expire_step, fire_timer, redispatch_stale
+from .errors import Conflict, EngineError, InputTooLarge, NotFound
+from .graphs import graph_of
+from .runtime import claim_step, complete_attempt, fail_attempt, renew_lease
+from .starting import start_instance, start_test_run
+from .transition import Claim, idempotency_key
+
+__all__ = [
+    "Claim",
+    "Conflict",
+    "EngineError",
+    "InputTooLarge",
+    "NotFound",
+    "cancel_instance",
+    "claim_step",
+    "complete_attempt",
+    "expire_step",
+    "fail_attempt",
+    "fire_timer",
+    "graph_of",
+    "idempotency_key",
+    "redispatch_stale",
+    "renew_lease",
+    "retry_instance",
+    "start_instance",
+    "start_test_run",
+    "to_dt",
+    "to_epoch",
+]

@@ -1,0 +1,80 @@
+"""What the timer loop calls (``workflows.timers``): what came due while nobody was waiting —
+timers, leases of lost workers, step deadlines, dispatches whose doorbell was lost."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from workflows import dispatch, faults
+from workflows.core import decider as d
+from workflows.core.errors import Failure
+from workflows.core.status import StepStatus as S
+from workflows.models import Fault, StepRun, Timer
+
+from .clock import to_dt
+from .transition import transition
+
+
+def fire_timer(timer_id: int) -> bool:
+    """Fire one due timer at least once; deleting it in the same transaction makes firing idempotent."""
+    timer = Timer.objects.filter(pk=timer_id).values("instance_id", "kind", "node_id", "attempt").first()
+    if timer is None:
+        return False
+    fired = False
+
+    def event(snap: d.Snapshot, rows):
+        nonlocal fired
+        if not Timer.objects.filter(pk=timer_id).delete()[0]:
+            return None  # another timer loop fired it first
+        fired = True
+        kind = timer["kind"]
+        if kind == Timer.Kind.WAIT:
+            return d.TimerFired(timer["node_id"], timer["attempt"])
+        if kind == Timer.Kind.DEADLINE:
+            return d.DeadlineReached()
+        return d.BackoffOver(timer["node_id"], timer["attempt"])
+
+    instance, _ = transition(timer["instance_id"], event)
+    if fired and timer["kind"] == Timer.Kind.RETRY:
+        dispatch.ring(instance.pk, 1)
+    return fired
+
+
+def expire_step(step_id: int, *, reason: str) -> bool:
+    """Fail a running attempt whose lease (worker lost) or deadline (timeout) passed."""
+    row = StepRun.objects.filter(pk=step_id, status=S.RUNNING).values("instance_id", "node_id", "attempt", "worker").first()
+    if row is None:
+        return False
+    expired = False
+
+    def event(snap: d.Snapshot, rows):
+        nonlocal expired
+        now = to_dt(snap.now)
+        field = "lease_until__lt" if reason == "lost" else "deadline_at__lt"
+        if not StepRun.objects.filter(pk=step_id, status=S.RUNNING, **{field: now}).exists():
+            return None
+        expired = True
+        if reason == "lost":
+            failure = Failure("WorkerLost", f"worker {row['worker'] or '?'} stopped renewing its lease", retryable=True)
+            return d.AttemptFailed(row["node_id"], row["attempt"], failure)
+        failure = Failure("StepTimeout", "the step did not finish within its timeout", retryable=True)
+        return d.AttemptFailed(row["node_id"], row["attempt"], failure, timed_out=True)
+
+    transition(row["instance_id"], event)
+    return expired
+
+
+def redispatch_stale(now: float, *, older_than_s: float, limit: int = 500) -> int:
+    """Ring again for scheduled steps nobody started: a lost doorbell must not lose a step."""
+    cutoff = to_dt(now - older_than_s)
+    stale = StepRun.objects.filter(status=S.SCHEDULED, scheduled_at__lt=cutoff).filter(
+        Q(not_before__isnull=True) | Q(not_before__lt=cutoff)
+    )
+    ids = list(stale.order_by("scheduled_at").values_list("pk", "instance_id")[:limit])
+    if not ids:
+        return 0
+    StepRun.objects.filter(pk__in=[pk for pk, _ in ids], status=S.SCHEDULED).update(scheduled_at=to_dt(now))
+    for instance_id in {instance_id for _, instance_id in ids}:
+        # One ring that fails (the broker refusing one message) must not stop the others.
+        faults.isolated(Fault.Source.DISPATCH, instance_id, lambda: dispatch.ring(instance_id, 1), instance_id=instance_id)
+    return len(ids)
