@@ -146,7 +146,7 @@ def test_the_settings_schema_accepts_the_documented_settings_and_nothing_else():
     Draft202012Validator.check_schema(SETTINGS_SCHEMA)
     validator = Draft202012Validator(SETTINGS_SCHEMA)
     assert validator.is_valid(EXAMPLE["settings"])
-    assert validator.is_valid({"on_failure": "compensate", "description": "Monthly report", "output": [1, None]})
+    assert validator.is_valid({"on_failure": "fail", "description": "Monthly report", "output": [1, None]})
     for bad in ({"timeout_s": 0}, {"timeout_s": "1"}, {"on_failure": "route"}, {"description": 3}, {"retry": {}}):
         assert not validator.is_valid(bad), bad
 

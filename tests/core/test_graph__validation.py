@@ -30,7 +30,7 @@ class Task(StepType):
     label = "Task"
     inline = False
     schema = object_schema(
-        {"handler": {"type": "string", "minLength": 1}, "input": {"title": "Input"}, "compensate": {"type": "string"}},
+        {"handler": {"type": "string", "minLength": 1}, "input": {"title": "Input"}},
         ["handler"],
         worker=True,
     )
@@ -120,7 +120,7 @@ VALID = workflow(
         edge("e4", "approve_big", "done"),
         edge("e5", "small", "done"),
     ],
-    settings={"timeout_s": 600, "on_failure": "compensate", "output": {"report": "{{ steps.done.output }}"}},
+    settings={"timeout_s": 600, "on_failure": "fail", "output": {"report": "{{ steps.done.output }}"}},
     viewport={"x": 0, "y": 0, "zoom": 1},
 )
 

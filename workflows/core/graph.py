@@ -29,10 +29,10 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 366 * 86400, "title": "Workflow timeout (s)"},
         "on_failure": {
             "type": "string",
-            "enum": ["fail", "compensate"],
+            "enum": ["fail"],
             "default": "fail",
             "title": "On failure",
-            "description": "fail, or compensate: run the completed steps' compensate handlers in reverse",
+            "description": "what the workflow does when a step fails for good (compensation is not supported yet)",
         },
         "output": {"title": "Output", "description": "the instance's output; may contain {{ }} templates"},
         "description": {"type": "string", "title": "Description"},

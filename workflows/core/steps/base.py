@@ -60,7 +60,13 @@ RETRY_SCHEMA: dict[str, Any] = {
 WORKER_PROPERTIES: dict[str, Any] = {
     "retry": RETRY_SCHEMA,
     "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 6 * 3600, "title": "Timeout (s)"},
-    "heartbeat_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600, "title": "Heartbeat (s)"},
+}
+
+#: Config the design names (DESIGN §4) that the engine does not run yet: refused by name at
+#: validation, never accepted and silently ignored.
+NOT_SUPPORTED_YET: dict[str, str] = {
+    "heartbeat_s": "heartbeat_s is not supported yet (heartbeat timeouts are coming); a running step's lease already detects a lost worker",
+    "compensate": "compensate is not supported yet (compensation arrives with sagas); remove it",
 }
 
 
