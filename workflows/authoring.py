@@ -11,13 +11,13 @@ refused exactly where the API would refuse the same body.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from workflows import sql
 from workflows.core.errors import InvalidGraph
@@ -26,8 +26,7 @@ from workflows.core.handlers import handlers
 from workflows.core.steps import step_types
 from workflows.core.validation import validate
 from workflows.core.values import json_size
-from workflows.engine.clock import to_dt
-from workflows.engine.errors import Conflict, EngineError
+from workflows.errors import Conflict, EngineError, StaleDraft
 from workflows.models import Template, TemplateVersion
 
 MAX_NAME = Template._meta.get_field("name").max_length
@@ -199,18 +198,9 @@ def publish(template: Template, *, graph: dict | None = None, change_note: str =
         version.checksum = behaviour_checksum(source)
         version.change_note = change_note
         version.published_by = user
-        version.published_at = to_dt(time.time())
+        version.published_at = timezone.now()
         version.save()
     return version
-
-
-class StaleDraft(Conflict):
-    """Someone saved the draft since this edit began; carries what is stored now."""
-
-    def __init__(self, draft: TemplateVersion):
-        who = draft.updated_by.get_username() if draft.updated_by else "someone"
-        super().__init__(f"{who} saved this draft at {draft.updated_at:%H:%M:%S} (revision {draft.revision}); reload it before saving", field="revision")
-        self.current = {"revision": draft.revision, "updated_at": draft.updated_at.isoformat(), "updated_by": who}
 
 
 def save_draft(template: Template, graph: dict, *, user=None, revision: int | None = None, change_note: str | None = None) -> TemplateVersion:
@@ -244,6 +234,6 @@ def save_draft(template: Template, graph: dict, *, user=None, revision: int | No
 def archive_template(template: Template) -> Template:
     """Archived templates leave lists and cannot start new instances; running ones carry on."""
     if template.archived_at is None:
-        template.archived_at = to_dt(time.time())
+        template.archived_at = timezone.now()
         template.save(update_fields=["archived_at", "updated_at"])
     return template

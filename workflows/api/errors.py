@@ -18,14 +18,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from workflows import authoring, engine
+from workflows.errors import Conflict, EngineError, InputTooLarge, NotFound, StaleDraft
 from workflows.core.errors import InvalidGraph
 from workflows.core.expressions import ExpressionError
 
 ENGINE_STATUS = {
-    engine.NotFound: status.HTTP_404_NOT_FOUND,
-    engine.Conflict: status.HTTP_409_CONFLICT,
-    engine.InputTooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    NotFound: status.HTTP_404_NOT_FOUND,
+    Conflict: status.HTTP_409_CONFLICT,
+    InputTooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
 }
 
 
@@ -55,10 +55,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(
             body(str(exc), "invalid_graph", [e.as_dict() for e in exc.errors]), status=status.HTTP_400_BAD_REQUEST
         )
-    if isinstance(exc, engine.EngineError):
+    if isinstance(exc, EngineError):
         code = next((c for cls, c in ENGINE_STATUS.items() if isinstance(exc, cls)), status.HTTP_400_BAD_REQUEST)
         data = body(str(exc), exc.code, [{"field": exc.field, "code": exc.code, "message": str(exc)}])
-        if isinstance(exc, authoring.StaleDraft):
+        if isinstance(exc, StaleDraft):
             data["current"] = exc.current
         return Response(data, status=code)
     if isinstance(exc, ExpressionError):

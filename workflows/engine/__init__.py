@@ -17,7 +17,7 @@ Templates, drafts and versions are written by ``workflows.authoring``, not here.
 from .clock import to_dt, to_epoch
 from .control import cancel_instance, retry_instance
 from .due import expire_step, fire_timer, redispatch_stale
-from .errors import Conflict, EngineError, InputTooLarge, NotFound
+from workflows.errors import Conflict, EngineError, InputTooLarge, NotFound
 from .graphs import graph_of
 from .runtime import claim_step, complete_attempt, fail_attempt, renew_lease
 from .starting import start_instance, start_test_run

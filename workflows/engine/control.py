@@ -8,7 +8,7 @@ from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
 from workflows.models import Instance
 
-from .errors import Conflict, NotFound
+from workflows.errors import Conflict, NotFound
 from .transition import transition
 
 

@@ -15,7 +15,7 @@ from workflows.core.steps import step_types
 from workflows.core.values import json_size
 from workflows.models import Instance, Template, TemplateVersion
 
-from .errors import Conflict, EngineError, InputTooLarge, NotFound
+from workflows.errors import Conflict, EngineError, InputTooLarge, NotFound
 from .transition import transition
 
 
