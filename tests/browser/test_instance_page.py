@@ -42,10 +42,10 @@ def site(tmp_path):
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = Engine(tmp_path).start()
-    yield engine
-    engine.stop()
+def cluster(tmp_path):
+    cluster = Engine(tmp_path).start()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def failed_instance():
     return instance
 
 
-def test_an_operator_retries_a_failed_instance_and_watches_it_complete_without_reloading(open_as, engine):
+def test_an_operator_retries_a_failed_instance_and_watches_it_complete_without_reloading(open_as, cluster):
     instance = failed_instance()
     page = open_as("olga", OPERATORS)
     page.goto(f"{page.base}/instances/{instance.pk}/")
@@ -136,7 +136,7 @@ def test_the_engines_refusal_is_shown_when_the_state_moved_on_before_the_click(o
 
 def test_an_operator_cancels_a_running_instance_over_the_one_socket_the_page_opened(open_as):
     name = VersionFactory(graph=FLAKY).template.name
-    instance, _ = engine.start_instance(name)  # no engine: it stays pending
+    instance, _ = engine.start_instance(name)  # no engine running: it stays pending
     page = open_as("olga", OPERATORS)
     page.goto(f"{page.base}/instances/{instance.pk}/")
     wait_ready(page)
@@ -187,7 +187,7 @@ def test_a_child_instance_links_to_its_parent_and_the_parent_back(open_as):
     screenshot(page, "instance-page-parent")
 
 
-def test_the_history_follows_the_retry_live_and_filters_by_step_and_kind(open_as, engine):
+def test_the_history_follows_the_retry_live_and_filters_by_step_and_kind(open_as, cluster):
     instance = failed_instance()
     page = open_as("olga", OPERATORS)
     history_requests: list[str] = []

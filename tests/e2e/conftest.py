@@ -122,7 +122,7 @@ class Web:
 
 
 @pytest.fixture(scope="module")
-def engine(django_db_setup, django_db_blocker, tmp_path_factory):
+def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         eng = Engine(tmp_path_factory.mktemp("engine")).start()
     yield eng
@@ -138,7 +138,7 @@ def web(django_db_setup, django_db_blocker, tmp_path_factory):
     server.stop()
 
 
-def wait_for(instance_id, *, timeout: float = 30.0, engine: Engine | None = None) -> Instance:
+def wait_for(instance_id, *, timeout: float = 30.0, cluster: Engine | None = None) -> Instance:
     give_up = time.monotonic() + timeout
     while True:
         instance = Instance.objects.get(pk=instance_id)
@@ -146,7 +146,7 @@ def wait_for(instance_id, *, timeout: float = 30.0, engine: Engine | None = None
             return instance
         if time.monotonic() > give_up:
             steps = list(instance.steps.values_list("node_id", "attempt", "status", "error_type"))
-            log = engine.output()[-3000:] if engine else ""
+            log = cluster.output()[-3000:] if cluster else ""
             raise AssertionError(f"instance still {instance.status} after {timeout} s; steps {steps}\n{log}")
         time.sleep(0.05)
 

@@ -96,10 +96,10 @@ def endpoint():
 
 
 @pytest.fixture(scope="module")
-def engine(django_db_setup, django_db_blocker, tmp_path_factory):
+def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
     # The test's endpoint is on loopback, which the http node refuses unless allowed.
     with django_db_blocker.unblock():
-        eng = Engine(tmp_path_factory.mktemp("engine"), FLOWDESK_APPS="tests.support", FLOWDESK_HTTP_ALLOW="127.0.0.1").start()
+        eng = Engine(tmp_path_factory.mktemp("cluster"), FLOWDESK_APPS="tests.support", FLOWDESK_HTTP_ALLOW="127.0.0.1").start()
     yield eng
     eng.stop()
 
@@ -116,7 +116,7 @@ def chain(*nodes: tuple[str, str, dict]) -> str:
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(batch=st.lists(cases, min_size=1, max_size=4))
-def test_hostile_values_never_stop_an_unrelated_instance(engine, endpoint, client, batch):
+def test_hostile_values_never_stop_an_unrelated_instance(cluster, endpoint, client, batch):
     operator = UserFactory(username="operator")
     operator.groups.add(role_group("operators"))
     client.force_login(operator)
@@ -144,10 +144,10 @@ def test_hostile_values_never_stop_an_unrelated_instance(engine, endpoint, clien
             if response.status_code == 201:
                 started.append(Instance.objects.get(pk=response.json()["id"]))
 
-    assert wait_for(bystander.pk, engine=engine, timeout=60).status == "completed"
+    assert wait_for(bystander.pk, cluster=cluster, timeout=60).status == "completed"
     for instance in started:
-        done = wait_for(instance.pk, engine=engine, timeout=60)
+        done = wait_for(instance.pk, cluster=cluster, timeout=60)
         if done.status != "completed":
             assert done.status == "failed" and done.error["type"] in CLEAR_ERRORS, done.error
     assert not Fault.objects.exists(), list(Fault.objects.values("source", "error_type", "error_message"))
-    assert "timer loop failed" not in engine.output()
+    assert "timer loop failed" not in cluster.output()

@@ -41,8 +41,8 @@ def running_worker_pid(instance_id, node: str) -> int:
     return int(row.worker.rsplit(":", 1)[1])
 
 
-def assert_recovered(instance_id, engine):
-    done = wait_for(instance_id, engine=engine, timeout=40)
+def assert_recovered(instance_id, cluster):
+    done = wait_for(instance_id, cluster=cluster, timeout=40)
     assert done.status == "completed", done.error
     a = list(StepRun.objects.filter(instance_id=instance_id, node_id="a").order_by("attempt").values_list("attempt", "status", "error_type"))
     assert a == [(1, "failed", "WorkerLost"), (2, "completed", "")]
@@ -55,16 +55,16 @@ def assert_recovered(instance_id, engine):
 
 
 @pytest.mark.parametrize("round", range(3))
-def test_a_worker_killed_while_its_handler_runs_loses_nothing(engine, round):
+def test_a_worker_killed_while_its_handler_runs_loses_nothing(cluster, round):
     name = two_steps("demo.sleep", {"seconds": 1.0})
     instance, _ = engine.start_instance(name)
     os.kill(running_worker_pid(instance.pk, "a"), signal.SIGKILL)
-    done = assert_recovered(instance.pk, engine)
+    done = assert_recovered(instance.pk, cluster)
     assert done.output == {"b": {"slept_s": 1.0, "attempt": 2}}
 
 
 @pytest.mark.parametrize("round", range(3))
-def test_a_worker_killed_while_applying_a_transition_loses_nothing(engine, round):
+def test_a_worker_killed_while_applying_a_transition_loses_nothing(cluster, round):
     """Hold the Event table so the worker's completion transaction blocks half-way (step row
     updated, next step inserted, events not yet), kill the worker there, then let go: PostgreSQL
     rolls the half-done transaction back and the lease sweep retries the step."""
@@ -89,14 +89,14 @@ def test_a_worker_killed_while_applying_a_transition_loses_nothing(engine, round
             assert not StepRun.objects.filter(instance_id=instance.pk, node_id="b").exists()
             os.kill(pid, signal.SIGKILL)
         blocker.rollback()
-    assert_recovered(instance.pk, engine)
+    assert_recovered(instance.pk, cluster)
 
 
-def test_a_crash_is_not_a_business_failure_a_step_without_retries_survives_its_worker(engine):
+def test_a_crash_is_not_a_business_failure_a_step_without_retries_survives_its_worker(cluster):
     """DESIGN §5b: the attempt lost with its worker is retried without counting against
     ``max_attempts`` (1 by default, so before this the instance failed with WorkerLost)."""
     name = two_steps("demo.sleep", {"seconds": 1.0}, retry=None)
     instance, _ = engine.start_instance(name)
     os.kill(running_worker_pid(instance.pk, "a"), signal.SIGKILL)
-    assert_recovered(instance.pk, engine)
+    assert_recovered(instance.pk, cluster)
     assert list(StepRun.objects.filter(instance_id=instance.pk, node_id="a").values_list("attempt", "lost")) == [(1, 0), (2, 1)]

@@ -20,19 +20,19 @@ def fan(width: int) -> dict:
     return {"version": 1, "settings": {}, "nodes": nodes, "edges": edges}
 
 
-def test_a_chain_runs_to_completion_on_the_cluster(engine):
+def test_a_chain_runs_to_completion_on_the_cluster(cluster):
     name = VersionFactory(graph=chain_graph("a", "b", "c")).template.name
     instance, _ = engine.start_instance(name, input={"n": 1})
-    done = wait_for(instance.pk, engine=engine)
+    done = wait_for(instance.pk, cluster=cluster)
     assert done.status == "completed"
     assert list(done.steps.values_list("node_id", "status")) == [("a", "completed"), ("b", "completed"), ("c", "completed")]
 
 
-def test_concurrent_fan_outs_join_exactly_once_each(engine):
+def test_concurrent_fan_outs_join_exactly_once_each(cluster):
     name = VersionFactory(graph=fan(30)).template.name
     ids = [engine.start_instance(name, input={"k": k})[0].pk for k in range(8)]
     for instance_id in ids:
-        done = wait_for(instance_id, engine=engine, timeout=60)
+        done = wait_for(instance_id, cluster=cluster, timeout=60)
         assert done.status == "completed"
         assert done.steps.filter(node_id="join").count() == 1
         assert done.steps.count() == 32
@@ -41,7 +41,7 @@ def test_concurrent_fan_outs_join_exactly_once_each(engine):
         assert seqs == list(range(1, len(seqs) + 1))
 
 
-def test_a_flaky_step_retries_with_backoff_on_the_cluster(engine):
+def test_a_flaky_step_retries_with_backoff_on_the_cluster(cluster):
     graph = {
         "version": 1,
         "settings": {},
@@ -50,7 +50,7 @@ def test_a_flaky_step_retries_with_backoff_on_the_cluster(engine):
     }
     name = VersionFactory(graph=graph).template.name
     instance, _ = engine.start_instance(name)
-    done = wait_for(instance.pk, engine=engine)
+    done = wait_for(instance.pk, cluster=cluster)
     assert done.status == "completed"
     attempts = list(done.steps.order_by("attempt").values_list("attempt", "status", "error_type"))
     assert attempts == [(1, "failed", "TransientError"), (2, "failed", "TransientError"), (3, "completed", "")]
