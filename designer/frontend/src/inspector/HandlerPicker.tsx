@@ -99,8 +99,9 @@ export function HandlerPicker({ id, testid, value, handlers, disabled, optional,
               key={h?.name ?? ''}
               id={optionId(i)}
               role="option"
-              aria-selected={(h?.name ?? '') === current}
+              aria-selected={i === active}
               data-active={i === active}
+              data-current={(h?.name ?? '') === current}
               data-testid={`handler-option-${h?.name ?? 'none'}`}
               onMouseDown={(e) => e.preventDefault()} // keep focus in the box until the click lands
               onMouseEnter={() => setActive(i)}
