@@ -92,8 +92,9 @@ export function HandlerPicker({ id, testid, value, handlers, disabled, optional,
           ▾
         </span>
       </div>
+      {/* a press anywhere in the list (an option, its scrollbar) keeps focus in the box */}
       {open && (
-        <ul className="fd-picker-list" id={listId} role="listbox" ref={list} aria-label="Handlers" data-testid={`options-${testid}`}>
+        <ul className="fd-picker-list" id={listId} role="listbox" ref={list} aria-label="Handlers" data-testid={`options-${testid}`} onMouseDown={(e) => e.preventDefault()}>
           {options.map((h, i) => (
             <li
               key={h?.name ?? ''}
@@ -103,7 +104,6 @@ export function HandlerPicker({ id, testid, value, handlers, disabled, optional,
               data-active={i === active}
               data-current={(h?.name ?? '') === current}
               data-testid={`handler-option-${h?.name ?? 'none'}`}
-              onMouseDown={(e) => e.preventDefault()} // keep focus in the box until the click lands
               onMouseEnter={() => setActive(i)}
               onClick={() => choose(h)}
             >
