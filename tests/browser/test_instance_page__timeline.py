@@ -207,10 +207,60 @@ def test_an_instance_of_200_steps_draws_200_legible_lanes(page_for):
     for _ in range(3):
         page.get_by_test_id("timeline-zoom-in").click()
     page.locator(".fd-tl-scroll").evaluate("el => { el.scrollLeft = el.scrollWidth; el.scrollTop = el.scrollHeight }")
-    last = page.get_by_test_id("timeline-lane").last
+    expect(page.get_by_test_id("timeline-lane").last).to_be_in_viewport()
+    last = page.locator(".fd-tl-label").last
     expect(last).to_be_in_viewport()
-    assert last.locator(".fd-tl-label").bounding_box()["x"] == x
+    assert last.bounding_box()["x"] == x
     assert page.locator(".fd-tl-scroll").evaluate("el => el.scrollLeft") > 0
     page.set_viewport_size({"width": 1280, "height": 720})
     page.get_by_test_id("timeline-fit").click()
     screenshot(page, "timeline-200-1280")
+
+
+def fanned_out_instance():
+    """A finished run whose "each" step ran 40 items, 8 at a time, item 5 twice (the engine has no
+    fan-out step type yet: its rows are written as it will write them, one per item attempt)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from workflows.models import Instance, StepRun
+
+    version = VersionFactory(graph=chain(task("split", "Split", 0, handler="demo.noop"), task("each", "Charge each", 260, handler="demo.noop"), task("sum", "Sum up", 520, handler="demo.noop")))
+    t0 = timezone.now() - timedelta(minutes=5)
+    ms = lambda n: t0 + timedelta(milliseconds=n)  # noqa: E731
+    instance = Instance.objects.create(template=version.template, version=version, status="completed", started_at=t0, finished_at=ms(5200))
+    rows = [StepRun(instance=instance, node_id="split", node_type="task", status="completed", scheduled_at=ms(0), started_at=ms(20), finished_at=ms(100))]
+    for i in range(40):
+        start = 100 + (i // 8) * 900 + (i % 8) * 15
+        attempt_1 = "failed" if i == 5 else "completed"
+        rows.append(StepRun(instance=instance, node_id="each", node_type="task", item_key=str(i), status=attempt_1, scheduled_at=ms(start), started_at=ms(start + 10), finished_at=ms(start + 400)))
+        if i == 5:
+            rows[-1].error_type, rows[-1].error_message = "CardDeclined", "the card was declined"
+            rows.append(StepRun(instance=instance, node_id="each", node_type="task", item_key="5", attempt=2, status="completed", scheduled_at=ms(start + 400), started_at=ms(start + 700), finished_at=ms(start + 850)))
+    rows.append(StepRun(instance=instance, node_id="sum", node_type="task", status="completed", scheduled_at=ms(4900), started_at=ms(4950), finished_at=ms(5100)))
+    StepRun.objects.bulk_create(rows)
+    return instance
+
+
+def test_fan_out_items_share_their_lane_in_a_few_tracks_each_bar_saying_its_item(page_for):
+    instance = fanned_out_instance()
+    page = page_for("olga", OPERATORS)
+    page.goto(f"{page.base}/instances/{instance.pk}/#timeline")
+    wait_ready(page)
+    lane = page.locator('[data-testid="timeline-lane"][data-node="each"]')
+    expect(lane.get_by_test_id("timeline-bar")).to_have_count(41)
+    expect(page.locator('.fd-tl-label[data-node="each"]')).to_contain_text("40 items")
+    assert lane_nodes(page) == ["split", "each", "sum"]
+    # eight at a time, in eight tracks: a taller lane than one attempt's, yet no taller than six tracks
+    height = lane.bounding_box()["height"]
+    assert 60 < height <= 90, height
+    tops = {round(b["y"]) for b in lane.get_by_test_id("timeline-bar").evaluate_all("els => els.map(e => e.getBoundingClientRect())")}
+    assert len(tops) == 8
+    retry = lane.locator('[data-item="5"][data-attempt="2"]')
+    retry.hover()
+    expect(page.get_by_test_id("timeline-tip")).to_contain_text("item 5")
+    expect(page.get_by_test_id("timeline-tip")).to_contain_text("attempt 2")
+    screenshot(page, "timeline-fan-out")
+    lane.locator('[data-item="5"][data-attempt="1"]').click()
+    expect(page.get_by_test_id("step-details")).to_have_attribute("data-node", "each")

@@ -67,7 +67,9 @@ function TimelineView({ run, zoom }: { run: RunView; zoom: number }) {
   }, [lanes])
 
   // the clock, in the server's time (a browser clock behind it would draw bars starting after now)
-  const lag = useMemo(() => clockLag(lanes, Date.now()), [lanes])
+  // (only ever raised: a smaller estimate later would move now back and shrink the open bars)
+  const lagSeen = useRef(0)
+  const lag = useMemo(() => (lagSeen.current = Math.max(lagSeen.current, clockLag(lanes, Date.now()))), [lanes])
   const [clientNow, setClientNow] = useState(() => Date.now())
   const now = Math.max(clientNow, Date.now()) + lag
 
@@ -88,7 +90,8 @@ function TimelineView({ run, zoom }: { run: RunView; zoom: number }) {
   const drawNow = run.final ? span.end : now
   const axis = useMemo(() => ticks(scale), [scale])
 
-  const interval = tickInterval(scale)
+  const openBars = useMemo(() => lanes.reduce((n, l) => n + (l.open ? l.bars.filter((b) => b.open).length : 0), 0), [lanes])
+  const interval = tickInterval(scale, openBars)
   useEffect(() => {
     if (run.final) return
     const id = window.setInterval(() => setClientNow(Date.now()), interval)
@@ -190,27 +193,35 @@ function TimelineView({ run, zoom }: { run: RunView; zoom: number }) {
               ))}
             </div>
           </div>
-          <div className="fd-tl-lanes" style={{ height }} onKeyDown={onKeyDown} role="list" aria-label="Attempts over time">
-            <div className="fd-tl-grid" aria-hidden="true">
-              {axis.map((t) => (
-                <span key={t.offset} style={{ left: LABEL_W + t.x }} />
+          <div className="fd-tl-body">
+            {/* one sticky column, not a sticky label per lane: 200 sticky boxes cost the compositor dearly on every tick */}
+            <div className="fd-tl-labels">
+              {lanes.map((lane) => (
+                <LaneLabel key={lane.node} lane={lane} selected={lane.node === runSelected} />
               ))}
             </div>
-            {!run.final && <div className="fd-tl-now" style={{ left: LABEL_W + xAt(scale, now) }} data-testid="timeline-now" title={`now, ${formatTime(now)}`} />}
-            {lanes.map((lane, n) => (
-              <LaneRow
-                key={lane.node}
-                lane={lane}
-                scale={scale}
-                now={lane.open ? drawNow : 0}
-                selected={lane.node === runSelected}
-                selectedKey={lane.node === runSelected ? selectedKey : null}
-                tabKey={n === tabLane ? tabKey : null}
-                onChoose={choose}
-                onTip={showTip}
-                onTipEnd={hideTip}
-              />
-            ))}
+            <div className="fd-tl-lanes" style={{ width: width + RIGHT_PAD, height }} onKeyDown={onKeyDown} role="list" aria-label="Attempts over time">
+              <div className="fd-tl-grid" aria-hidden="true">
+                {axis.map((t) => (
+                  <span key={t.offset} style={{ left: t.x }} />
+                ))}
+              </div>
+              {!run.final && <div className="fd-tl-now" style={{ left: xAt(scale, now) }} data-testid="timeline-now" title={`now, ${formatTime(now)}`} />}
+              {lanes.map((lane, n) => (
+                <LaneTrack
+                  key={lane.node}
+                  lane={lane}
+                  scale={scale}
+                  now={lane.open ? drawNow : 0}
+                  selected={lane.node === runSelected}
+                  selectedKey={lane.node === runSelected ? selectedKey : null}
+                  tabKey={n === tabLane ? tabKey : null}
+                  onChoose={choose}
+                  onTip={showTip}
+                  onTipEnd={hideTip}
+                />
+              ))}
+            </div>
           </div>
         </div>
         {!started && (
@@ -237,38 +248,52 @@ interface LaneProps {
   onTipEnd: () => void
 }
 
-const LaneRow = memo(function LaneRow({ lane, scale, now, selected, selectedKey, tabKey, onChoose, onTip, onTipEnd }: LaneProps) {
+const LaneLabel = memo(function LaneLabel({ lane, selected }: { lane: Lane; selected: boolean }) {
   const meta = lane.items ? `${lane.items} item${lane.items === 1 ? '' : 's'}` : lane.attempts > 1 ? `${lane.attempts} attempts` : ''
   return (
-    <div className={`fd-tl-lane${selected ? ' is-selected' : ''}`} style={{ height: lane.height }} role="listitem" data-testid="timeline-lane" data-node={lane.node} data-status={lane.status}>
-      <button
-        type="button"
-        tabIndex={-1}
-        className="fd-tl-label"
-        onClick={() => selectRunAttempt(lane.node)}
-        title={`${lane.label} (${lane.node}): ${STATUS_LABEL[lane.status] ?? lane.status}`}
-      >
-        <span className={`fd-status-dot st-${lane.status}`} aria-hidden="true" />
-        <span className="fd-tl-name">{lane.label}</span>
-        {meta && <span className="fd-tl-meta">{meta}</span>}
-      </button>
-      <div className="fd-tl-track" style={{ width: scale.width }}>
-        {lane.bars.map((bar) => (
-          <BarView
-            key={bar.key}
-            bar={bar}
-            label={lane.label}
-            tracks={lane.tracks}
-            scale={scale}
-            now={now}
-            selected={bar.key === selectedKey}
-            tabbable={bar.key === tabKey}
-            onChoose={onChoose}
-            onTip={onTip}
-            onTipEnd={onTipEnd}
-          />
-        ))}
-      </div>
+    <button
+      type="button"
+      tabIndex={-1}
+      className={`fd-tl-label${selected ? ' is-selected' : ''}`}
+      style={{ height: lane.height }}
+      onClick={() => selectRunAttempt(lane.node)}
+      title={`${lane.label} (${lane.node}): ${STATUS_LABEL[lane.status] ?? lane.status}`}
+      data-node={lane.node}
+      data-status={lane.status}
+    >
+      <span className={`fd-status-dot st-${lane.status}`} aria-hidden="true" />
+      <span className="fd-tl-name">{lane.label}</span>
+      {meta && <span className="fd-tl-meta">{meta}</span>}
+    </button>
+  )
+})
+
+const LaneTrack = memo(function LaneTrack({ lane, scale, now, selected, selectedKey, tabKey, onChoose, onTip, onTipEnd }: LaneProps) {
+  return (
+    <div
+      className={`fd-tl-lane${selected ? ' is-selected' : ''}`}
+      style={{ height: lane.height }}
+      role="listitem"
+      aria-label={lane.label}
+      data-testid="timeline-lane"
+      data-node={lane.node}
+      data-status={lane.status}
+    >
+      {lane.bars.map((bar) => (
+        <BarView
+          key={bar.key}
+          bar={bar}
+          label={lane.label}
+          tracks={lane.tracks}
+          scale={scale}
+          now={now}
+          selected={bar.key === selectedKey}
+          tabbable={bar.key === tabKey}
+          onChoose={onChoose}
+          onTip={onTip}
+          onTipEnd={onTipEnd}
+        />
+      ))}
     </div>
   )
 })

@@ -220,10 +220,11 @@ describe('timeline axis', () => {
     expect(new Set(spans.map((s) => s.end)).size).toBeLessThanOrEqual(2)
   })
 
-  it('redraws open bars about once a pixel, between five times and once a second', () => {
+  it('redraws open bars about once a pixel, between five times and once a second, once when many are open', () => {
     expect(tickInterval({ start: 0, end: 5_000, width: 1000 })).toBe(200)
     expect(tickInterval({ start: 0, end: 600_000, width: 1000 })).toBe(600)
     expect(tickInterval({ start: 0, end: 3_600_000, width: 1000 })).toBe(1000)
+    expect(tickInterval({ start: 0, end: 5_000, width: 1000 }, 150)).toBe(1000) // many open bars: once a second
   })
 
   it('measures how far the browser clock lags the server, never ahead', () => {

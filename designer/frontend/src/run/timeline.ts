@@ -20,7 +20,7 @@ const LANE_PAD = 7
 /** The narrowest bar drawn: an attempt that took no time (an inline step, a skip) stays visible. */
 export const MIN_BAR_PX = 3
 /** Queued time narrower than this is noise next to a bar: left out (the tooltip still says it). */
-const MIN_QUEUED_PX = 3
+const MIN_QUEUED_PX = 5
 /** The narrowest bar that takes a click. */
 export const MIN_HIT_PX = 8
 /** The least room between two tick labels (px). */
@@ -304,10 +304,13 @@ export function ticks(scale: Scale): Tick[] {
   return out
 }
 
+/** Above this many open bars the clock ticks once a second: each tick repaints every one of them. */
+const MANY_OPEN = 20
+
 /** How often open bars are redrawn: about when they grow by a pixel, between 5 and 1 times a second. */
-export function tickInterval(scale: Scale): number {
+export function tickInterval(scale: Scale, openBars = 1): number {
   const msPerPx = (scale.end - scale.start) / Math.max(scale.width, 1)
-  return Math.min(1000, Math.max(200, msPerPx))
+  return openBars > MANY_OPEN ? 1000 : Math.min(1000, Math.max(200, msPerPx))
 }
 
 /**
