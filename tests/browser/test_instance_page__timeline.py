@@ -165,6 +165,7 @@ def test_a_bar_clicked_or_chosen_with_the_keyboard_opens_its_attempt_in_the_run_
     page.keyboard.press("ArrowDown")
     expect(bar(page, "notify")).to_be_focused()
     expect(tip).to_contain_text("Notify")
+    screenshot(page, "timeline-keyboard")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("step-details")).to_have_attribute("data-node", "notify")
     page.keyboard.press("ArrowUp")
