@@ -28,12 +28,12 @@ def chain(*nodes: dict) -> dict:
     return {"version": 1, "settings": {}, "nodes": list(nodes), "edges": edges}
 
 
-# "charge" fails twice and retries after a short backoff; "pack" works for 3 s (a bar to watch
+# "charge" fails twice and retries after a short backoff; "pack" works for 4 s (a bar to watch
 # grow); "cool_off" waits 1.5 s.
 RETRY_AND_WAIT = chain(
     task("receive", "Receive", 0, handler="demo.noop"),
     task("charge", "Charge", 260, handler="demo.flaky", input={"failures": 2}, retry={"max_attempts": 3, "initial_s": 0.4, "jitter": False}),
-    task("pack", "Pack", 520, handler="demo.sleep", input={"seconds": 3}),
+    task("pack", "Pack", 520, handler="demo.sleep", input={"seconds": 4}),
     {"id": "cool_off", "type": "wait", "label": "Cool off", "position": {"x": 780, "y": 0}, "config": {"for_s": 1.5}},
     task("ship", "Ship", 1040, handler="demo.noop"),
 )
