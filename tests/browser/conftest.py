@@ -46,14 +46,13 @@ def browser():
 
 
 @pytest.fixture
-def page_for(browser, live_server):
-    """``page_for("ana", ANALYSTS)``: a browser page logged in through the real login form.
-
-    An uncaught JavaScript error on any of these pages fails the test (at teardown)."""
+def sign_in(browser):
+    """``sign_in(url, "olga", OPERATORS)``: a page of its own browser context, signed in through the
+    login form of the server at ``url`` (the live server, a daphne ``Web``); ``page.errors`` collects
+    its uncaught JavaScript errors."""
     contexts = []
-    page_errors: list[str] = []
 
-    def make(username: str, *groups: str, viewport=(1440, 900)):
+    def make(url: str, username: str, *groups: str, viewport=(1440, 900)):
         user = UserFactory(username=username)
         for name in groups:
             user.groups.add(role_group(name))
@@ -61,24 +60,41 @@ def page_for(browser, live_server):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        page.on("pageerror", lambda error: page_errors.append(f"{username} at {page.url}: {error}"))
-        traffic.watch(page)
-        page.goto(f"{live_server.url}/login/")
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(f"{username} at {page.url}: {error}"))
+        page.goto(f"{url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", "pw-12345")
         page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
-        page.base = live_server.url
+        page.wait_for_url(f"{url}/")
+        page.base = url
         return page
 
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page_for(live_server, sign_in):
+    """``page_for("ana", ANALYSTS)``: a browser page logged in through the real login form.
+
+    An uncaught JavaScript error on any of these pages fails the test (at teardown)."""
+    pages = []
     traffic = _Traffic()
+
+    def make(username: str, *groups: str, viewport=(1440, 900)):
+        page = sign_in(live_server.url, username, *groups, viewport=viewport)
+        traffic.watch(page)
+        pages.append(page)
+        return page
+
     yield make
     # a save still in flight when the test ends would race the flush of the test database
     traffic.settle()
-    for context in contexts:
-        context.close()
-    if page_errors:
-        pytest.fail("uncaught errors in the page:\n" + "\n".join(page_errors))
+    errors = [error for page in pages for error in page.errors]
+    if errors:
+        pytest.fail("uncaught errors in the page:\n" + "\n".join(errors))
 
 
 class _Traffic:

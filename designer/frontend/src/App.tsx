@@ -6,6 +6,7 @@ import { Palette } from './palette/Palette'
 import { HistoryPanel } from './run/HistoryPanel'
 import { InstancePanel } from './run/InstancePanel'
 import { RunDialog } from './run/RunDialog'
+import { StepDrawer } from './run/StepDrawer'
 import { TestRunPanel } from './run/TestRunPanel'
 import { setRightTab, useEditor, type RightTab } from './state/store'
 import { Banners } from './ui/Banners'
@@ -104,7 +105,10 @@ export default function App() {
             {palette && <Palette />}
             <div className="fd-center">
               <Banners />
-              <Canvas />
+              <div className="fd-stage">
+                <Canvas />
+                {mode === 'instance' && <StepDrawer />}
+              </div>
               {mode === 'edit' && <ProblemsPanel />}
             </div>
             <RightPanel />

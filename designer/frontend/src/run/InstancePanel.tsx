@@ -3,12 +3,11 @@ import { useEditor } from '../state/store'
 import { formatWhen } from '../ui/when'
 import { InstanceControls } from './InstanceControls'
 import { instanceUrl } from './RunDialog'
-import { JsonBlock, RunError, RunSummary, StatusPill, StepDetails, StepList } from './RunDetails'
+import { JsonBlock, RunError, RunSummary, StatusPill, StepList } from './RunDetails'
 
-/** The instance page's side panel: the instance, the selected step, every step. */
+/** The instance page's side panel: the instance and every step (a step opens in the drawer). */
 export function InstancePanel() {
   const run = useEditor((s) => s.run)
-  const selected = useEditor((s) => s.runSelected)
   const runError = useEditor((s) => s.runError)
   const live = useEditor((s) => s.runLive)
   if (!run) return null
@@ -91,7 +90,6 @@ export function InstancePanel() {
           </details>
         )}
       </section>
-      {selected && <StepDetails run={run} id={selected} />}
       <section className="fd-pad">
         <p className="fd-label">Steps</p>
         <StepList run={run} />
