@@ -205,6 +205,7 @@ def test_a_data_url_image_opens_full_size(open_as, site):
     full.evaluate("img => img.decode()")
     assert full.evaluate("img => img.naturalWidth") == 128
     expect(page.get_by_test_id("image-dialog")).to_contain_text("128 × 128 px")
+    screenshot(page, "instance-drawer-image-full")
     # Esc closes the image, then the drawer
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("image-dialog")).to_have_count(0)

@@ -3,7 +3,8 @@ import { useEditor } from '../state/store'
 import { formatWhen } from '../ui/when'
 import { InstanceControls } from './InstanceControls'
 import { instanceUrl } from './RunDialog'
-import { JsonBlock, RunError, RunSummary, StatusPill, StepList } from './RunDetails'
+import { RunError, RunSummary, StatusPill, StepList } from './RunDetails'
+import { ValueView } from './ValueView'
 
 /** The instance page's side panel: the instance and every step (a step opens in the drawer). */
 export function InstancePanel() {
@@ -79,16 +80,8 @@ export function InstancePanel() {
         </dl>
         <RunSummary run={run} />
         <RunError error={i.error} testid="instance-error" />
-        <details>
-          <summary>Input</summary>
-          <JsonBlock value={i.input} testid="instance-input" />
-        </details>
-        {run.final && (
-          <details open>
-            <summary>Output</summary>
-            <JsonBlock value={i.output} testid="instance-output" />
-          </details>
-        )}
+        <ValueView label="Input" value={i.input} version="input" fileName={`${i.id}-input.json`} open={false} testid="instance-input" />
+        {run.final && <ValueView label="Output" value={i.output} version={run.status} fileName={`${i.id}-output.json`} testid="instance-output" />}
       </section>
       <section className="fd-pad">
         <p className="fd-label">Steps</p>

@@ -1,4 +1,3 @@
-import { useState } from 'react'
 import type { StepRun } from '../api/types'
 import { STATUS_LABEL } from '../canvas/look'
 import { pretty } from '../graph/json'
@@ -7,27 +6,6 @@ import { attemptName, attemptsInOrder, chooseAttempt } from './attempt'
 import { AttemptView } from './AttemptView'
 import { openRunStep } from './drawer'
 import { latestStep, type RunView } from './status'
-
-const LIMIT = 20_000
-
-/** A JSON value as text (escaped by React), long values folded. */
-export function JsonBlock({ value, testid }: { value: unknown; testid?: string }) {
-  const [all, setAll] = useState(false)
-  const text = value === undefined ? '' : typeof value === 'string' ? value : pretty(value)
-  const long = text.length > LIMIT
-  return (
-    <>
-      <pre className="fd-pre" data-testid={testid}>
-        {long && !all ? `${text.slice(0, LIMIT)}…` : text}
-      </pre>
-      {long && (
-        <button type="button" className="fd-link-btn" onClick={() => setAll(!all)}>
-          {all ? 'Fold' : `Show all ${text.length.toLocaleString()} characters`}
-        </button>
-      )}
-    </>
-  )
-}
 
 export function StatusPill({ status, testid }: { status: string; testid?: string }) {
   return (

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react'
-import { selectOnly, useEditor } from '../state/store'
+import { selectOnly, useEditor, useNodeLabel } from '../state/store'
 import { closeStepDrawer, rememberOpener, revealBesideDrawer } from './drawer'
 import { StepDetails } from './RunDetails'
 
@@ -11,6 +11,7 @@ import { StepDetails } from './RunDetails'
 export function StepDrawer() {
   const run = useEditor((s) => s.run)
   const node = useEditor((s) => s.runSelected)
+  const label = useNodeLabel(node ?? '')
   const ref = useRef<HTMLElement>(null)
 
   useEffect(() => {
@@ -29,7 +30,7 @@ export function StepDrawer() {
       ref={ref}
       className="fd-drawer"
       tabIndex={-1}
-      aria-label="Step details"
+      aria-label={`Step ${label}`}
       data-testid="step-drawer"
       onKeyDown={(e) => {
         if (e.key !== 'Escape') return

@@ -26,7 +26,22 @@ function downloadJson(name: string, value: unknown) {
  * each image named by a placeholder; folded when large. `version` says when the value may have
  * changed (each live refresh brings equal values as new objects: they are not measured again).
  */
-export function ValueView({ label, value, fileName, version, testid }: { label: string; value: unknown; fileName: string; version: string; testid?: string }) {
+export function ValueView({
+  label,
+  value,
+  fileName,
+  version,
+  testid,
+  open: openAtFirst = true,
+}: {
+  label: string
+  value: unknown
+  fileName: string
+  version: string
+  testid?: string
+  open?: boolean
+}) {
+  const [open, setOpen] = useState(openAtFirst)
   const [shown, setShown] = useState(false)
   const [viewing, setViewing] = useState<FoundImage | null>(null)
   const view = useMemo(() => {
@@ -42,13 +57,18 @@ export function ValueView({ label, value, fileName, version, testid }: { label: 
     <section className="fd-value" data-testid={testid} data-bytes={view.bytes} aria-label={label}>
       <header className="fd-value-head">
         <h3>
-          {label} <span className="fd-muted" data-testid="value-size">· {formatBytes(view.bytes)}</span>
+          <button type="button" className="fd-value-toggle" aria-expanded={open} onClick={() => setOpen(!open)}>
+            {label}
+          </button>{' '}
+          <span className="fd-muted" data-testid="value-size">
+            · {formatBytes(view.bytes)}
+          </span>
         </h3>
         <button type="button" className="fd-btn small" onClick={() => downloadJson(fileName, value)} title={`Save as ${fileName}`} data-testid="value-download">
           Download
         </button>
       </header>
-      {view.images.length > 0 && (
+      {open && view.images.length > 0 && (
         <div className="fd-thumbs">
           {view.images.slice(0, MAX_THUMBS).map((image) => (
             <figure key={image.n} className="fd-thumb">
@@ -63,7 +83,7 @@ export function ValueView({ label, value, fileName, version, testid }: { label: 
           {view.images.length > MAX_THUMBS && <p className="fd-help">and {view.images.length - MAX_THUMBS} more images: download the value to see them.</p>}
         </div>
       )}
-      {folded && !shown ? (
+      {!open ? null : folded && !shown ? (
         <div className="fd-value-folded" data-testid="value-folded">
           <span>
             {formatBytes(view.bytes)} of JSON, {view.lines.toLocaleString()} lines: folded to keep the page quick.
