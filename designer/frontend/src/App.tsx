@@ -105,7 +105,13 @@ export default function App() {
             {palette && <Palette />}
             <div className="fd-center">
               <Banners />
-              {mode === 'instance' ? <InstanceCanvas /> : <Canvas />}
+              {mode === 'instance' ? (
+                <InstanceCanvas />
+              ) : (
+                <div className="fd-stage">
+                  <Canvas />
+                </div>
+              )}
               {mode === 'edit' && <ProblemsPanel />}
             </div>
             <RightPanel />

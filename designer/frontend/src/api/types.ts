@@ -87,6 +87,8 @@ export interface StepRun {
   started_at: string | null
   finished_at: string | null
   duration_ms: number | null
+  /** The worker that ran it ("" until one claims it). */
+  worker?: string
 }
 
 export interface InstanceDetail {

@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'react'
 import { Canvas } from '../canvas/Canvas'
 import { Icon } from '../ui/icons'
+import { StepDrawer } from './StepDrawer'
 import { Timeline } from './Timeline'
 
 export type InstanceViewName = 'graph' | 'timeline'
@@ -55,7 +56,10 @@ export function InstanceCanvas() {
           </>
         )}
       </div>
-      {view === 'timeline' ? <Timeline zoom={zoom} /> : <Canvas />}
+      <div className="fd-stage">
+        {view === 'timeline' ? <Timeline zoom={zoom} /> : <Canvas />}
+        <StepDrawer />
+      </div>
     </>
   )
 }
