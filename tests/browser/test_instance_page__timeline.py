@@ -134,7 +134,7 @@ def retried_instance():
     return instance
 
 
-def test_a_bar_clicked_or_chosen_with_the_keyboard_opens_its_attempt_in_the_run_tab(page_for):
+def test_a_bar_clicked_or_chosen_with_the_keyboard_opens_its_attempt_in_the_step_drawer(page_for):
     instance = retried_instance()
     page = page_for("olga", OPERATORS)
     page.goto(f"{page.base}/instances/{instance.pk}/")
@@ -156,9 +156,14 @@ def test_a_bar_clicked_or_chosen_with_the_keyboard_opens_its_attempt_in_the_run_
     expect(tip).to_contain_text("TransientError: attempt 1 failed")
     expect(tip).to_contain_text("Started")
     first.click()
-    expect(page.get_by_test_id("tab-run")).to_have_attribute("aria-selected", "true")
+    # the attempt opens in the step drawer over the timeline; the History tab stays where it was
     expect(page.get_by_test_id("step-details")).to_have_attribute("data-node", "charge")
+    expect(page.locator('[data-testid="attempt-tab"][data-attempt="1"]')).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("tab-history")).to_have_attribute("aria-selected", "true")
     expect(first).to_have_class(re.compile(r"\bis-selected\b"))
+    page.keyboard.press("Escape")  # the drawer closes and focus goes back to the bar that opened it
+    expect(page.get_by_test_id("step-drawer")).to_have_count(0)
+    expect(first).to_be_focused()
 
     # one tab stop for the bars; arrows move between them, Enter opens one
     expect(first).to_have_attribute("tabindex", "0")
@@ -168,6 +173,8 @@ def test_a_bar_clicked_or_chosen_with_the_keyboard_opens_its_attempt_in_the_run_
     screenshot(page, "timeline-keyboard")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("step-details")).to_have_attribute("data-node", "notify")
+    page.keyboard.press("Escape")
+    expect(bar(page, "notify")).to_be_focused()
     page.keyboard.press("ArrowUp")
     page.keyboard.press("ArrowRight")
     expect(bar(page, "charge", 2)).to_be_focused()
