@@ -81,7 +81,7 @@ export function InstancePanel() {
         <RunSummary run={run} />
         <RunError error={i.error} testid="instance-error" />
         <ValueView label="Input" value={i.input} version="input" fileName={`${i.id}-input.json`} open={false} testid="instance-input" />
-        {run.final && <ValueView label="Output" value={i.output} version={run.status} fileName={`${i.id}-output.json`} testid="instance-output" />}
+        {run.final && (i.output !== null || run.status === 'completed') && <ValueView label="Output" value={i.output} version={run.status} fileName={`${i.id}-output.json`} testid="instance-output" />}
       </section>
       <section className="fd-pad">
         <p className="fd-label">Steps</p>
