@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.stats import figure, median, percentile
@@ -64,23 +65,35 @@ def _free_port() -> int:
 
 def run():
     """Needs Django set up on the bench database (engine_figures.run prepares it)."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-    from django.core.management import call_command
-
     from workflows import authoring
     from workflows.models import Template
 
-    subprocess.run([str(ROOT / "bin" / "build-frontend")], check=True)
-    call_command("collectstatic", "--noinput", verbosity=0)  # whitenoise serves STATIC_ROOT
     Template.objects.filter(name="bench-designer-500").delete()
     authoring.create_template(name="bench-designer-500", title="500 nodes", graph=big_graph())
-    User = get_user_model()
-    user, _ = User.objects.get_or_create(username="bench-analyst")
+    bench_user("bench-analyst", "analysts")
+    with live_site() as base:
+        yield from _measure(base)
+
+
+def bench_user(username: str, group: str) -> None:
+    """A user who signs in with ``bench-pass-1``."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user, _ = get_user_model().objects.get_or_create(username=username)
     user.set_password("bench-pass-1")
     user.save()
-    user.groups.add(Group.objects.get(name="analysts"))
+    user.groups.add(Group.objects.get(name=group))
 
+
+@contextmanager
+def live_site():
+    """The front end built, static files collected and the site served (runserver, on a free
+    port) on the bench database: yields its base URL."""
+    from django.core.management import call_command
+
+    subprocess.run([str(ROOT / "bin" / "build-frontend")], check=True)
+    call_command("collectstatic", "--noinput", verbosity=0)  # whitenoise serves STATIC_ROOT
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", "--nothreading", f"127.0.0.1:{port}"],
@@ -93,10 +106,21 @@ def run():
                 break
             except OSError:
                 time.sleep(0.1)
-        yield from _measure(f"http://127.0.0.1:{port}")
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(10)
+
+
+def signed_in_page(browser, base: str, username: str, viewport=(1600, 1000)):
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    page = context.new_page()
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "bench-pass-1")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
 
 
 def _measure(base: str):
@@ -104,17 +128,11 @@ def _measure(base: str):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1600, "height": 1000})
-        page = context.new_page()
-        page.goto(f"{base}/login/")
-        page.fill("#id_username", "bench-analyst")
-        page.fill("#id_password", "bench-pass-1")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/")
+        page = signed_in_page(browser, base, "bench-analyst")
         tti = []
         for _ in range(5):
             page.goto(f"{base}/designer/t/bench-designer-500/")
-            page.wait_for_function("window.__flowdesk && window.__flowdesk.ready === true", timeout=60_000)
+            page.wait_for_function("() => window.__flowdesk && window.__flowdesk.ready === true", timeout=60_000)
             tti.append(page.evaluate("performance.now()"))
         yield figure("designer_tti_500", median(tti), "ms", workload="500 nodes, 700 edges; navigation start to canvas ready, median of 5", runs=[round(t) for t in tti])
 
@@ -159,21 +177,29 @@ def _drag_gaps(page) -> list[float]:
 
 def _drag_work(browser, page) -> list[float]:
     """Main-thread time of each frame that moved the node, during a 120-step drag under Chrome's tracer."""
+    x, y = _drag_start(page)
+    main, tasks, frames = trace_main_thread(browser, page, lambda: page.mouse.move(x - 400, y - 250, steps=120))
+    page.mouse.up()
+    moves = [e["ts"] for e in main if e["name"] == "EventDispatch" and e.get("args", {}).get("data", {}).get("type") == "pointermove"]
+    moved = [(start, end) for start, end in frames if any(start <= t < end for t in moves)]
+    return [frame_work(tasks, frame) for frame in moved]
+
+
+def trace_main_thread(browser, page, action) -> tuple[list[dict], list[tuple[float, float]], list[tuple[float, float]]]:
+    """Runs ``action`` under Chrome's tracer: the renderer main thread's events, its tasks and its
+    animation frames (start and end in µs)."""
     import json
     import tempfile
 
-    x, y = _drag_start(page)
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         browser.start_tracing(page=page, path=out.name, categories=["devtools.timeline", "disabled-by-default-devtools.timeline"])
-        page.mouse.move(x - 400, y - 250, steps=120)
+        action()
         browser.stop_tracing()
-        page.mouse.up()
         events = json.load(open(out.name))
     events = events["traceEvents"] if isinstance(events, dict) else events
     threads = {(e["pid"], e["tid"]) for e in events if e.get("name") == "thread_name" and e["args"]["name"] == "CrRendererMain"}
     main = [e for e in events if (e.get("pid"), e.get("tid")) in threads]
     tasks = sorted((e["ts"], e["ts"] + e["dur"]) for e in main if e["name"] == "RunTask" and e.get("ph") == "X")
-    moves = [e["ts"] for e in main if e["name"] == "EventDispatch" and e.get("args", {}).get("data", {}).get("type") == "pointermove"]
     begun, frames = {}, []
     for e in main:
         if e["name"] != "AnimationFrame" or e.get("ph") not in ("b", "e"):
@@ -183,5 +209,10 @@ def _drag_work(browser, page) -> list[float]:
             begun[key] = e["ts"]
         elif key in begun:
             frames.append((begun.pop(key), e["ts"]))
-    moved = [(start, end) for start, end in frames if any(start <= t < end for t in moves)]
-    return [sum(min(b, end) - max(a, start) for a, b in tasks if b > start and a < end) / 1000 for start, end in moved]
+    return main, tasks, frames
+
+
+def frame_work(tasks: list[tuple[float, float]], frame: tuple[float, float]) -> float:
+    """The main thread's working time inside one frame, in ms."""
+    start, end = frame
+    return sum(min(b, end) - max(a, start) for a, b in tasks if b > start and a < end) / 1000

@@ -187,6 +187,12 @@ def designer():
     yield from designer_figures.run()
 
 
+def timeline():
+    from bench import timeline_figures
+
+    yield from timeline_figures.run()
+
+
 FIGURES = {
     "chains": chains,
     "fanout": fanout,
@@ -194,6 +200,7 @@ FIGURES = {
     "timers": timers,
     "start_6k": start_large,
     "designer": designer,
+    "timeline": timeline,
 }
 
 

@@ -96,7 +96,10 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'", csp_constants.NONCE],
-        "img-src": ["'self'"],
+        # data: images: steps return pictures inline (base64), and the instance page's step drawer and
+        # the designer's test-run panel draw them as <img>. An image cannot run script, and SVG is
+        # never drawn (run/values.ts takes PNG, JPEG, GIF and WebP only); nothing from another origin.
+        "img-src": ["'self'", "data:"],
         "connect-src": ["'self'"],  # includes this host's ws:// and wss:// (the live instance page)
         "object-src": ["'none'"],
         "base-uri": ["'self'"],

@@ -15,6 +15,15 @@ def open_editor(page: Page, name: str) -> Page:
     return page
 
 
+def pick_handler(scope, name: str, field: str = "config.handler") -> None:
+    """Choose ``name`` in the inspector's handler picker (``scope``: the inspector) by typing it and clicking its option."""
+    box = scope.get_by_test_id(f"field-{field}")
+    box.click()
+    box.fill(name)
+    scope.get_by_test_id(f"handler-option-{name}").click()
+    expect(box).to_have_value(name)
+
+
 def wait_ready(page: Page) -> None:
     """The editor (or instance page) has loaded its graph and drawn it."""
     page.wait_for_function(READY)

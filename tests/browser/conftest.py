@@ -45,14 +45,14 @@ def browser():
         browser.close()
 
 
-def _signed_in_pages(browser, base_url: str):
-    """A factory of logged-in pages on ``base_url`` and its teardown; an uncaught JavaScript error on
-    any of them fails the test (at teardown)."""
+@pytest.fixture
+def sign_in(browser):
+    """``sign_in(url, "olga", OPERATORS)``: a page of its own browser context, signed in through the
+    login form of the server at ``url`` (the live server, a daphne ``Web``); ``page.errors`` collects
+    its uncaught JavaScript errors."""
     contexts = []
-    page_errors: list[str] = []
-    traffic = _Traffic()
 
-    def make(username: str, *groups: str, viewport=(1440, 900)):
+    def make(url: str, username: str, *groups: str, viewport=(1440, 900)):
         user = UserFactory(username=username)
         for name in groups:
             user.groups.add(role_group(name))
@@ -60,39 +60,55 @@ def _signed_in_pages(browser, base_url: str):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        page.on("pageerror", lambda error: page_errors.append(f"{username} at {page.url}: {error}"))
-        traffic.watch(page)
-        page.goto(f"{base_url}/login/")
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(f"{username} at {page.url}: {error}"))
+        page.goto(f"{url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", "pw-12345")
         page.click("button[type=submit]")
-        page.wait_for_url(f"{base_url}/")
-        page.base = base_url
+        page.wait_for_url(f"{url}/")
+        page.base = url
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def _pages_on(sign_in, url: str):
+    """A factory of signed-in pages on ``url``, and its teardown: it waits for their traffic to
+    settle, and an uncaught JavaScript error on any of them fails the test."""
+    pages = []
+    traffic = _Traffic()
+
+    def make(username: str, *groups: str, viewport=(1440, 900)):
+        page = sign_in(url, username, *groups, viewport=viewport)
+        traffic.watch(page)
+        pages.append(page)
         return page
 
     def close():
         # a save still in flight when the test ends would race the flush of the test database
         traffic.settle()
-        for context in contexts:
-            context.close()
-        if page_errors:
-            pytest.fail("uncaught errors in the page:\n" + "\n".join(page_errors))
+        errors = [error for page in pages for error in page.errors]
+        if errors:
+            pytest.fail("uncaught errors in the page:\n" + "\n".join(errors))
 
     return make, close
 
 
 @pytest.fixture
-def page_for(browser, live_server):
+def page_for(live_server, sign_in):
     """``page_for("ana", ANALYSTS)``: a browser page logged in through the real login form."""
-    make, close = _signed_in_pages(browser, live_server.url)
+    make, close = _pages_on(sign_in, live_server.url)
     yield make
     close()
 
 
 @pytest.fixture
-def served_page_for(browser, server):
+def served_page_for(server, sign_in):
     """``page_for`` on daphne with a real engine (WebSockets work, steps run)."""
-    make, close = _signed_in_pages(browser, server.url)
+    make, close = _pages_on(sign_in, server.url)
     yield make
     close()
 

@@ -8,17 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.canvas import (
-    connect,
-    drag_connection,
-    drop_from_palette,
-    edge_pairs,
-    edge_point,
-    graph,
-    open_problems,
-    wait_ready,
-    wait_saved,
-)
+from tests.browser.canvas import connect, drag_connection, drop_from_palette, edge_pairs, edge_point, graph, open_problems, pick_handler, wait_ready, wait_saved
 from tests.browser.conftest import screenshot
 from tests.factories import UserFactory
 from workflows import authoring
@@ -34,7 +24,7 @@ def add_step(page, label: str, x: float, y: float) -> str:
     inspector = page.get_by_test_id("inspector")
     expect(inspector).to_have_attribute("data-node", node)  # the dropped node is selected
     inspector.get_by_test_id("field-label").fill(label)
-    inspector.get_by_test_id("field-config.handler").select_option("demo.noop")
+    pick_handler(inspector, "demo.noop")
     expect(page.get_by_test_id(f"node-{node}")).to_contain_text(label)
     return node
 

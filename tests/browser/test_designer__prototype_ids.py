@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.canvas import graph, open_editor, wait_ready, wait_saved
+from tests.browser.canvas import graph, open_editor, pick_handler, wait_ready, wait_saved
 from tests.browser.conftest import screenshot
 from workflows import authoring, engine
 from workflows.models import Instance
@@ -66,7 +66,7 @@ def test_a_graph_whose_ids_name_object_builtins_opens_edits_compares_and_runs(an
 
     # fixed, the plan numbers every step and the automatic layout places each one
     page.get_by_test_id("node-hasOwnProperty").click()
-    page.get_by_test_id("inspector").get_by_test_id("field-config.handler").select_option("demo.noop")
+    pick_handler(page.get_by_test_id("inspector"), "demo.noop")
     expect(page.get_by_test_id("node-hasOwnProperty")).not_to_have_attribute("data-error", "true")
     page.get_by_test_id("btn-plan").click()
     for batch, id in enumerate(IDS[:3], start=1):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.canvas import open_editor, wait_saved
+from tests.browser.canvas import open_editor, pick_handler, wait_saved
 from tests.browser.conftest import screenshot
 from workflows import authoring
 from workflows.roles import ANALYSTS, OPERATORS
@@ -52,7 +52,7 @@ def test_an_unchanged_draft_offers_no_publish_and_a_test_run_of_it_is_not_a_draf
     # a change of behaviour is a draft, and publishable
     page = open_editor(page, "claims")
     page.get_by_test_id("node-review").click()
-    page.get_by_test_id("inspector").get_by_test_id("field-config.handler").select_option("demo.fail")
+    pick_handler(page.get_by_test_id("inspector"), "demo.fail")
     wait_saved(page)
     expect(page.locator(".fd-subtitle")).to_contain_text("v1 + draft")
     page.get_by_test_id("btn-publish").click()

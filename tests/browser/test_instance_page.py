@@ -12,7 +12,7 @@ from tests.browser.canvas import wait_ready
 from tests.browser.conftest import screenshot
 from tests.e2e.conftest import Engine, Web
 from tests.engine.conftest import drain_all
-from tests.factories import UserFactory, VersionFactory, role_group
+from tests.factories import VersionFactory
 from workflows import engine
 from workflows.roles import OPERATORS, REVIEWERS
 
@@ -49,30 +49,16 @@ def cluster(tmp_path):
 
 
 @pytest.fixture
-def open_as(browser, site):
+def open_as(sign_in, site):
     """``open_as("olga", OPERATORS)``: a logged-in page that records its WebSockets."""
-    contexts = []
 
     def make(username: str, *groups: str):
-        user = UserFactory(username=username)
-        for name in groups:
-            user.groups.add(role_group(name))
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
+        page = sign_in(site.url, username, *groups)
         page.sockets = []
         page.on("websocket", lambda ws: page.sockets.append(ws.url))
-        page.goto(f"{site.url}/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", "pw-12345")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{site.url}/")
-        page.base = site.url
         return page
 
-    yield make
-    for context in contexts:
-        context.close()
+    return make
 
 
 def failed_instance():

@@ -309,5 +309,9 @@ class StepTypeSerializer(serializers.Serializer):
 
 
 class HandlerSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    description = serializers.CharField()
+    name = serializers.CharField(help_text="what a task's `handler` names, e.g. billing.charge_card")
+    description = serializers.CharField(allow_blank=True, help_text="one line: what it does (empty when the handler has none)")
+    input_schema = serializers.DictField(
+        allow_null=True,
+        help_text="JSON Schema (2020-12) of the object the handler reads, as it declared it; null when it declares none. Descriptive: the engine does not enforce it.",
+    )

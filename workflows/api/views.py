@@ -288,7 +288,8 @@ class StepTypesView(ListAPIView):
 
 
 class HandlersView(ListAPIView):
-    """The registered handler names a ``task`` node may use."""
+    """The registered handlers a ``task`` node may name, each with its one-line description and,
+    when it declares one, the JSON Schema of its input (the designer's picker and Run dialog use it)."""
 
     permission_classes = [RoleForWrites]
     serializer_class = s.HandlerSerializer
@@ -296,5 +297,5 @@ class HandlersView(ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        return [{"name": h.name, "description": h.description} for h in handlers.all()]
+        return [{"name": h.name, "description": h.description, "input_schema": h.input_schema} for h in handlers.all()]
 

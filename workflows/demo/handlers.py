@@ -22,6 +22,30 @@ from workflows.core.errors import NonRetryableError, StepError, ValidationError
 
 log = logging.getLogger(__name__)
 
+
+def reads(properties: dict, *required: str) -> dict:
+    """The input schema of a handler that reads ``properties`` (the designer lists them)."""
+    return {"type": "object", "properties": properties, "required": list(required)}
+
+
+NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
+DAY = {"type": "string", "format": "date"}
+ASSIGNMENTS = {
+    "type": "array",
+    "description": "the generated schedule: date, shift and person (null when unfilled)",
+    "items": {"type": "object", "properties": {"date": DAY, "shift": {"type": "string"}, "person": {"type": ["string", "null"]}}},
+}
+LEAVE = {"type": "object", "description": "days off per person", "additionalProperties": {"type": "array", "items": DAY}, "examples": [{"Ben": ["2026-12-03"]}]}
+MAIL = reads(
+    {
+        "to": {**NAMES, "description": "addresses (default team@example.com)", "examples": [["team@example.com"]]},
+        "subject": {"type": "string", "maxLength": 200, "default": "Flowdesk notification"},
+        "body": {"type": "string", "examples": ["The rota is ready."]},
+    }
+)
+PROMPT = {"type": "string", "minLength": 3, "maxLength": 500, "description": "what to draw", "examples": ["a lighthouse at dawn"]}
+SIZE = {"type": "integer", "enum": [32, 64, 128], "default": 64, "description": "width and height in pixels"}
+
 # --- generic building blocks -------------------------------------------------------------------------
 
 
@@ -37,7 +61,7 @@ def clock(input, ctx):
     return {"t": time.time()}
 
 
-@handler("demo.sleep")
+@handler("demo.sleep", input_schema=reads({"seconds": {"type": "number", "minimum": 0, "default": 0.5}}))
 def sleep(input, ctx):
     """Sleeps ``seconds`` (default 0.5) and says who ran it."""
     seconds = float((input or {}).get("seconds", 0.5))
@@ -45,14 +69,23 @@ def sleep(input, ctx):
     return {"slept_s": seconds, "attempt": ctx.attempt}
 
 
-@handler("demo.fail")
+@handler(
+    "demo.fail",
+    input_schema=reads(
+        {
+            "message": {"type": "string", "default": "failed on purpose"},
+            "retryable": {"type": "boolean", "default": True, "description": "false: fail the step without retrying"},
+            "type": {"type": "string", "description": "the error type the step records", "examples": ["CardDeclined"]},
+        }
+    ),
+)
 def fail(input, ctx):
     """Always fails; ``retryable`` (default true) and ``type`` choose how."""
     input = input or {}
     raise StepError(input.get("message", "failed on purpose"), retryable=input.get("retryable", True), type=input.get("type"))
 
 
-@handler("demo.flaky")
+@handler("demo.flaky", input_schema=reads({"failures": {"type": "integer", "minimum": 0, "default": 2, "description": "attempts that fail before one succeeds"}}))
 def flaky(input, ctx):
     """Fails its first ``failures`` attempts (default 2) with a retryable error, then succeeds."""
     failures = int((input or {}).get("failures", 2))
@@ -77,7 +110,20 @@ def _parse_day(value, field: str) -> date:
         raise ValidationError(f"{field} must be a date like 2026-01-31, got {value!r}") from None
 
 
-@handler("demo.validate_schedule_request")
+@handler(
+    "demo.validate_schedule_request",
+    input_schema=reads(
+        {
+            "start_date": {**DAY, "description": "first day", "examples": ["2026-12-01"]},
+            "end_date": {**DAY, "description": "last day (at most 93 days in all)", "examples": ["2026-12-14"]},
+            "staff": {**NAMES, "minItems": 1, "description": "who can be scheduled", "examples": [["Ana", "Ben", "Chloe"]]},
+            "shifts": {**NAMES, "default": ["day", "night"]},
+        },
+        "start_date",
+        "end_date",
+        "staff",
+    ),
+)
 def validate_schedule_request(input, ctx):
     """Checks dates, staff and shifts of a schedule request."""
     start, end = _parse_day(input.get("start_date"), "start_date"), _parse_day(input.get("end_date"), "end_date")
@@ -92,7 +138,16 @@ def validate_schedule_request(input, ctx):
     return {"start_date": start.isoformat(), "end_date": end.isoformat(), "staff": staff, "shifts": shifts, "days": (end - start).days + 1}
 
 
-@handler("demo.generate_schedule")
+@handler(
+    "demo.generate_schedule",
+    input_schema=reads(
+        {"start_date": DAY, "days": {"type": "integer", "minimum": 1}, "staff": NAMES, "shifts": NAMES, "unavailable": LEAVE},
+        "start_date",
+        "days",
+        "staff",
+        "shifts",
+    ),
+)
 def generate_schedule(input, ctx):
     """Round-robin assignment that skips people on leave and never gives anyone two shifts a day."""
     start = date.fromisoformat(input["start_date"])
@@ -116,7 +171,10 @@ def generate_schedule(input, ctx):
     return {"assignments": assignments, "count": len(assignments)}
 
 
-@handler("demo.check_compliance")
+@handler(
+    "demo.check_compliance",
+    input_schema=reads({"assignments": ASSIGNMENTS, "max_shifts_per_week": {"type": "integer", "minimum": 1, "default": 5}}, "assignments"),
+)
 def check_compliance(input, ctx):
     """Working-time rules: at most ``max_shifts_per_week`` per person per ISO week, and rest after nights."""
     limit = int(input.get("max_shifts_per_week", 5))
@@ -139,7 +197,7 @@ def check_compliance(input, ctx):
     return {"compliant": not violations, "violations": violations}
 
 
-@handler("demo.detect_conflicts")
+@handler("demo.detect_conflicts", input_schema=reads({"assignments": ASSIGNMENTS, "unavailable": LEAVE}, "assignments"))
 def detect_conflicts(input, ctx):
     """Unfilled shifts and shifts given to someone on leave."""
     leave = {(p, d) for p, days in (input.get("unavailable") or {}).items() for d in days}
@@ -151,7 +209,7 @@ def detect_conflicts(input, ctx):
     return {"conflicts": conflicts, "count": len(conflicts)}
 
 
-@handler("demo.notify")
+@handler("demo.notify", input_schema=MAIL)
 def notify(input, ctx):
     """E-mails a summary through Django's mail backend (the console in the local run)."""
     subject = str(input.get("subject", "Flowdesk notification"))[:200]
@@ -165,8 +223,9 @@ def notify(input, ctx):
 BLOCKED_WORDS = {"violence", "gore", "weapon"}
 
 
-@handler("demo.validate_prompt")
+@handler("demo.validate_prompt", input_schema=reads({"prompt": PROMPT, "size": SIZE}, "prompt"))
 def validate_prompt(input, ctx):
+    """Checks the prompt's length and the image size."""
     prompt = str(input.get("prompt", "")).strip()
     if not 3 <= len(prompt) <= 500:
         raise ValidationError("the prompt must be 3 to 500 characters long")
@@ -176,8 +235,9 @@ def validate_prompt(input, ctx):
     return {"prompt": prompt, "size": size}
 
 
-@handler("demo.content_filter")
+@handler("demo.content_filter", input_schema=reads({"prompt": PROMPT}, "prompt"))
 def content_filter(input, ctx):
+    """Refuses prompts with blocked words (not retried)."""
     words = set(input["prompt"].lower().split())
     blocked = sorted(words & BLOCKED_WORDS)
     if blocked:
@@ -206,12 +266,13 @@ def _image(input, backend: str) -> dict:
     return {"backend": backend, "format": "png", "bytes": len(png), "png_base64": base64.b64encode(png).decode()}
 
 
-@handler("demo.generate_image_local")
+@handler("demo.generate_image_local", input_schema=reads({"prompt": PROMPT, "size": SIZE}, "prompt"))
 def generate_image_local(input, ctx):
+    """Draws a small PNG from the prompt on this machine."""
     return _image(input, "local")
 
 
-@handler("demo.generate_image_remote")
+@handler("demo.generate_image_remote", input_schema=reads({"prompt": PROMPT, "size": SIZE}, "prompt"))
 def generate_image_remote(input, ctx):
     """A remote backend that is busy on the first attempt: shows retries with backoff."""
     if ctx.attempt == 1:
@@ -225,8 +286,15 @@ def _media_dir() -> Path:
     return path
 
 
-@handler("demo.save_image")
+@handler(
+    "demo.save_image",
+    input_schema=reads(
+        {"image": {"type": "object", "description": "a generate_image output", "properties": {"png_base64": {"type": "string"}, "backend": {"type": "string"}}, "required": ["png_base64"]}},
+        "image",
+    ),
+)
 def save_image(input, ctx):
+    """Writes the image to the media folder, one file per instance."""
     image = input.get("image") or {}
     if not image.get("png_base64"):
         raise ValidationError("no image to save")
@@ -235,7 +303,10 @@ def save_image(input, ctx):
     return {"path": str(path), "bytes": path.stat().st_size, "backend": image.get("backend")}
 
 
-@handler("demo.update_history")
+@handler(
+    "demo.update_history",
+    input_schema=reads({"prompt": {"type": "string"}, "path": {"type": "string"}, "fail": {"type": "boolean", "default": False, "description": "true: fail, to show on_failure: continue"}}),
+)
 def update_history(input, ctx):
     """Best effort: appends to a JSON-lines history file (the workflow continues if this fails)."""
     if input.get("fail"):
@@ -247,7 +318,7 @@ def update_history(input, ctx):
     return {"recorded": True}
 
 
-@handler("demo.queue_notification")
+@handler("demo.queue_notification", input_schema=MAIL)
 def queue_notification(input, ctx):
     """Fire and forget: hands the e-mail to the queue and returns without waiting for it."""
     from django_q.tasks import async_task

@@ -4,6 +4,7 @@ import { Canvas } from './canvas/Canvas'
 import { Inspector } from './inspector/Inspector'
 import { Palette } from './palette/Palette'
 import { HistoryPanel } from './run/HistoryPanel'
+import { InstanceCanvas } from './run/InstanceCanvas'
 import { InstancePanel } from './run/InstancePanel'
 import { RunDialog } from './run/RunDialog'
 import { TestRunPanel } from './run/TestRunPanel'
@@ -104,7 +105,13 @@ export default function App() {
             {palette && <Palette />}
             <div className="fd-center">
               <Banners />
-              <Canvas />
+              {mode === 'instance' ? (
+                <InstanceCanvas />
+              ) : (
+                <div className="fd-stage">
+                  <Canvas />
+                </div>
+              )}
               {mode === 'edit' && <ProblemsPanel />}
             </div>
             <RightPanel />

@@ -1,4 +1,4 @@
-import type { GraphV1, Json } from '../graph/types'
+import type { GraphV1, Json, JsonSchema } from '../graph/types'
 
 export interface ApiFieldError {
   field?: string | null
@@ -10,7 +10,10 @@ export interface ApiFieldError {
 
 export interface Handler {
   name: string
+  /** One line: what it does ("" when the handler has none). */
   description: string
+  /** JSON Schema of the object the handler reads, when it declares one (absent from older servers). */
+  input_schema?: JsonSchema | null
 }
 
 export interface TemplateInfo {
@@ -84,6 +87,8 @@ export interface StepRun {
   started_at: string | null
   finished_at: string | null
   duration_ms: number | null
+  /** The worker that ran it ("" until one claims it). */
+  worker?: string
 }
 
 export interface InstanceDetail {

@@ -11,7 +11,7 @@ import {
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react'
 import type { PortEdge, StepNode } from '../graph/convert'
 import { layoutDone, layoutOnLoad } from '../state/load'
-import { connect, onEdgesChange, onNodesChange, toast, useEditor, whyNotConnect } from '../state/store'
+import { connect, onEdgesChange, onNodesChange, selectRunAttempt, toast, useEditor, whyNotConnect } from '../state/store'
 import { autoLayout } from './actions'
 import { registerFlow } from './flowRef'
 import { initialViewport } from './viewport'
@@ -158,7 +158,7 @@ export function Canvas() {
   // a click on a step shows what matters now: its run in a run view, else its settings
   const onNodeClick = useCallback((_: React.MouseEvent, node: StepNode) => {
     const s = useEditor.getState()
-    if (s.run) useEditor.setState({ runSelected: node.id })
+    if (s.run) selectRunAttempt(node.id)
     else if (!s.compare && s.rightTab !== 'inspector') useEditor.setState({ rightTab: 'inspector' })
   }, [])
 

@@ -47,7 +47,10 @@ export interface JsonSchema {
   title?: string
   description?: string
   enum?: Json[]
+  const?: Json
   default?: Json
+  examples?: Json[]
+  format?: string
   properties?: Record<string, JsonSchema>
   required?: string[]
   additionalProperties?: boolean | JsonSchema

@@ -19,7 +19,7 @@ import {
   parseNumber,
 } from '../schema/form'
 import { checkExpression, type CheckResult } from './expressionCheck'
-import { handlerLabel } from './handlerLabel'
+import { HandlerInputFields, HandlerPicker } from './HandlerPicker'
 import { bare, liveVerdict } from './messages'
 
 export interface FieldContext {
@@ -98,7 +98,13 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
   let local: string | null = null
   switch (kind) {
     case 'handler':
-      widget = <HandlerSelect id={id} testid={full} value={value} handlers={ctx.handlers} disabled={ctx.disabled} onChange={set} />
+      widget = (
+        <>
+          <HandlerPicker id={id} testid={full} value={value} handlers={ctx.handlers} disabled={ctx.disabled} optional={!required} onChange={set} />
+          {/* what the step's own handler reads, next to the Input that maps it (not a compensation handler's) */}
+          {path.length === 1 && key === 'handler' && <HandlerInputFields handler={ctx.handlers.find((h) => h.name === value)} mapping={ctx.root.input} />}
+        </>
+      )
       break
     case 'enum': {
       const options = schema.enum ?? []
@@ -212,26 +218,6 @@ function ObjectField({ ctx, path, schema, required, title, errors }: { ctx: Fiel
       {!on && !required && <div className="fd-help">Off: the defaults apply.</div>}
       <FieldErrors errors={errors} path={full} />
     </fieldset>
-  )
-}
-
-function HandlerSelect({ id, testid, value, handlers, disabled, onChange }: { id: string; testid: string; value: Json | undefined; handlers: readonly Handler[]; disabled: boolean; onChange(v: Json | undefined): void }) {
-  const current = typeof value === 'string' ? value : ''
-  const known = handlers.some((h) => h.name === current)
-  const description = handlers.find((h) => h.name === current)?.description
-  return (
-    <>
-      <select id={id} data-testid={`field-${testid}`} value={current} disabled={disabled} onChange={(e) => onChange(e.target.value || undefined)}>
-        <option value="">— choose a handler —</option>
-        {current && !known && <option value={current}>{current} (not registered)</option>}
-        {handlers.map((h) => (
-          <option key={h.name} value={h.name} title={h.description || undefined}>
-            {handlerLabel(h)}
-          </option>
-        ))}
-      </select>
-      {description && <div className="fd-help">{description}</div>}
-    </>
   )
 }
 

@@ -3,12 +3,12 @@ import { useEditor } from '../state/store'
 import { formatWhen } from '../ui/when'
 import { InstanceControls } from './InstanceControls'
 import { instanceUrl } from './RunDialog'
-import { JsonBlock, RunError, RunSummary, StatusPill, StepDetails, StepList } from './RunDetails'
+import { RunError, RunSummary, StatusPill, StepList } from './RunDetails'
+import { ValueView } from './ValueView'
 
-/** The instance page's side panel: the instance, the selected step, every step. */
+/** The instance page's side panel: the instance and every step (a step opens in the drawer). */
 export function InstancePanel() {
   const run = useEditor((s) => s.run)
-  const selected = useEditor((s) => s.runSelected)
   const runError = useEditor((s) => s.runError)
   const live = useEditor((s) => s.runLive)
   if (!run) return null
@@ -80,18 +80,9 @@ export function InstancePanel() {
         </dl>
         <RunSummary run={run} />
         <RunError error={i.error} testid="instance-error" />
-        <details>
-          <summary>Input</summary>
-          <JsonBlock value={i.input} testid="instance-input" />
-        </details>
-        {run.final && (
-          <details open>
-            <summary>Output</summary>
-            <JsonBlock value={i.output} testid="instance-output" />
-          </details>
-        )}
+        <ValueView label="Input" value={i.input} version="input" fileName={`${i.id}-input.json`} open={false} testid="instance-input" />
+        {run.final && (i.output !== null || run.status === 'completed') && <ValueView label="Output" value={i.output} version={run.status} fileName={`${i.id}-output.json`} testid="instance-output" />}
       </section>
-      {selected && <StepDetails run={run} id={selected} />}
       <section className="fd-pad">
         <p className="fd-label">Steps</p>
         <StepList run={run} />

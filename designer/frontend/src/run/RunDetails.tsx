@@ -1,31 +1,11 @@
-import { useState } from 'react'
 import type { StepRun } from '../api/types'
-import { STATUS_LABEL, formatDuration } from '../canvas/look'
+import { STATUS_LABEL } from '../canvas/look'
 import { pretty } from '../graph/json'
-import { focusNode, useEditor, useNodeLabel } from '../state/store'
-import { formatWhen } from '../ui/when'
+import { selectRunAttempt, useEditor, useNodeLabel } from '../state/store'
+import { attemptName, attemptsInOrder, chooseAttempt } from './attempt'
+import { AttemptView } from './AttemptView'
+import { openRunStep } from './drawer'
 import { latestStep, type RunView } from './status'
-
-const LIMIT = 20_000
-
-/** A JSON value as text (escaped by React), long values folded. */
-export function JsonBlock({ value, testid }: { value: unknown; testid?: string }) {
-  const [all, setAll] = useState(false)
-  const text = value === undefined ? '' : typeof value === 'string' ? value : pretty(value)
-  const long = text.length > LIMIT
-  return (
-    <>
-      <pre className="fd-pre" data-testid={testid}>
-        {long && !all ? `${text.slice(0, LIMIT)}…` : text}
-      </pre>
-      {long && (
-        <button type="button" className="fd-link-btn" onClick={() => setAll(!all)}>
-          {all ? 'Fold' : `Show all ${text.length.toLocaleString()} characters`}
-        </button>
-      )}
-    </>
-  )
-}
 
 export function StatusPill({ status, testid }: { status: string; testid?: string }) {
   return (
@@ -49,7 +29,7 @@ export function RunError({ error, testid }: { error: unknown; testid?: string })
           {typeof e.node === 'string' && (
             <>
               {' '}
-              <button type="button" className="fd-link-btn" onClick={() => selectRunStep(e.node as string)}>
+              <button type="button" className="fd-link-btn" onClick={() => openRunStep(e.node as string)}>
                 at {e.node as string}
               </button>
             </>
@@ -64,92 +44,72 @@ export function RunError({ error, testid }: { error: unknown; testid?: string })
   )
 }
 
-function selectRunStep(id: string) {
-  focusNode(id)
-  useEditor.setState({ runSelected: id })
-}
-
-/** One node of a run: its attempts, output and error. */
-export function StepDetails({ run, id }: { run: RunView; id: string }) {
+/** One step of a run: the attempt picker, and the chosen attempt in full (the latest unless one was chosen). */
+export function StepDetails({ run, id, onClose }: { run: RunView; id: string; onClose?: () => void }) {
   const label = useNodeLabel(id)
-  const attempts: StepRun[] = run.steps.get(id) ?? []
-  const latest = latestStep(attempts)
+  const chosen = useEditor((s) => s.runAttempt)
+  const attempts = attemptsInOrder(run.steps.get(id) ?? [])
+  const attempt = chooseAttempt(attempts, chosen)
   const status = run.nodeStatus.get(id) ?? 'pending'
   return (
-    <section className="fd-step-details" data-testid="step-details" data-node={id}>
+    <section className="fd-step-details" data-testid="step-details" data-node={id} data-attempt={attempt?.attempt}>
       <header className="fd-step-head">
-        <span className="fd-inspector-type">{label}</span> <code>{id}</code> <StatusPill status={status} testid="step-status" />
+        <h2 className="fd-inspector-type">{label}</h2> <code>{id}</code> <StatusPill status={status} testid="step-status" />
+        {onClose && (
+          <button type="button" className="fd-icon-btn fd-step-close" aria-label="Close the step (Esc)" title="Close (Esc)" onClick={onClose} data-testid="step-close">
+            ×
+          </button>
+        )}
       </header>
-      {!latest && <p className="fd-muted">{status === 'not_run' ? 'Not reached: the run ended before it got here.' : 'Not started yet.'}</p>}
-      {latest && (
-        <>
-          <dl className="fd-facts">
-            {latest.started_at && (
-              <>
-                <dt>Started</dt>
-                <dd>{formatWhen(latest.started_at)}</dd>
-              </>
-            )}
-            {latest.duration_ms !== null && (
-              <>
-                <dt>Duration</dt>
-                <dd>{formatDuration(latest.duration_ms)}</dd>
-              </>
-            )}
-            {latest.ports && latest.ports.length > 0 && (
-              <>
-                <dt>{latest.ports.length > 1 ? 'Ports taken' : 'Port taken'}</dt>
-                <dd>
-                  {latest.ports.map((p, i) => (
-                    <span key={p}>
-                      {i > 0 && ', '}
-                      <code>{p}</code>
-                    </span>
-                  ))}
-                </dd>
-              </>
-            )}
-          </dl>
-          {latest.error && (
-            <div className="fd-run-error" role="alert" data-testid="step-error">
-              <strong>{latest.error.type}</strong>: {latest.error.message}
-            </div>
-          )}
-          {latest.status === 'skipped' && <p className="fd-muted">Skipped: the path to this step was not taken.</p>}
-          {latest.output !== null && latest.output !== undefined && (
-            <>
-              <p className="fd-label">Output</p>
-              <JsonBlock value={latest.output} testid="step-output" />
-            </>
-          )}
-          {latest.input !== undefined && latest.input !== null && (
-            <details>
-              <summary>Input</summary>
-              <JsonBlock value={latest.input} />
-            </details>
-          )}
-          {attempts.length > 1 && (
-            <>
-              <p className="fd-label">Attempts</p>
-              <table className="fd-attempts">
-                <tbody>
-                  {attempts.map((a, i) => (
-                    <tr key={i}>
-                      <td>#{a.attempt}</td>
-                      <td>
-                        <StatusPill status={a.status} />
-                      </td>
-                      <td>{formatDuration(a.duration_ms)}</td>
-                      <td className="fd-muted">{a.error ? `${a.error.type}: ${a.error.message}` : ''}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </>
-          )}
-        </>
+      {attempts.length > 1 && attempt && <AttemptPicker node={id} attempts={attempts} shown={attempt} />}
+      {attempt ? (
+        <AttemptView instanceId={run.instanceId} attempt={attempt} />
+      ) : (
+        <p className="fd-muted">{status === 'not_run' ? 'Not reached: the run ended before it got here.' : 'Not started yet.'}</p>
       )}
     </section>
+  )
+}
+
+/** Up to this many attempts are buttons to scan at a glance; more (a fan-out) are a list to pick from. */
+const PICKER_BUTTONS = 12
+
+function AttemptPicker({ node, attempts, shown }: { node: string; attempts: StepRun[]; shown: StepRun }) {
+  const latest = latestStep(attempts)
+  // picking the latest follows the step: the next retry is shown as it starts
+  const pick = (a: StepRun | undefined) => selectRunAttempt(node, !a || a === latest ? null : (a.id ?? null))
+  if (attempts.length > PICKER_BUTTONS) {
+    return (
+      <label className="fd-attempt-select">
+        <span className="fd-label">Attempt ({attempts.length})</span>
+        <select value={attempts.indexOf(shown)} onChange={(e) => pick(attempts[Number(e.target.value)])} data-testid="attempt-select">
+          {attempts.map((a, i) => (
+            <option key={a.id ?? i} value={i}>
+              {attemptName(a)} · {STATUS_LABEL[a.status] ?? a.status}
+            </option>
+          ))}
+        </select>
+      </label>
+    )
+  }
+  return (
+    <div className="fd-attempt-picker" role="group" aria-label="Attempts">
+      {attempts.map((a, i) => (
+        <button
+          key={a.id ?? i}
+          type="button"
+          className={a === shown ? 'on' : ''}
+          aria-pressed={a === shown}
+          onClick={() => pick(a)}
+          data-testid="attempt-tab"
+          data-attempt={a.attempt}
+          data-status={a.status}
+        >
+          <span className={`fd-status-dot st-${a.status}`} aria-hidden="true" />
+          {attemptName(a)} <span className="fd-muted">{STATUS_LABEL[a.status] ?? a.status}</span>
+        </button>
+      ))}
+    </div>
   )
 }
 
@@ -184,7 +144,10 @@ export function StepList({ run }: { run: RunView }) {
           <button
             type="button"
             className={`fd-step-row ${selected === id ? 'on' : ''}`}
-            onClick={() => selectRunStep(id)}
+            aria-current={selected === id ? 'true' : undefined}
+            onClick={() => openRunStep(id)}
+            data-testid="step-row"
+            data-node={id}
           >
             <span className={`fd-status-dot st-${status}`} />
             <StepName id={id} />

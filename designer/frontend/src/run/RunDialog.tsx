@@ -1,8 +1,8 @@
 import { useState } from 'react'
 import { enc, errorMessage, post } from '../api/client'
 import { pretty } from '../graph/json'
-import { parseInputObject } from './inputs'
-import { setDialog, useEditor } from '../state/store'
+import { parseInputObject, startingInput } from './inputs'
+import { currentDoc, labelIndex, setDialog, useEditor } from '../state/store'
 import { Dialog } from '../ui/Dialog'
 
 export const instanceUrl = (id: string) => `/instances/${enc(id)}/`
@@ -11,7 +11,9 @@ export const instanceUrl = (id: string) => `/instances/${enc(id)}/`
 export function RunDialog() {
   const template = useEditor((s) => s.template)
   const name = useEditor((s) => s.boot.template)
-  const [text, setText] = useState(() => pretty(template?.example_input ?? {}))
+  // the template's example input, else one suggested from what the steps' handlers read
+  const [initial] = useState(() => startingInput(template?.example_input, currentDoc().nodes, useEditor.getState().handlers))
+  const [text, setText] = useState(() => pretty(initial.value))
   const [busy, setBusy] = useState(false)
   const [message, setMessage] = useState<string | null>(null)
   const parsed = parseInputObject(text)
@@ -55,7 +57,8 @@ export function RunDialog() {
       <label className="fd-label" htmlFor="fd-run-input">
         Input (a JSON object)
       </label>
-      <textarea id="fd-run-input" className="fd-mono" rows={10} value={text} spellCheck={false} onChange={(e) => setText(e.target.value)} data-testid="run-input" aria-invalid={!!parsed.error} />
+      <textarea id="fd-run-input" className="fd-mono" rows={10} value={text} spellCheck={false} onChange={(e) => setText(e.target.value)} data-testid="run-input" aria-invalid={!!parsed.error} aria-describedby={initial.suggestedFrom.length ? 'fd-run-suggested' : undefined} />
+      <SuggestedFrom id="fd-run-suggested" steps={initial.suggestedFrom} />
       {parsed.error && (
         <p className="fd-bad-text" role="alert" data-testid="run-input-error">
           {parsed.error}
@@ -67,5 +70,19 @@ export function RunDialog() {
         </p>
       )}
     </Dialog>
+  )
+}
+
+/** Says where a suggested input came from (by step label), so nobody takes its examples for real values. */
+export function SuggestedFrom({ id, steps }: { id: string; steps: readonly string[] }) {
+  if (steps.length === 0) return null
+  const labels = labelIndex(useEditor.getState().nodes)
+  const names = steps.map((s) => `“${labels.get(s) || s}”`)
+  const named = names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ')
+  return (
+    <p className="fd-help" id={id} data-testid="input-suggested">
+      {steps.length === 1 ? `Suggested from what step ${named} reads (its handler’s input schema)` : `Suggested from what steps ${named} read (their handlers’ input schemas)`}: check
+      the example values and fill in the blanks.
+    </p>
   )
 }

@@ -1,10 +1,10 @@
 import { useMemo, useState } from 'react'
 import { pretty } from '../graph/json'
 import type { Json } from '../graph/types'
-import { useEditor } from '../state/store'
+import { currentDoc, useEditor } from '../state/store'
 import { RunError, RunSummary, StatusPill, StepDetails } from './RunDetails'
-import { buildMocks, NEW_MOCK, parseInputObject, type MockDraft } from './inputs'
-import { instanceUrl } from './RunDialog'
+import { buildMocks, NEW_MOCK, parseInputObject, startingInput, type MockDraft } from './inputs'
+import { instanceUrl, SuggestedFrom } from './RunDialog'
 import { clearRun, startTestRun } from './testRun'
 
 /** Input and mocks for a test run of the draft, and what it did, drawn on the canvas. */
@@ -22,7 +22,8 @@ export function TestRunPanel() {
   const run = useEditor((s) => s.run)
   const runError = useEditor((s) => s.runError)
   const selected = useEditor((s) => s.runSelected)
-  const [input, setInput] = useState(() => pretty(example ?? {}))
+  const [initial] = useState(() => startingInput(example, currentDoc().nodes, useEditor.getState().handlers))
+  const [input, setInput] = useState(() => pretty(initial.value))
   const [mocks, setMocks] = useState<ReadonlyMap<string, MockDraft>>(() => new Map())
   const [busy, setBusy] = useState(false)
   const [message, setMessage] = useState<string | null>(null)
@@ -53,7 +54,8 @@ export function TestRunPanel() {
       <label className="fd-label" htmlFor="fd-test-input">
         Input (a JSON object)
       </label>
-      <textarea id="fd-test-input" className="fd-mono" rows={5} value={input} spellCheck={false} onChange={(e) => setInput(e.target.value)} data-testid="test-input" aria-invalid={!!parsed.error} />
+      <textarea id="fd-test-input" className="fd-mono" rows={5} value={input} spellCheck={false} onChange={(e) => setInput(e.target.value)} data-testid="test-input" aria-invalid={!!parsed.error} aria-describedby={initial.suggestedFrom.length ? 'fd-test-suggested' : undefined} />
+      <SuggestedFrom id="fd-test-suggested" steps={initial.suggestedFrom} />
       {parsed.error && <div className="fd-field-errors">{parsed.error}</div>}
 
       <details className="fd-section" open={workers.length > 0 && workers.length <= 8}>

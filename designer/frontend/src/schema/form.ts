@@ -15,7 +15,7 @@ export type FieldKind =
   | 'list' // an array of strings or numbers (switch cases, non_retryable, expected_status)
   | 'json' // anything: a JSON (or template text) editor (input, body, output)
 
-const typesOf = (schema: JsonSchema): string[] =>
+export const typesOf = (schema: JsonSchema): string[] =>
   schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type]
 
 export function fieldKind(schema: JsonSchema): FieldKind {

@@ -583,9 +583,13 @@ export function closeCompare() {
   set({ compare: null })
 }
 
-/** Shows a node of the run (and one of its attempts, by StepRun id) in the step details. */
+/**
+ * Shows a node of the run (and one of its attempts, by StepRun id) in the step details: the
+ * instance page's drawer, the designer's test-run panel. The right panel keeps its tab (the drawer
+ * lies over the canvas; in the designer there is no run tab).
+ */
 export function selectRunAttempt(node: string, attempt: number | null = null) {
-  set({ runSelected: node, runAttempt: attempt, rightTab: 'run' })
+  set({ runSelected: node, runAttempt: attempt })
 }
 
 export function setRun(run: RunView | null) {

@@ -25,7 +25,7 @@ export const SHORTCUTS: [string, string][] = [
   ['+ / −', 'zoom in / out'],
   ['Shift+L', 'automatic layout'],
   ['P', 'show or hide the parallel plan'],
-  ['Esc', 'clear the selection, leave a comparison'],
+  ['Esc', 'close the step drawer, clear the selection, leave a comparison'],
   ['?', 'this help'],
 ]
 

@@ -28,6 +28,15 @@ const PATHS: Record<string, React.ReactNode> = {
     </>
   ),
   x: <path d="M6 6l12 12M18 6L6 18" />,
+  graph: (
+    <>
+      <rect x="2.5" y="9" width="6" height="6" rx="1.5" />
+      <rect x="15.5" y="3" width="6" height="6" rx="1.5" />
+      <rect x="15.5" y="15" width="6" height="6" rx="1.5" />
+      <path d="M8.5 12h3.5M12 6v12M12 6h3.5M12 18h3.5" />
+    </>
+  ),
+  timeline: <path d="M3 5h9M7 10h11M10 15h6M5 20h14" />,
 }
 
 export function Icon({ name, size = 16 }: { name: keyof typeof PATHS | string; size?: number }) {

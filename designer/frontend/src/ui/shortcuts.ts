@@ -2,6 +2,7 @@
 import { autoLayout, fitAll } from '../canvas/actions'
 import { flow } from '../canvas/flowRef'
 import { closeCompare, copySelected, duplicateSelected, pasteClipboard, redo, selectAll, selectOnly, setDialog, toast, togglePlan, undo, useEditor } from '../state/store'
+import { closeStepDrawer } from '../run/drawer'
 import { saveNow } from '../versions/persistence'
 
 function typing(target: EventTarget | null): boolean {
@@ -52,6 +53,7 @@ export function handleShortcut(e: KeyboardEvent) {
   if (e.key === '?') return done(), setDialog('help')
   if (e.key === 'Escape') {
     if (s.compare) return done(), closeCompare()
+    if (s.boot.mode === 'instance' && s.runSelected) return done(), closeStepDrawer()
     return selectOnly([])
   }
   if (key === 'f') return done(), fitAll()
