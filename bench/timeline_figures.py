@@ -55,7 +55,7 @@ def run():
     from playwright.sync_api import sync_playwright
 
     from bench.designer_figures import ARGS, CHROMIUM, bench_user, frame_work, live_site, signed_in_page, trace_main_thread
-    from workflows import authoring, engine
+    from workflows import engine
 
     bench_user("bench-operator", "operators")
     finished = _wait_until(_start("bench-timeline-chain", "chain"), {"completed"})

@@ -13,6 +13,7 @@ from django.db import connection
 
 from tests.e2e.conftest import wait_for, wait_until
 from tests.factories import VersionFactory
+from workflows import engine
 from workflows.models import Event, StepRun
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

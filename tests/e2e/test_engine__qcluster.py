@@ -6,6 +6,7 @@ import pytest
 
 from tests.e2e.conftest import wait_for
 from tests.factories import VersionFactory, chain_graph
+from workflows import engine
 from workflows.models import Event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
