@@ -26,11 +26,9 @@ from django.db.models import (
     Func,
     IntegerField,
     Q,
-    Value,
 )
 from django.db.models.fields.json import KT, KeyTransform
 from django.db.models.functions import Cast, Left
-from django.db.models.lookups import GreaterThan, LessThan
 from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -39,6 +37,7 @@ from django.views.decorators.http import require_POST
 
 from workflows import engine
 from workflows.core.status import InstanceStatus, StepStatus
+from workflows.keyset import past
 from workflows.models import Instance, StepRun, Template, TemplateVersion
 from workflows.presenters import human_duration
 from workflows.roles import CONTROL_REFUSED, can_control_instance
@@ -65,16 +64,6 @@ class DurationKey(Func):
     def as_sqlite(self, compiler, connection, **extra):  # the embedded local run
         template = "COALESCE((julianday(%(expressions)s)) * 86400.0, 1e12)"
         return self.as_sql(compiler, connection, template=template, arg_joiner=") - julianday(", **extra)
-
-
-class Row(Func):
-    """``ROW(a, b, c)``: a keyset comparison the planner matches to a multi-column index."""
-
-    function = "ROW"
-    output_field = CharField()  # never selected; only compared with another ROW
-
-    def as_sqlite(self, compiler, connection, **extra):  # SQLite's row values have no ROW keyword
-        return self.as_sql(compiler, connection, function="", **extra)
 
 
 class NodeCount(Func):
@@ -221,8 +210,7 @@ def page_query(data: dict):
     if "duration_key" in sort.keys:
         qs = qs.annotate(duration_key=DurationKey())
     if data.get("cursor"):
-        compare = LessThan if descending else GreaterThan
-        qs = qs.filter(compare(Row(*[F(k) for k in sort.keys]), Row(*[Value(v) for v in data["cursor"]["after"]])))
+        qs = qs.filter(past(sort.keys, data["cursor"]["after"], descending=descending))
     order = [F(k).desc() if descending else F(k).asc() for k in sort.keys]
     return (
         qs.select_related("template", "version")

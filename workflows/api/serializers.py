@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from workflows import authoring
+from workflows import authoring, lineage
+from workflows.step_summary import DETAIL_STEPS
 from workflows.models import Event, Instance, StepRun, Template, TemplateVersion
 from workflows.roles import can_control_instance, can_see_tracebacks
 from workflows.sql import unstorable
@@ -185,14 +187,26 @@ class StartSerializer(Strict):
     idempotency_key = serializers.CharField(required=False, allow_null=True, max_length=200, default=None)
 
 
+class ParentSerializer(serializers.Serializer):
+    instance = serializers.UUIDField()
+    step = serializers.CharField(help_text="the node id of the step that started it")
+
+
+# Rows read through ``lineage.with_lineage`` (the views' querysets do).
 class InstanceSerializer(serializers.ModelSerializer):
     template = serializers.SlugRelatedField(slug_field="name", read_only=True)
     version = serializers.IntegerField(source="version.number", read_only=True)
     duration_s = serializers.FloatField(read_only=True, allow_null=True)
+    parent = serializers.SerializerMethodField(help_text="the instance and step that started it, if a step did")
+    children_count = serializers.IntegerField(read_only=True, help_text="instances its steps started (list them with ?parent=<id>)")
 
     class Meta:
         model = Instance
-        fields = ["id", "template", "version", "status", "priority", "business_key", "created_at", "started_at", "finished_at", "duration_s", "error"]
+        fields = ["id", "template", "version", "status", "priority", "business_key", "created_at", "started_at", "finished_at", "duration_s", "error", "parent", "children_count"]
+
+    @extend_schema_field(ParentSerializer(allow_null=True))
+    def get_parent(self, instance) -> dict | None:
+        return lineage.parent_of(instance)
 
 
 class StepRunSerializer(serializers.ModelSerializer):
@@ -222,29 +236,39 @@ class StepRunSerializer(serializers.ModelSerializer):
         return self.context["shows_tracebacks"]
 
 
+class StepCountSerializer(serializers.Serializer):
+    node = serializers.CharField()
+    attempts = serializers.IntegerField(help_text="every attempt of the node, retries included")
+    items = serializers.IntegerField(help_text="its (node, item) steps: 1 unless the node runs per item")
+    by_status = serializers.DictField(child=serializers.IntegerField(), help_text="status -> how many items' latest attempt has it")
+
+
+# The instance read with ``step_summary.summarise`` attached as ``step_summary`` (the view does).
 class InstanceDetailSerializer(InstanceSerializer):
-    steps = StepRunSerializer(many=True, read_only=True)
+    steps = StepRunSerializer(
+        source="step_summary.steps", many=True, read_only=True,
+        help_text=f"every attempt; when steps_truncated, the latest attempt of each (node, item), at most {DETAIL_STEPS:,}",
+    )
+    step_counts = StepCountSerializer(source="step_summary.counts", many=True, read_only=True, help_text="per node, always whole")
+    steps_truncated = serializers.BooleanField(
+        source="step_summary.truncated", read_only=True, help_text="steps leaves attempts out: page through /instances/{id}/steps/"
+    )
     graph = serializers.JSONField(source="version.graph", read_only=True, help_text="the graph of the version it runs")
 
     can_control = serializers.SerializerMethodField(help_text="whether the caller may cancel or retry it (operators)")
-    parent = serializers.SerializerMethodField(help_text="the instance and step that started it, if a step did")
-    children = serializers.SerializerMethodField(help_text="instances its steps started (at most 50)")
+    children = serializers.SerializerMethodField(help_text="instances its steps started (the first 50; children_count says how many)")
 
     class Meta(InstanceSerializer.Meta):
-        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "is_test", "graph", "steps", "can_control", "parent", "children"]
+        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "is_test", "graph", "steps", "step_counts", "steps_truncated", "can_control", "children"]
 
     def get_can_control(self, instance) -> bool:
         """So the instance page can disable Cancel and Retry, with the reason, before the API refuses."""
         request = self.context.get("request")
         return can_control_instance(getattr(request, "user", None))
 
-    def get_parent(self, instance) -> dict | None:
-        step = instance.parent_step
-        return {"instance": str(step.instance_id), "step": step.node_id} if step else None
-
     def get_children(self, instance) -> list[dict]:
-        children = Instance.objects.filter(parent_step__instance=instance).select_related("parent_step").order_by("created_at")[:50]
-        return [{"id": str(c.pk), "status": c.status, "step": c.parent_step.node_id} for c in children]
+        children = lineage.children_of(instance).order_by("created_at").values("pk", "status", "parent_step__node_id")[:50]
+        return [{"id": str(c["pk"]), "status": c["status"], "step": c["parent_step__node_id"]} for c in children]
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ router.register("templates", views.TemplateViewSet, basename="template")
 router.register("instances", views.InstanceViewSet, basename="instance")
 
 urlpatterns = router.urls + [
+    path("instances/<str:id>/steps/", views.InstanceStepsView.as_view(), name="instance-steps"),
     path("stats/", views.StatsView.as_view(), name="stats"),
     path("step-types/", views.StepTypesView.as_view(), name="step-types"),
     path("handlers/", views.HandlersView.as_view(), name="handlers"),

@@ -15,16 +15,18 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflows import authoring, drafts, engine, stats
+from workflows import authoring, drafts, engine, lineage, stats, step_summary
 from workflows.api import serializers as s
-from workflows.api.filters import InstanceFilter, TemplateFilter
+from workflows.api.cursors import KeysetPagination
+from workflows.api.filters import InstanceFilter, StepFilter, TemplateFilter
+from workflows.api.params import int_param
 from workflows.api.permissions import InstanceControl, RoleForWrites
 from workflows.core.errors import InvalidGraph
 from workflows.core.expressions import ExpressionError, check_expression, check_template
 from workflows.core.graph import Graph
 from workflows.core.handlers import handlers
 from workflows.core.steps import step_types
-from workflows.models import Event, Instance, Template, TemplateVersion
+from workflows.models import Event, Instance, StepRun, Template, TemplateVersion
 from workflows.roles import ANALYSTS, OPERATORS
 
 
@@ -134,7 +136,7 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """Run the current draft for real with chosen nodes mocked; kept apart from production runs."""
         data = self.validated(s.TestRunSerializer, request)
         instance = engine.start_test_run(self.template(), input=data["input"], mocks=data["mocks"], started_by=request.user)
-        instance = Instance.objects.select_related("template", "version").get(pk=instance.pk)
+        instance = instances().get(pk=instance.pk)
         return Response(s.InstanceSerializer(instance).data, status=status.HTTP_201_CREATED)
 
     def get_version(self, number) -> TemplateVersion:
@@ -160,23 +162,20 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = s.InstanceSerializer
 
     def get_queryset(self):
-        queryset = Instance.objects.select_related("template", "version").order_by("-created_at")
-        if self.action == "retrieve":
-            queryset = queryset.select_related("parent_step").prefetch_related("steps")
-        return queryset
+        return instances().order_by("-created_at")
 
     def get_serializer_class(self):
         return s.InstanceDetailSerializer if self.action == "retrieve" else s.InstanceSerializer
 
     def get_object(self):
-        try:
-            pk = uuid.UUID(str(self.kwargs["pk"]))
-        except ValueError:
-            pk = None
-        instance = self.get_queryset().filter(pk=pk).first() if pk else None
-        if instance is None:
-            raise engine.NotFound(f"no instance {self.kwargs['pk']}")
-        return instance
+        # Only the detail serialises the lineage; events (polled), cancel and retry need the row.
+        queryset = self.get_queryset() if self.action == "retrieve" else Instance.objects.select_related("template", "version")
+        return instance_or_404(queryset, self.kwargs["pk"])
+
+    def retrieve(self, request, pk=None):
+        instance = self.get_object()
+        instance.step_summary = step_summary.summarise(instance)
+        return Response(self.get_serializer(instance).data)
 
     @extend_schema(request=s.StartSerializer, responses={201: s.InstanceSerializer, 200: s.InstanceSerializer})
     def create(self, request):
@@ -197,8 +196,8 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def events(self, request, pk=None):
         """The instance's event history, in order; a client that reconnects asks for ``after=N``."""
         instance = self.get_object()
-        after = _int_param(request, "after", 0, minimum=0)
-        limit = _int_param(request, "limit", 500, minimum=1, maximum=2000)
+        after = int_param(request, "after", 0, minimum=0)
+        limit = int_param(request, "limit", 500, minimum=1, maximum=2000)
         events = list(Event.objects.filter(instance=instance, seq__gt=after).order_by("seq")[: limit + 1])
         more = len(events) > limit
         events = events[:limit]
@@ -226,19 +225,46 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(stats.instance_metrics(self.get_object()))
 
 
-def _int_param(request, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    from rest_framework.exceptions import ValidationError
+def instances():
+    """What the instance views serialise: with the template, the version and the lineage."""
+    return lineage.with_lineage(Instance.objects.select_related("template", "version"))
 
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return default
+
+def instance_or_404(queryset, raw) -> Instance:
+    """The instance of ``queryset`` with id ``raw``; a malformed or unknown id is a 404."""
     try:
-        value = int(raw)
+        instance = queryset.filter(pk=uuid.UUID(str(raw))).first()
     except ValueError:
-        raise ValidationError({name: ["must be a whole number"]}) from None
-    if minimum is not None and value < minimum:
-        raise ValidationError({name: [f"must be at least {minimum}"]})
-    return min(value, maximum) if maximum is not None else value
+        instance = None
+    if instance is None:
+        raise engine.NotFound(f"no instance {raw}")
+    return instance
+
+
+class StepPages(KeysetPagination):
+    """``node``: by (node, item, attempt), the attempt's unique index (instance, node_id, item_key,
+    attempt); ``id``: in the order they were made, the index (instance, id)."""
+
+    orderings = {"node": ("node_id", "item_key", "attempt"), "id": ("id",)}
+    default_order = "node"
+    salt = "flowdesk.steps.cursor"
+
+
+@extend_schema(parameters=[OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="the instance")])
+class InstanceStepsView(ListAPIView):
+    """One instance's step attempts, a page at a time, filtered by node, status and item: all of
+    them, where the instance detail inlines at most a bounded number (its ``steps_truncated``).
+    A failed attempt's traceback only for staff and operators, as in the detail."""
+
+    permission_classes = [InstanceControl]
+    serializer_class = s.StepRunSerializer
+    filterset_class = StepFilter
+    pagination_class = StepPages
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator
+            return StepRun.objects.none()
+        return StepRun.objects.filter(instance=instance_or_404(Instance.objects.only("pk"), self.kwargs["id"]))
 
 
 class StatsView(APIView):
