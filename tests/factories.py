@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
 from workflows.core.graph import behaviour_checksum
-from workflows.models import Template, TemplateVersion
+from workflows.models import Instance, StepRun, Template, TemplateVersion
 from workflows.roles import GROUP_PERMISSIONS
 
 
@@ -49,6 +49,31 @@ class VersionFactory(factory.django.DjangoModelFactory):
     graph = factory.LazyFunction(lambda: chain_graph("a", "b"))
     status = TemplateVersion.Status.PUBLISHED
     checksum = factory.LazyAttribute(lambda v: behaviour_checksum(v.graph))
+
+
+class InstanceFactory(factory.django.DjangoModelFactory):
+    """A row as the engine leaves it, written directly (no engine runs): for what reads instances."""
+
+    class Meta:
+        model = Instance
+
+    version = factory.SubFactory(VersionFactory)
+    template = factory.SelfAttribute("version.template")
+    status = "running"
+
+
+class StepRunFactory(factory.django.DjangoModelFactory):
+    """One attempt of one (node, item); ``StepRunFactory.build_batch`` + ``bulk_create`` for thousands."""
+
+    class Meta:
+        model = StepRun
+
+    instance = factory.SubFactory(InstanceFactory)
+    node_id = "a"
+    node_type = "task"
+    item_key = ""
+    attempt = 1
+    status = "completed"
 
 
 def role_group(name: str) -> Group:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import DenseRank
 
 from workflows.models import Instance, StepRun
@@ -66,9 +66,10 @@ def shown_steps(instance: Instance) -> tuple[list[StepRun], bool]:
         return every, False
     # Each node's first items before any node's later ones: every node shows, and a huge map does
     # not crowd out the steps after it. A node's plain step (item "") ranks first.
-    latest = (
+    picked = (
         attempts.filter(is_latest())
         .annotate(item_rank=Window(DenseRank(), partition_by=[F("node_id")], order_by=F("item_key").asc()))
-        .order_by("item_rank", "node_id", "item_key")[:DETAIL_STEPS]
-    )
-    return sorted(latest, key=lambda step: step.pk), True
+        .order_by("item_rank", "node_id", "item_key")
+        .values("pk")[:DETAIL_STEPS]
+    )  # ids only: the window sorts every latest attempt, and their inputs and outputs need not come along
+    return list(StepRun.objects.filter(pk__in=Subquery(picked)).order_by("id")), True
