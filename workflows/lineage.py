@@ -11,8 +11,11 @@ from workflows.models import Instance
 
 
 def child_of(parent) -> Q:
-    """Started by a step of ``parent`` (an instance, its id or an ``OuterRef``)."""
-    return Q(parent_step__instance=parent)
+    """Started by a step of ``parent`` (an instance, its id or an ``OuterRef``). The redundant
+    ``IS NOT NULL`` lets the planner start from the few instances that have a parent (the
+    ``parent_step`` index): without it, ``?parent=`` read every instance newest first until it had a
+    page (20,000 rows for a parent whose children were older than the rest; 50 with it)."""
+    return Q(parent_step__isnull=False, parent_step__instance=parent)
 
 
 def children_of(parent) -> QuerySet:

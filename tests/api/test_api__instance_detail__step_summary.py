@@ -5,6 +5,9 @@ attempt of each (node, item), at most ``DETAIL_STEPS``, spread over the nodes, w
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.api.test_api__instance_steps import add_steps
 from tests.factories import InstanceFactory
@@ -47,8 +50,10 @@ def test_at_the_bound_every_attempt_is_inlined_and_one_more_leaves_the_older_att
     assert [s["id"] for s in body["steps"]] == sorted(s["id"] for s in body["steps"])
 
 
-def test_a_huge_fan_out_does_not_crowd_the_other_nodes_out_and_the_counts_stay_whole(operator, monkeypatch):
+@pytest.mark.parametrize("one_query", [True, False], ids=["postgresql union", "a query per node (sqlite)"])
+def test_a_huge_fan_out_does_not_crowd_the_other_nodes_out_and_the_counts_stay_whole(operator, monkeypatch, one_query):
     monkeypatch.setattr(step_summary, "DETAIL_STEPS", 20)
+    monkeypatch.setattr(connection.features, "supports_slicing_ordering_in_compound", one_query)
     instance = InstanceFactory()
     add_steps(instance, [("a", "", 1, "completed"), ("fan", "", 1, "running"), ("zeta", "", 2, "scheduled")])
     add_steps(instance, [("fan", f"{i:04}", 1 + (i % 7 == 0), "failed" if i % 10 == 3 else "completed") for i in range(1000)])
@@ -77,3 +82,13 @@ def test_the_detail_reads_its_steps_in_a_bounded_number_of_queries(operator, dja
     with django_assert_max_num_queries(12):
         body = detail(operator, instance)
     assert len(body["steps"]) == 50 and body["steps_truncated"] is True
+
+
+@given(sizes=st.dictionaries(st.text("abcdef", min_size=1, max_size=3), st.integers(1, 2000), max_size=12), total=st.integers(0, 600))
+def test_fair_shares_fill_the_total_keep_small_nodes_whole_and_cut_the_rest_evenly(sizes, total):
+    shares = step_summary.fair_shares(sizes, total)
+    assert set(shares) == set(sizes)
+    assert sum(shares.values()) == min(total, sum(sizes.values()))
+    assert all(0 <= shares[n] <= sizes[n] for n in sizes)
+    for cut in (n for n in sizes if shares[n] < sizes[n]):
+        assert all(shares[other] <= shares[cut] + 1 for other in sizes)

@@ -242,8 +242,9 @@ def instance_or_404(queryset, raw) -> Instance:
 
 
 class StepPages(KeysetPagination):
-    """``node``: by (node, item, attempt), the attempt's unique index (instance, node_id, item_key,
-    attempt); ``id``: in the order they were made, the index (instance, id)."""
+    """``node``: by (node, item, attempt), a range of the attempt's unique index (instance, node_id,
+    item_key, attempt); ``id``: in the order they were made, the primary key read from the cursor
+    on and filtered by instance (or, for a small instance, its rows by the instance index, sorted)."""
 
     orderings = {"node": ("node_id", "item_key", "attempt"), "id": ("id",)}
     default_order = "node"

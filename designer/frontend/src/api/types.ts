@@ -72,6 +72,12 @@ export interface Page<T> {
   results: T[]
 }
 
+/** A cursor page (`GET instances/{id}/steps/`): follow `next` until it is null; there is no total. */
+export interface CursorPage<T> {
+  next: string | null
+  results: T[]
+}
+
 export interface StepRun {
   id?: number
   node: string
@@ -103,13 +109,30 @@ export interface InstanceDetail {
   started_at?: string | null
   finished_at?: string | null
   duration_s?: number | null
+  /** Every attempt; when `steps_truncated`, the latest attempt of each (node, item), at most 500. */
   steps: StepRun[]
+  /** Per node, always whole (absent from older servers). */
+  step_counts?: StepCount[]
+  /** `steps` leaves attempts out: page through `instances/{id}/steps/` for them. */
+  steps_truncated?: boolean
   /** Whether the current user may cancel or retry it (operators); absent from older servers. */
   can_control?: boolean
   /** The instance and step that started it, when a step did. */
   parent?: { instance: string; step: string } | null
-  /** Instances its steps started. */
+  /** Instances its steps started (the first 50). */
   children?: { id: string; status: string; step: string }[]
+  /** How many instances its steps started (`instances/?parent={id}` lists them all). */
+  children_count?: number
+}
+
+export interface StepCount {
+  node: string
+  /** Every attempt of the node, retries included. */
+  attempts: number
+  /** Its (node, item) steps: 1 unless the node runs per item. */
+  items: number
+  /** Status -> how many items' latest attempt has it. */
+  by_status: Record<string, number>
 }
 
 export type Mock = { output: Json } | { fail: { type: string; message: string } }
