@@ -5,7 +5,8 @@ their queries cost), p50 and p95 of 40 requests each after 5 warm-ups.
 Bulk-inserted, one SQL statement per table: ``MAPS`` instances, each with a ``fan`` step of 10,000
 items (every 20th retried once, 1 % failed) between two plain steps, and ``ORDINARY`` instances of
 five steps; the step rows are inserted in random order, so one instance's ids are scattered over
-the table as concurrent runs leave them. One map's first 50 items started a child instance each.
+the table as concurrent runs leave them. The maps are the oldest instances, and the first one's
+first 50 items started a child instance each (so ``?parent=`` looks for old rows).
 """
 
 from __future__ import annotations
@@ -36,12 +37,12 @@ def bulk_load() -> None:
                 business_key, idempotency_key, parent_step_id, started_by_id, created_at, started_at, finished_at,
                 deadline_at, last_seq, is_test, mocks)
             SELECT gen_random_uuid(), %s, %s, 'completed', '{}', NULL, '{}', NULL, 50,
-                CASE WHEN g <= %s THEN 'map-' || g ELSE 'plain-' || g END, NULL, NULL, NULL,
+                CASE WHEN g > %s THEN 'map-' || (g - %s) ELSE 'plain-' || g END, NULL, NULL, NULL,
                 now() - g * interval '7 seconds', now() - g * interval '7 seconds', now() - g * interval '7 seconds' + interval '3 seconds',
                 NULL, 5, false, '{}'
             FROM generate_series(1, %s) AS g
             """,
-            [template.pk, version.pk, MAPS, MAPS + ORDINARY],
+            [template.pk, version.pk, ORDINARY, ORDINARY, MAPS + ORDINARY],
         )
         cur.execute(
             """
@@ -72,7 +73,7 @@ def bulk_load() -> None:
                 business_key, idempotency_key, parent_step_id, started_by_id, created_at, started_at, finished_at,
                 deadline_at, last_seq, is_test, mocks)
             SELECT gen_random_uuid(), %s, %s, 'completed', '{}', NULL, '{}', NULL, 50, 'child-' || s.item_key, NULL, s.id, NULL,
-                now(), now(), now(), NULL, 5, false, '{}'
+                i.created_at + interval '1 second', i.created_at + interval '1 second', i.created_at + interval '2 seconds', NULL, 5, false, '{}'
             FROM workflows_steprun s JOIN workflows_instance i ON i.id = s.instance_id
             WHERE i.business_key = 'map-1' AND s.node_id = 'fan' AND s.item_key < '00050' AND s.attempt = 1
             """,
