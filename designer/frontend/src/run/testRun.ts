@@ -5,7 +5,7 @@ import type { Json } from '../graph/types'
 import { setRun, toast, useEditor } from '../state/store'
 import { saveNow } from '../versions/persistence'
 import { followInstance, type Poller } from './follow'
-import { addLiveEvent } from './history'
+import { addLiveEvent, lastHistorySeq, loadHistoryAfter } from './history'
 import { runView } from './status'
 
 let poller: Poller | null = null
@@ -17,19 +17,28 @@ export function showInstance(instance: InstanceDetail) {
   setRun(runView(instance, doc.nodes.map((n) => n.id), doc.edges))
 }
 
-export function watchInstance(id: string, onError: (message: string) => void = () => undefined) {
+export function watchInstance(id: string, onError: (message: string) => void = () => undefined, after = 0) {
   poller?.stop()
-  const follower: Poller = followInstance(id, showInstance, onError, (mode) => {
-    useEditor.setState({ runLive: mode === 'done' ? null : mode })
-    if (mode === 'done' && poller === follower) poller = null // it stopped by itself: the run ended
-  }, undefined, addLiveEvent)
+  const follower: Poller = followInstance(
+    id,
+    showInstance,
+    onError,
+    (mode) => {
+      useEditor.setState({ runLive: mode === 'done' ? null : mode })
+      if (mode === 'done' && poller === follower) poller = null // it stopped by itself: the run ended
+    },
+    undefined,
+    addLiveEvent,
+    after,
+    (missed) => void loadHistoryAfter(id, missed),
+  )
   poller = follower
 }
 
 /** After Cancel or Retry: follow the instance again if following had stopped (a retried failed
  * instance runs again); a follower that is still on reuses its socket instead of opening another. */
 export function followAgain(id: string, onError: (message: string) => void = () => undefined) {
-  if (!poller) watchInstance(id, onError)
+  if (!poller) watchInstance(id, onError, lastHistorySeq(id)) // the socket sends only what the page lacks
 }
 
 export function stopWatching() {
