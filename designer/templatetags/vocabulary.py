@@ -1,10 +1,11 @@
-"""``{{ instance.status|status_label }}``: a status in the words of every other page
-(``workflows.presenters.STATUS_LABEL``, the designer's table too)."""
+"""The pages' words: ``{{ instance.status|status_label }}`` (``workflows.presenters.STATUS_LABEL``,
+the designer's table too) and ``{{ instance.duration_s|duration }}`` (``human_duration``, as the list says it)."""
 
 from __future__ import annotations
 
 from django import template
 
+from designer.monitor import duration_text
 from workflows.presenters import status_label as _status_label
 
 register = template.Library()
@@ -13,3 +14,8 @@ register = template.Library()
 @register.filter
 def status_label(status: str) -> str:
     return _status_label(str(status))
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    return duration_text(seconds)
