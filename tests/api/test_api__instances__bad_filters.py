@@ -18,6 +18,8 @@ URL = "/api/v1/instances/"
         ({"status": "exploded"}, "status"),
         ({"status": ["running", "exploded"]}, "status"),
         ({"template": "no-such-template"}, "template"),
+        ({"template": "bill\x00ing"}, "template"),
+        ({"template": "t" * 5000}, "template"),
         ({"priority_min": "high"}, "priority_min"),
         ({"priority_min": "1e999"}, "priority_min"),
         ({"created_after": "not a date"}, "created_after"),

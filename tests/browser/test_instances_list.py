@@ -93,21 +93,27 @@ def daphne(tmp_path):
     web.stop()
 
 
-@pytest.mark.e2e
-def test_an_open_list_shows_new_instances_and_status_changes_by_itself(browser, daphne):
-    VersionFactory(template__name="billing", number=1, graph=chain_graph("a", "b"))
-    user = UserFactory(username="otto")
-    user.groups.add(role_group(OPERATORS))
-    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+def signed_in(browser, web, errors: list[str], viewport=(1440, 900)):
+    """A page of a new browser context, logged in as the operator "otto" through daphne's login form;
+    page errors and console errors land in ``errors``."""
+    page = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}).new_page()
     page.set_default_timeout(15_000)
-    errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"{daphne.url}/login/")
+    page.goto(f"{web.url}/login/")
     page.fill("#id_username", "otto")
     page.fill("#id_password", "pw-12345")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{daphne.url}/")
+    page.wait_for_url(f"{web.url}/")
+    return page
+
+
+@pytest.mark.e2e
+def test_an_open_list_shows_new_instances_and_status_changes_by_itself(browser, daphne):
+    VersionFactory(template__name="billing", number=1, graph=chain_graph("a", "b"))
+    UserFactory(username="otto").groups.add(role_group(OPERATORS))
+    errors: list[str] = []
+    page = signed_in(browser, daphne, errors)
 
     page.goto(f"{daphne.url}/instances/?template=billing")
     expect(page.get_by_test_id("live-state")).to_have_text("live")
@@ -131,19 +137,10 @@ def test_an_open_list_filtered_by_error_type_shows_only_new_failures_of_that_typ
         graph = chain_graph("charge")
         graph["nodes"][0]["config"] = {"handler": "demo.fail", "input": {"type": error_type, "message": "no", "retryable": False}}
         VersionFactory(template__name=name, number=1, graph=graph)
-    user = UserFactory(username="otto")
-    user.groups.add(role_group(OPERATORS))
+    UserFactory(username="otto").groups.add(role_group(OPERATORS))
     errors: list[str] = []
     for width, height in ((1440, 900), (1280, 720)):
-        page = browser.new_context(viewport={"width": width, "height": height}).new_page()
-        page.set_default_timeout(15_000)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(f"{daphne.url}/login/")
-        page.fill("#id_username", "otto")
-        page.fill("#id_password", "pw-12345")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{daphne.url}/")
+        page = signed_in(browser, daphne, errors, viewport=(width, height))
         page.goto(f"{daphne.url}/instances/?status=failed&error_type=CardDeclined")
         expect(page.get_by_test_id("live-state")).to_have_text("live")
         expect(page.get_by_test_id("filter-error-type")).to_contain_text("CardDeclined")
