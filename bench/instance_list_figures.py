@@ -166,6 +166,7 @@ def live_site(username: str):
     import subprocess
 
     from django.core.management import call_command
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     from bench.designer_figures import ARGS, CHROMIUM, ROOT
@@ -196,8 +197,13 @@ def live_site(username: str):
             page.fill("#id_password", "pw-12345")
             page.click("button[type=submit]")
             page.wait_for_url(f"{base}/")
-            yield page, base
-            browser.close()
+            try:
+                yield page, base
+            finally:
+                browser.close()
+                # Playwright's greenlets see their own database connections: close them here, where
+                # they were opened, or the next figure's fresh database finds them dead.
+                connections.close_all()
     finally:
         web.send_signal(signal.SIGTERM)
         web.wait(10)
@@ -235,10 +241,15 @@ def run(selected: dict):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 50)
     os.environ.setdefault("FLOWDESK_QUEUE", f"flowdesk-bench-{os.getpid()}")  # no engine reads it: nothing runs
-    if "django.apps" in sys.modules and sys.modules["django.apps"].apps.ready:  # the engine's figures ran first
+    if "django.apps" in sys.modules and sys.modules["django.apps"].apps.ready:  # other figures ran first
         from django.db import connections
 
-        connections.close_all()
+        for conn in connections.all(initialized_only=True):
+            conn.close()
+            conn.close_pool()  # a pool's idle connections would outlive the database dropped below
+        from workflows import services
+
+        services._graphs.clear()  # cached by version id: the new database's ids mean other graphs
     _recreate_database(url)
     import django
     from django.core.management import call_command
