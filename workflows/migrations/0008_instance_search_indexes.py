@@ -4,9 +4,10 @@ scan instead of a read of every row. pg_trgm is a trusted extension (PostgreSQL 
 owner may create it. The expressions are the SQL Django writes for ``business_key__icontains`` and
 ``error__message__icontains``, verbatim, so the planner matches them (a test reads the plan); partial
 on real runs, the only rows the list shows. PostgreSQL only: the embedded SQLite run searches
-without them. Built CONCURRENTLY, like 0007's, so writers are not blocked on a large table."""
+without them. Built CONCURRENTLY, like 0007's, so writers are not blocked on a large table.
+Reversing drops the indexes and leaves the extension (something else may use it; Django's
+TrigramExtension would drop it, and on SQLite would look for pg_extension)."""
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 INDEXES = {
@@ -22,14 +23,12 @@ class Migration(migrations.Migration):
         ("workflows", "0007_instance_list_indexes"),
     ]
 
-    operations = [
-        TrigramExtension(),  # a no-op on SQLite
-        migrations.RunPython(lambda apps, editor: create(editor), lambda apps, editor: drop(editor)),
-    ]
+    operations = [migrations.RunPython(lambda apps, editor: create(editor), lambda apps, editor: drop(editor))]
 
 
 def create(editor) -> None:
     if editor.connection.vendor == "postgresql":
+        editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         for name, expression in INDEXES.items():
             editor.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON workflows_instance USING gin (({expression}) gin_trgm_ops) WHERE NOT is_test")
 
