@@ -19,7 +19,8 @@ from urllib.parse import urlparse, urlunparse
 from bench.stats import figure, median, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_DB = "flowdesk_bench"
+# FLOWDESK_BENCH_DB: another name, so two benches on one server do not drop each other's database
+BENCH_DB = os.environ.get("FLOWDESK_BENCH_DB", "flowdesk_bench")
 
 
 def _clock_chain(n: int) -> dict:
