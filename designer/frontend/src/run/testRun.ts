@@ -6,7 +6,8 @@ import { setRun, toast, useEditor } from '../state/store'
 import { saveNow } from '../versions/persistence'
 import { followInstance, type Poller } from './follow'
 import { addLiveEvent, lastHistorySeq, loadHistoryAfter } from './history'
-import { runView } from './status'
+import type { InstanceEvent } from './events'
+import { runView, withEvent } from './status'
 
 let poller: Poller | null = null
 
@@ -15,6 +16,15 @@ export function showInstance(instance: InstanceDetail) {
   const s = useEditor.getState()
   const doc = s.history.present
   setRun(runView(instance, doc.nodes.map((n) => n.id), doc.edges))
+}
+
+/** A live event: into the history, and onto the canvas at once (the detail fetched after a burst
+ * of events corrects whatever an event alone cannot tell). */
+function showEvent(id: string, event: InstanceEvent) {
+  addLiveEvent(event)
+  const run = useEditor.getState().run
+  const next = run && run.instanceId === id ? withEvent(run.instance, event) : null
+  if (next) showInstance(next)
 }
 
 export function watchInstance(id: string, onError: (message: string) => void = () => undefined, after = 0) {
@@ -28,7 +38,7 @@ export function watchInstance(id: string, onError: (message: string) => void = (
       if (mode === 'done' && poller === follower) poller = null // it stopped by itself: the run ended
     },
     undefined,
-    addLiveEvent,
+    (event) => showEvent(id, event),
     after,
     (missed) => void loadHistoryAfter(id, missed),
   )
