@@ -103,6 +103,8 @@ export interface InstanceDetail {
   started_at?: string | null
   finished_at?: string | null
   duration_s?: number | null
+  /** The seq of its latest event: a follower knows when it has seen them all. */
+  last_seq?: number
   steps: StepRun[]
   /** Whether the current user may cancel or retry it (operators); absent from older servers. */
   can_control?: boolean
