@@ -53,7 +53,7 @@ def _load(name: str, graph: dict) -> str:
 
 
 def _start_all(name: str, count: int, input=None) -> list:
-    from workflows import authoring, engine
+    from workflows import engine
 
     return [engine.start_instance(name, input=input(k) if callable(input) else (input or {}))[0].pk for k in range(count)]
 

@@ -37,7 +37,7 @@ def bulk_load(count: int = INSTANCES, *, templates: int = TEMPLATES) -> None:
     from django.db import connection
 
     from tests.factories import chain_graph
-    from workflows import authoring, engine
+    from workflows import authoring
 
     names = []
     for t in range(templates):
@@ -212,7 +212,7 @@ def live_site(username: str):
 def live_row():
     """Commit -> row shown: a start in this process, the relay in daphne, the page's fetch in Chromium.
     Starts are 1.5 s apart, as a change after a quiet spell (a busy list fetches at most once a second)."""
-    from workflows import authoring, engine
+    from workflows import engine
 
     loaded()
     latencies = []
@@ -247,7 +247,7 @@ def run(selected: dict):
         for conn in connections.all(initialized_only=True):
             conn.close()
             conn.close_pool()  # a pool's idle connections would outlive the database dropped below
-        from workflows import authoring, engine
+        from workflows import engine
 
         engine.graphs.forget()  # cached by version id: the new database's ids mean other graphs
     _recreate_database(url)

@@ -45,7 +45,7 @@ def _chain() -> dict:
 
 
 def live_node():
-    from workflows import services, worker
+    from workflows import authoring, engine, worker
 
     template = authoring.create_template(name="live-node", title="Live node bench", graph=_chain())
     authoring.publish(template)
