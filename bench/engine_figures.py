@@ -163,7 +163,7 @@ def start_large():
     from bench.graphs import inline_graph
     from workflows import authoring, engine
 
-    # Through the services: the graph (1.3 MB) is over the API's and the files' 1 MB body limit.
+    # Through the engine and authoring: the graph (1.3 MB) is over the API's and the files' 1 MB body limit.
     template = authoring.create_template(name="bench-start-6k", title="6,000 inline steps", graph=inline_graph(6000, "funnel"))
     name = authoring.publish(template).template.name
     walls = []
