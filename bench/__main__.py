@@ -11,9 +11,16 @@ import argparse
 import json
 import sys
 
-from bench import core_figures, engine_figures, instance_list_figures, instance_steps_figures, overview_figures
+from bench import core_figures, engine_figures, instance_list_figures, instance_page_figures, instance_steps_figures, overview_figures
 
-GROUPS = [core_figures.FIGURES, engine_figures.FIGURES, instance_list_figures.FIGURES, overview_figures.FIGURES, instance_steps_figures.FIGURES]
+GROUPS = [
+    core_figures.FIGURES,
+    engine_figures.FIGURES,
+    instance_list_figures.FIGURES,
+    overview_figures.FIGURES,
+    instance_page_figures.FIGURES,
+    instance_steps_figures.FIGURES,
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     selected = [{n: f for n, f in group.items() if not args.only or any(n.startswith(o) for o in args.only)} for group in GROUPS]
     if not any(selected):
         parser.error(f"no figure matches {args.only}; see --list")
-    core, engine, instance_list, overview, steps_api = selected
+    core, engine, instance_list, overview, instance_page, steps_api = selected
     for name, figure in core.items():
         for line in figure():
             print(json.dumps(line), flush=True)
@@ -41,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(line), flush=True)
     if overview:  # its own fresh copy of the list's 100,000 instances
         for line in overview_figures.run(overview):
+            print(json.dumps(line), flush=True)
+    if instance_page:  # a fresh scratch database of its own
+        for line in instance_page_figures.run(instance_page):
             print(json.dumps(line), flush=True)
     if steps_api:  # its own scratch database, recreated
         for line in instance_steps_figures.run(steps_api):

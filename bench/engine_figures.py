@@ -20,14 +20,10 @@ from urllib.parse import urlparse, urlunparse
 from bench.stats import figure, median, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
-
-def bench_db_name() -> str:
-    """The scratch database the benches drop and recreate: ``FLOWDESK_BENCH_DB`` (default
-    ``flowdesk_bench``), so two benches on one PostgreSQL never destroy each other's runs."""
-    name = os.environ.get("FLOWDESK_BENCH_DB") or "flowdesk_bench"
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
-        raise SystemExit(f"FLOWDESK_BENCH_DB={name!r}: use lower-case letters, digits and _ (it is dropped and recreated)")
-    return name
+# FLOWDESK_BENCH_DB: another name, so two benches on one server do not drop each other's database
+BENCH_DB = os.environ.get("FLOWDESK_BENCH_DB") or "flowdesk_bench"
+if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", BENCH_DB):  # it is dropped and recreated by name
+    raise SystemExit(f"FLOWDESK_BENCH_DB={BENCH_DB!r}: use lower-case letters, digits and _")
 
 
 def _clock_chain(n: int) -> dict:
@@ -206,7 +202,7 @@ FIGURES = {
 
 def _bench_database_url() -> str:
     base = urlparse(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres")
-    return urlunparse(base._replace(path="/" + bench_db_name()))
+    return urlunparse(base._replace(path="/" + BENCH_DB))
 
 
 def _recreate_database(url: str) -> None:
@@ -214,9 +210,8 @@ def _recreate_database(url: str) -> None:
 
     parts = urlparse(url)
     with psycopg.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres", password=parts.password, dbname="postgres", autocommit=True) as conn:
-        name = parts.path.lstrip("/")
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 def run(selected: dict):

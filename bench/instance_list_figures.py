@@ -5,12 +5,17 @@ then, in headless Chromium against daphne, the time from an instance's start (it
 row in an open list, p50 and p95 of 20 starts.
 
 The rows are bulk-inserted with one SQL statement per table (the engine would take hours to make
-100,000 instances): statuses, durations, priorities, business keys, errors and three step rows per
-instance, spread over 60 days; 2% are designer test runs, which the list leaves out.
+100,000 instances): statuses, durations, priorities, business keys, errors (three error types) and
+three step rows per instance, spread over 60 days; 2% are designer test runs, which the list leaves
+out.
+
+    python -m bench --only instances_list        the pages' server time (loads the 100,000 rows)
+    python -m bench --only instances_live_row    commit -> row shown in Chromium (loads them too)
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -50,8 +55,11 @@ def bulk_load(count: int = INSTANCES, *, templates: int = TEMPLATES) -> None:
                 business_key, idempotency_key, parent_step_id, started_by_id, created_at, started_at, finished_at,
                 deadline_at, last_seq, is_test, mocks)
             SELECT gen_random_uuid(), v.tid, v.vid, s.status, '{{}}', NULL, '{{}}',
-                CASE WHEN s.status IN ('failed', 'timed_out')
-                     THEN jsonb_build_object('type', 'StepError', 'message', 'card ' || (g %% 9973) || ' declined by the bank', 'node', 's1') END,
+                CASE WHEN s.status = 'timed_out'
+                     THEN jsonb_build_object('type', 'WorkflowTimeout', 'message', 'the workflow did not finish within 600 s')
+                     WHEN s.status = 'failed'
+                     THEN jsonb_build_object('type', CASE WHEN g %% 10 < 3 THEN 'HttpError' ELSE 'StepError' END,
+                                             'message', 'card ' || (g %% 9973) || ' declined by the bank', 'node', 's1') END,
                 (g * 37) %% 101, 'order-' || g, NULL, NULL, NULL, g.at, g.at,
                 CASE WHEN s.status IN ('running', 'pending') THEN NULL ELSE g.at + g.secs * interval '1 second' END,
                 NULL, 5, (g %% 50 = 0), '{{}}'
@@ -91,22 +99,41 @@ def _time(client, url: str) -> tuple[float, float, int]:
 
 
 def pages(client) -> dict[str, str]:
-    """The pages timed: the first page, filters an operator uses, a deep page and the other sorts."""
+    """The pages timed: the first page, filters an operator uses, a deep page, the other sorts and
+    the free text: a rare text in error messages, a common one (17,000 matches), a business key
+    substring and an id prefix."""
     from workflows.models import Instance
 
     first = client.get("/instances/?status=failed").content.decode()
     cursor = first.split("cursor=", 1)[1].split('"', 1)[0].replace("&amp;", "&")
-    deep = Instance.objects.filter(is_test=False).order_by("-created_at")[60_000].created_at.date().isoformat()
+    real = Instance.objects.filter(is_test=False).order_by("-created_at")
+    deep = real[60_000].created_at.date().isoformat()
+    some_id = str(real[33_333].pk)[:8]
     return {
         "first": "/instances/",
         "failed_of_one_template": "/instances/?template=list-3&status=failed",
+        "failed_of_one_template_by_error_type": "/instances/?template=list-3&status=failed&status=timed_out&error_type=HttpError",
         "failed_page_2": f"/instances/?status=failed&cursor={cursor}",
         "priority_90_sorted_by_duration": "/instances/?priority=90&sort=-duration",
         "started_one_day_60k_back": f"/instances/?started_from={deep}&started_to={deep}",
         "text_in_error": "/instances/?q=card+4242",
+        "text_in_many_errors": "/instances/?q=declined",
+        "text_in_business_key": "/instances/?q=order-4242",
+        "text_id_prefix": f"/instances/?q={some_id}",
         "sorted_by_status": "/instances/?sort=status",
         "sorted_by_priority": "/instances/?sort=-priority",
     }
+
+
+_loaded = False
+
+
+def loaded() -> None:
+    """The 100,000 instances, once per run of the bench (the figures that need them share them)."""
+    global _loaded
+    if not _loaded:
+        bulk_load()
+        _loaded = True
 
 
 def figures():
@@ -114,7 +141,7 @@ def figures():
 
     from tests.factories import UserFactory
 
-    bulk_load()
+    loaded()
     client = Client(HTTP_HOST="localhost")  # a default ALLOWED_HOSTS entry
     client.force_login(UserFactory(username="bench-operator", is_superuser=True))
     for name, url in pages(client).items():
@@ -122,7 +149,6 @@ def figures():
         workload = f"GET {url.split('cursor=')[0]}{'cursor=…' if 'cursor=' in url else ''} with {INSTANCES:,} instances, {rows} rows shown"
         yield figure(f"instances_list_{name}_p50", p50, "ms", workload=workload, requests=REQUESTS)
         yield figure(f"instances_list_{name}_p95", p95, "ms", requests=REQUESTS)
-    yield from live_row()
 
 
 LIVE_STARTS = 20
@@ -131,22 +157,23 @@ WATCH = """() => { window.__seen = {}; const note = () => { const now = Date.now
   note(); new MutationObserver(note).observe(document.body, { childList: true, subtree: true }); }"""
 
 
-def live_row():
-    """Commit -> row shown: a start in this process, the relay in daphne, the page's fetch in Chromium.
-    Starts are 1.5 s apart, as a change after a quiet spell (a busy list fetches at most once a second)."""
+@contextlib.contextmanager
+def live_site(username: str):
+    """daphne on the bench's database (collected static files, WebSockets, the event relay) and a
+    Chromium page signed in as a new superuser: ``(page, base_url)``."""
     import signal
     import socket
     import subprocess
 
     from django.core.management import call_command
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     from bench.designer_figures import ARGS, CHROMIUM, ROOT
     from tests.factories import UserFactory
-    from workflows import engine
 
     call_command("collectstatic", "--noinput", verbosity=0)
-    UserFactory(username="bench-watcher", is_superuser=True)  # password pw-12345
+    UserFactory(username=username, is_superuser=True)  # password pw-12345
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -166,25 +193,40 @@ def live_row():
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
             page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
             page.goto(f"{base}/login/")
-            page.fill("#id_username", "bench-watcher")
+            page.fill("#id_username", username)
             page.fill("#id_password", "pw-12345")
             page.click("button[type=submit]")
             page.wait_for_url(f"{base}/")
-            page.goto(f"{base}/instances/")
-            page.wait_for_function("() => document.querySelector('[data-live-state]').dataset.state === 'live'", timeout=30_000)
-            page.evaluate(WATCH)
-            latencies = []
-            for k in range(LIVE_STARTS + 2):
-                page.wait_for_timeout(1500)
-                instance, _ = engine.start_instance("list-0", business_key=f"live-{k}")
-                committed = time.time() * 1000
-                shown = page.wait_for_function(f"() => window.__seen['{instance.pk}']", timeout=10_000).json_value()
-                if k >= 2:  # two warm-ups
-                    latencies.append(shown - committed)
-            browser.close()
+            try:
+                yield page, base
+            finally:
+                browser.close()
+                # Playwright's greenlets see their own database connections: close them here, where
+                # they were opened, or the next figure's fresh database finds them dead.
+                connections.close_all()
     finally:
         web.send_signal(signal.SIGTERM)
         web.wait(10)
+
+
+def live_row():
+    """Commit -> row shown: a start in this process, the relay in daphne, the page's fetch in Chromium.
+    Starts are 1.5 s apart, as a change after a quiet spell (a busy list fetches at most once a second)."""
+    from workflows import engine
+
+    loaded()
+    latencies = []
+    with live_site("bench-watcher") as (page, base):
+        page.goto(f"{base}/instances/")
+        page.wait_for_function("() => document.querySelector('[data-live-state]').dataset.state === 'live'", timeout=30_000)
+        page.evaluate(WATCH)
+        for k in range(LIVE_STARTS + 2):
+            page.wait_for_timeout(1500)
+            instance, _ = engine.start_instance("list-0", business_key=f"live-{k}")
+            committed = time.time() * 1000
+            shown = page.wait_for_function(f"() => window.__seen['{instance.pk}']", timeout=10_000).json_value()
+            if k >= 2:  # two warm-ups
+                latencies.append(shown - committed)
     workload = f"start an instance, its row appears in an open /instances/ (first page, {INSTANCES:,} instances), {LIVE_STARTS} starts 1.5 s apart"
     yield figure("instances_list_live_row_p50", percentile(latencies, 50), "ms", workload=workload, samples=len(latencies))
     yield figure("instances_list_live_row_p95", percentile(latencies, 95), "ms", samples=len(latencies))
@@ -198,18 +240,26 @@ def run(selected: dict):
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 50)
-    if "django.apps" in sys.modules and sys.modules["django.apps"].apps.ready:  # the engine's figures ran first
+    os.environ.setdefault("FLOWDESK_QUEUE", f"flowdesk-bench-{os.getpid()}")  # no engine reads it: nothing runs
+    if "django.apps" in sys.modules and sys.modules["django.apps"].apps.ready:  # other figures ran first
         from django.db import connections
 
-        connections.close_all()
+        for conn in connections.all(initialized_only=True):
+            conn.close()
+            conn.close_pool()  # a pool's idle connections would outlive the database dropped below
+        from workflows import engine
+
+        engine.graphs.forget()  # cached by version id: the new database's ids mean other graphs
     _recreate_database(url)
     import django
     from django.core.management import call_command
 
     django.setup()
     call_command("migrate", verbosity=0)
+    global _loaded
+    _loaded = False  # a new database
     for fn in selected.values():
         yield from fn()
 
 
-FIGURES = {"instances_list": figures}
+FIGURES = {"instances_list": figures, "instances_live_row": live_row}

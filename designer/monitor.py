@@ -5,12 +5,14 @@ selection are ``static/instances.js`` (the CSP allows no inline script).
 Pagination is by keyset, not OFFSET: the cursor is the last row's sort key plus its id, signed, so
 page 2,000 costs what page 1 does and a tampered cursor is refused (400), never trusted. Every sort
 has a partial index of its own (migration 0007), and the status counts read the status index only.
+The free text is a range of the primary key for an id prefix and trigram index scans for the
+business key and the error message (migration 0008).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
+import string
 import uuid
 from dataclasses import dataclass
 
@@ -28,7 +30,8 @@ from django.db.models import (
     Q,
 )
 from django.db.models.fields.json import KT, KeyTransform
-from django.db.models.functions import Cast, Left
+from django.db.models.functions import Left
+from django.db.models.lookups import Exact
 from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -39,7 +42,8 @@ from workflows import engine
 from workflows.core.status import InstanceStatus, StepStatus
 from workflows.keyset import past
 from workflows.models import Instance, StepRun, Template, TemplateVersion
-from workflows.presenters import human_duration
+from workflows.presenters import human_duration, status_label
+from workflows.query_checks import ERROR_TYPE_MAX_CHARS, no_control_characters
 from workflows.roles import CONTROL_REFUSED, can_control_instance
 
 PAGE_SIZE = 50
@@ -134,6 +138,7 @@ class Filters(forms.Form):
     started_from = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
     started_to = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
     q = forms.CharField(max_length=200, required=False, strip=True)
+    error_type = forms.CharField(max_length=ERROR_TYPE_MAX_CHARS, required=False, strip=False, validators=[no_control_characters])
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
     cursor = CursorField(max_length=2000, required=False)
 
@@ -166,8 +171,6 @@ def _midnight(day: dt.date) -> dt.datetime:
 def filtered(data: dict, *, with_status: bool = True):
     """Instances (never test runs) matching the filters; ``with_status=False`` for the chips' counts."""
     qs = Instance.objects.filter(is_test=False)
-    if data.get("q"):
-        qs = qs.alias(id_text=Cast("id", CharField()))
     if data.get("template"):
         qs = qs.filter(template=data["template"])
     if data.get("version"):
@@ -183,6 +186,8 @@ def filtered(data: dict, *, with_status: bool = True):
         qs = qs.filter(created_at__gte=_midnight(data["started_from"]))
     if data.get("started_to"):
         qs = qs.filter(created_at__lt=_midnight(data["started_to"] + dt.timedelta(days=1)))
+    if data.get("error_type"):
+        qs = qs.filter(Exact(KT("error__type"), data["error_type"]))
     if data.get("q"):
         qs = qs.filter(_text_match(data["q"]))
     if with_status and data.get("status"):
@@ -191,15 +196,33 @@ def filtered(data: dict, *, with_status: bool = True):
 
 
 def _text_match(text: str) -> Q:
-    """An id (whole, or the 8-character prefix the list shows), a business key or an error message."""
+    """An id (whole, or the 8-character prefix the list shows), a business key or an error message,
+    any case. The substring matches are what migration 0008's trigram indexes serve (their
+    expressions are the SQL of these lookups: keep the two the same or the search reads every row)."""
     try:
         return Q(pk=uuid.UUID(text))
     except ValueError:
         pass
     match = Q(business_key__icontains=text) | Q(error__message__icontains=text)
-    if re.fullmatch(r"[0-9a-fA-F-]{4,36}", text):
-        match |= Q(id_text__startswith=text.lower())
+    if (ids := id_prefix_range(text)) is not None:
+        match |= Q(pk__range=ids)
     return match
+
+
+_UUID_SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+
+
+def id_prefix_range(text: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """The ids whose text starts with ``text`` (at least 4 characters), as a range of the primary key
+    index: ids order as their hex digits do. None if no id's text could start so."""
+    text = text.lower()
+    if not 4 <= len(text) <= len(_UUID_SHAPE):
+        return None
+    for char, slot in zip(text, _UUID_SHAPE):
+        if (char == "-") != (slot == "-") or (char != "-" and char not in string.hexdigits):
+            return None
+    digits = text.replace("-", "")
+    return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
 
 
 def page_query(data: dict):
@@ -333,6 +356,8 @@ def instance_list(request):
         "filtered": bool(set(params) - {"sort", "cursor"}),
         "templates": Template.objects.order_by("name").values_list("name", flat=True),
         "query": params.urlencode(),
+        "status_shown": " or ".join(status_label(s).lower() for s in chosen),
+        "error_type_off": link(error_type=None) if data.get("error_type") else None,
         "can_control": can_control_instance(request.user),
         "control_refused": CONTROL_REFUSED,
     }
@@ -397,6 +422,6 @@ def bulk(request):
         except engine.EngineError as exc:
             outcomes.append({"pk": pk, "instance": instance, "ok": False, "message": str(exc)})
         else:
-            outcomes.append({"pk": pk, "instance": instance, "ok": True, "message": f"{done}; now {after.status}"})
+            outcomes.append({"pk": pk, "instance": instance, "ok": True, "message": f"{done}; now {status_label(after.status).lower()}"})
     context.update(outcomes=outcomes, succeeded=sum(o["ok"] for o in outcomes), refused=sum(not o["ok"] for o in outcomes), done=done)
     return render(request, "instances/done.html", context)

@@ -7,6 +7,29 @@ from typing import Any
 from workflows.models import Instance
 
 
+#: The words for every status, on every page: the designer's canvas says the same
+#: (designer/frontend/src/canvas/look.tsx STATUS_LABEL; a test keeps the two tables equal).
+#: ``not_run`` is the canvas's word for a step the run never reached.
+STATUS_LABEL: dict[str, str] = {
+    "completed": "Completed",
+    "failed": "Failed",
+    "skipped": "Skipped",
+    "running": "Running",
+    "scheduled": "Scheduled",
+    "waiting": "Waiting",
+    "cancelled": "Cancelled",
+    "timed_out": "Timed out",
+    "compensated": "Compensated",
+    "pending": "Not started",
+    "not_run": "Not reached",
+    "paused": "Paused",
+}
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABEL.get(status, status)
+
+
 def _iso(moment) -> str | None:
     return moment.isoformat() if moment else None
 

@@ -45,7 +45,10 @@ def test_each_handler_in_the_picker_shows_its_description_and_is_found_by_either
     for h in handlers.all():
         option = inspector.get_by_test_id(f"handler-option-{h.name}")
         expect(option.locator(".fd-picker-name")).to_have_text(h.name)
-        expect(option.locator(".fd-picker-desc")).to_have_text(h.description)
+        if h.description:
+            expect(option.locator(".fd-picker-desc")).to_have_text(h.description)
+        else:  # other test modules register handlers without one: nothing is shown for it
+            expect(option.locator(".fd-picker-desc")).to_have_count(0)
     screenshot(page, "designer-handler-picker")
 
     # found by words of its description as well as by name

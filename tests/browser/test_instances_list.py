@@ -93,21 +93,27 @@ def daphne(tmp_path):
     web.stop()
 
 
-@pytest.mark.e2e
-def test_an_open_list_shows_new_instances_and_status_changes_by_itself(browser, daphne):
-    VersionFactory(template__name="billing", number=1, graph=chain_graph("a", "b"))
-    user = UserFactory(username="otto")
-    user.groups.add(role_group(OPERATORS))
-    page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+def signed_in(browser, web, errors: list[str], viewport=(1440, 900)):
+    """A page of a new browser context, logged in as the operator "otto" through daphne's login form;
+    page errors and console errors land in ``errors``."""
+    page = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}).new_page()
     page.set_default_timeout(15_000)
-    errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"{daphne.url}/login/")
+    page.goto(f"{web.url}/login/")
     page.fill("#id_username", "otto")
     page.fill("#id_password", "pw-12345")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{daphne.url}/")
+    page.wait_for_url(f"{web.url}/")
+    return page
+
+
+@pytest.mark.e2e
+def test_an_open_list_shows_new_instances_and_status_changes_by_itself(browser, daphne):
+    VersionFactory(template__name="billing", number=1, graph=chain_graph("a", "b"))
+    UserFactory(username="otto").groups.add(role_group(OPERATORS))
+    errors: list[str] = []
+    page = signed_in(browser, daphne, errors)
 
     page.goto(f"{daphne.url}/instances/?template=billing")
     expect(page.get_by_test_id("live-state")).to_have_text("live")
@@ -122,4 +128,39 @@ def test_an_open_list_shows_new_instances_and_status_changes_by_itself(browser, 
     expect(row.locator("input[name=ids]")).to_be_checked()  # a selection survives the update
     expect(page.get_by_test_id("chip-running")).to_contain_text("0")
     screenshot(page, "instances-live")
+    assert errors == []
+
+
+@pytest.mark.e2e
+def test_an_open_list_filtered_by_error_type_shows_only_new_failures_of_that_type(browser, daphne):
+    for name, error_type in (("payments", "CardDeclined"), ("refunds", "BankDown")):
+        graph = chain_graph("charge")
+        graph["nodes"][0]["config"] = {"handler": "demo.fail", "input": {"type": error_type, "message": "no", "retryable": False}}
+        VersionFactory(template__name=name, number=1, graph=graph)
+    UserFactory(username="otto").groups.add(role_group(OPERATORS))
+    errors: list[str] = []
+    for width, height in ((1440, 900), (1280, 720)):
+        page = signed_in(browser, daphne, errors, viewport=(width, height))
+        page.goto(f"{daphne.url}/instances/?status=failed&error_type=CardDeclined")
+        expect(page.get_by_test_id("live-state")).to_have_text("live")
+        expect(page.get_by_test_id("filter-error-type")).to_contain_text("CardDeclined")
+        if width == 1440:
+            expect(page.get_by_test_id("no-instances")).to_be_visible()
+            bank = finished("refunds")  # committed first: the list's fetch for the next one sees it too
+            card = finished("payments")
+            expect(page.locator(f'[data-testid="instance-row"][data-id="{card.pk}"]')).to_be_visible()  # appeared by itself
+            expect(page.get_by_test_id("instance-row")).to_have_count(1)
+            expect(page.get_by_test_id("chip-failed")).to_contain_text("1")
+        screenshot(page, f"instances-error-type-filter-{width}")
+        if width == 1440:
+            page.get_by_test_id("remove-error-type").click()
+            page.wait_for_url("**/instances/?status=failed")
+            expect(page.get_by_test_id("filter-error-type")).to_have_count(0)
+            expect(page.locator(f'[data-testid="instance-row"][data-id="{bank.pk}"]')).to_be_visible()
+            expect(page.get_by_test_id("instance-row")).to_have_count(2)
+            # a row's error type is itself a way into the filter
+            page.locator(f'[data-testid="instance-row"][data-id="{bank.pk}"] a.err-type').click()
+            page.wait_for_url("**/instances/?error_type=BankDown")
+            expect(page.get_by_test_id("instance-row")).to_have_count(1)
+        page.context.close()
     assert errors == []

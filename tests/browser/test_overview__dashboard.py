@@ -48,3 +48,9 @@ def test_an_operator_follows_a_templates_failures_from_the_overview_to_the_filte
     row.get_by_test_id("failed").click()
     page.wait_for_url("**/instances/?*")
     expect(page.get_by_test_id("instance-row")).to_have_count(4)
+
+    page.go_back()
+    row.get_by_test_id("error-type").click()  # "CardDeclined × 4": those four, by their error type
+    page.wait_for_url("**/instances/?*error_type=CardDeclined*")
+    expect(page.get_by_test_id("filter-error-type")).to_contain_text("CardDeclined")
+    expect(page.get_by_test_id("instance-row")).to_have_count(4)

@@ -3,26 +3,52 @@ from __future__ import annotations
 from datetime import timezone
 
 import django_filters
+from django import forms
+from django.db.models.fields.json import KT
+from django.db.models.lookups import Exact
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework.exceptions import ValidationError
 
 from workflows import lineage
 from workflows.core.status import InstanceStatus, StepStatus, choices
 from workflows.models import Instance, StepRun, Template
+from workflows.query_checks import ERROR_TYPE_MAX_CHARS, no_control_characters
 
 
-class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
-    """An ISO 8601 moment, compared in UTC: offsets PostgreSQL cannot take (e.g. -22:12) and
-    moments outside years 1-9999 are refused as a 400, not passed on to fail as a 500."""
+class UTCDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, in UTC: offsets PostgreSQL cannot take (e.g. -22:12) become UTC, and
+    moments that would leave years 1-9999 doing so are a 400 naming the parameter, not a 500."""
 
-    def filter(self, qs, value):
+    def to_python(self, value):
+        value = super().to_python(value)
         if value is not None:
             try:
                 value = value.astimezone(timezone.utc)
             except (OverflowError, ValueError):
-                raise ValidationError({self.field_name: ["is out of the supported range"]}) from None
-        return super().filter(qs, value)
+                raise forms.ValidationError("is out of the supported range") from None
+        return value
+
+
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
+
+
+class YesNoField(forms.Field):
+    """true/false (or 1/0, any case); anything else is a 400. Django's NullBooleanField would read
+    ``?include_tests=maybe``, and even ``=1``, as "not given" and silently answer something else."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        answer = {"true": True, "1": True, "false": False, "0": False}.get(str(value).lower())
+        if answer is None:
+            raise forms.ValidationError("must be true or false")
+        return answer
+
+
+class YesNoFilter(django_filters.BooleanFilter):
+    field_class = YesNoField
 
 
 @extend_schema_field(OpenApiTypes.UUID)
@@ -34,18 +60,23 @@ class InstanceIdFilter(django_filters.ModelChoiceFilter):
 
 
 class InstanceFilter(django_filters.FilterSet):
-    template = django_filters.CharFilter(field_name="template__name", help_text="template name")
+    # An unknown name is a 400 naming ``template`` (as on /instances/), not an empty list that hides a typo.
+    template = django_filters.ModelChoiceFilter(queryset=Template.objects.all(), to_field_name="name", help_text="template name")
     status = django_filters.MultipleChoiceFilter(choices=choices(InstanceStatus))
     priority_min = django_filters.NumberFilter(field_name="priority", lookup_expr="gte")
     created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lt")
     business_key = django_filters.CharFilter()
-    include_tests = django_filters.BooleanFilter(method="with_tests", help_text="include designer test runs (left out by default)")
+    error_type = django_filters.CharFilter(
+        method="with_error_type", max_length=ERROR_TYPE_MAX_CHARS, validators=[no_control_characters],
+        help_text="the failing error type, exactly (e.g. StepError), as the instance's error.type",
+    )
+    include_tests = YesNoFilter(method="with_tests", help_text="include designer test runs (left out by default)")
     parent = InstanceIdFilter(method="children_of", help_text="the instances this one's steps started (test runs too)")
 
     class Meta:
         model = Instance
-        fields = ["template", "status", "priority_min", "created_after", "created_before", "business_key", "include_tests"]
+        fields = ["template", "status", "priority_min", "created_after", "created_before", "business_key", "error_type", "include_tests"]
 
     @property
     def qs(self):
@@ -54,6 +85,9 @@ class InstanceFilter(django_filters.FilterSet):
         if not (data.get("include_tests") or data.get("parent")):  # children_count counts them all
             queryset = queryset.filter(is_test=False)
         return queryset
+
+    def with_error_type(self, queryset, name, value):
+        return queryset.filter(Exact(KT("error__type"), value))
 
     def children_of(self, queryset, name, value):
         return queryset.filter(lineage.child_of(value))
@@ -65,7 +99,7 @@ class InstanceFilter(django_filters.FilterSet):
 class TemplateFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", help_text="search name, title and description")
     tag = django_filters.CharFilter(method="has_tag")
-    archived = django_filters.BooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
+    archived = YesNoFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Template

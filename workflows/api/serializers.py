@@ -257,9 +257,10 @@ class InstanceDetailSerializer(InstanceSerializer):
 
     can_control = serializers.SerializerMethodField(help_text="whether the caller may cancel or retry it (operators)")
     children = serializers.SerializerMethodField(help_text="instances its steps started (the first 50; children_count says how many)")
+    last_seq = serializers.IntegerField(read_only=True, help_text="the seq of its latest event: events/?after=last_seq lists what follows")
 
     class Meta(InstanceSerializer.Meta):
-        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "is_test", "graph", "steps", "step_counts", "steps_truncated", "can_control", "children"]
+        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "is_test", "graph", "steps", "step_counts", "steps_truncated", "can_control", "children", "last_seq"]
 
     def get_can_control(self, instance) -> bool:
         """So the instance page can disable Cancel and Retry, with the reason, before the API refuses."""

@@ -109,6 +109,8 @@ export interface InstanceDetail {
   started_at?: string | null
   finished_at?: string | null
   duration_s?: number | null
+  /** The seq of its latest event: a follower knows when it has seen them all. */
+  last_seq?: number
   /** Every attempt; when `steps_truncated`, the latest attempt of each (node, item), at most 500. */
   steps: StepRun[]
   /** Per node, always whole (absent from older servers). */

@@ -2,6 +2,8 @@
  * Follows an instance live: its events arrive over a WebSocket as they commit (DESIGN §6), and each
  * burst of them refreshes the instance's detail. A socket that drops is reopened with the last
  * `seq` seen, so nothing is missed; while it is down, the page polls every second instead.
+ * A run that ends is followed until its last event has arrived (a retry can finish before the
+ * socket's catch-up does); without a socket, ``onMissed`` is told which events to fetch.
  */
 import { errorMessage, get, enc } from '../api/client'
 import type { InstanceDetail } from '../api/types'
@@ -25,6 +27,8 @@ export function followInstance(
   onMode: (mode: FollowMode) => void = () => undefined,
   intervalMs = 1000,
   onEvent: (event: InstanceEvent) => void = () => undefined,
+  startAfter = 0,
+  onMissed: (after: number) => void = () => undefined,
 ): Poller {
   const mark = (mode: FollowMode) => {
     const w = window as unknown as { __flowdesk?: Record<string, unknown> }
@@ -32,7 +36,8 @@ export function followInstance(
     onMode(mode)
   }
   let stopped = false
-  let lastSeq = 0
+  let lastSeq = startAfter
+  let finalSeq: number | null = null // the run ended with this event: stop once it has arrived
   let socket: WebSocket | null = null
   let pollTimer: number | undefined
   let refreshTimer: number | undefined
@@ -59,8 +64,13 @@ export function followInstance(
       if (stopped) return
       onUpdate(instance)
       if (FINAL_INSTANCE.has(instance.status)) {
-        mark('done')
-        stop()
+        const last = instance.last_seq ?? 0
+        const open = socket !== null && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)
+        if (lastSeq < last && open) {
+          finalSeq = last // its catch-up is on the way
+          return
+        }
+        finish()
       }
     } catch (e) {
       if (!stopped) onError(`${errorMessage(e)} — retrying`)
@@ -71,6 +81,13 @@ export function followInstance(
         void refresh()
       }
     }
+  }
+
+  const finish = () => {
+    if (stopped) return
+    if (finalSeq !== null && lastSeq < finalSeq) onMissed(lastSeq)
+    mark('done')
+    stop()
   }
 
   const poll = () => {
@@ -96,12 +113,14 @@ export function followInstance(
       const event = JSON.parse(String(message.data)) as InstanceEvent
       lastSeq = Math.max(lastSeq, event.seq)
       onEvent(event) // the history panel appends it
+      if (finalSeq !== null && lastSeq >= finalSeq) return finish()
       window.clearTimeout(refreshTimer)
       refreshTimer = window.setTimeout(() => void refresh(), 60) // one fetch per burst of events
     }
     ws.onclose = () => {
       if (socket !== ws || stopped) return
       socket = null
+      if (finalSeq !== null) return finish()
       poll()
       window.setTimeout(connect, reconnectDelay)
       reconnectDelay = Math.min(reconnectDelay * 2, 10_000)

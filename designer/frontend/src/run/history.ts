@@ -24,6 +24,23 @@ export function addLiveEvent(event: InstanceEvent) {
   useHistory.setState((s) => ({ events: mergeEvents(s.events, [event]) }))
 }
 
+/** The last event the page has of ``instanceId`` (0 for none). */
+export function lastHistorySeq(instanceId: string): number {
+  const s = useHistory.getState()
+  return s.instanceId === instanceId && s.events.length ? Math.max(...s.events.map((e) => e.seq)) : 0
+}
+
+/** Events after ``after`` that the socket could not deliver (it was down when the run ended). */
+export async function loadHistoryAfter(instanceId: string, after: number) {
+  if (useHistory.getState().instanceId !== instanceId) return // never loaded: opening the tab loads it all
+  try {
+    const body = await get<{ results: InstanceEvent[] }>(`instances/${enc(instanceId)}/events/?after=${after}&limit=${PAGE}`)
+    useHistory.setState((st) => ({ events: mergeEvents(st.events, body.results) }))
+  } catch (e) {
+    useHistory.setState({ error: `The history could not be brought up to date: ${errorMessage(e)}` })
+  }
+}
+
 export async function loadHistory(instanceId: string) {
   const s = useHistory.getState()
   if (s.loading || (s.loaded && s.instanceId === instanceId)) return

@@ -3,7 +3,7 @@ import type { InstanceDetail, StepRun } from '../api/types'
 import { SAMPLE } from '../graph/fixtures'
 import { socketUrl } from './follow'
 import { NEW_MOCK, buildMocks, parseInputObject } from './inputs'
-import { latestStep, runView } from './status'
+import { latestStep, runView, withEvent } from './status'
 
 const step = (node: string, status: string, extra: Partial<StepRun> = {}): StepRun => ({
   node,
@@ -75,5 +75,29 @@ describe('followInstance', () => {
   it('opens its socket on the page\'s host, secure when the page is, from the last seq seen', () => {
     expect(socketUrl('abc', 0, { protocol: 'http:', host: 'localhost:8000' })).toBe('ws://localhost:8000/ws/instances/abc/?after=0')
     expect(socketUrl('abc', 42, { protocol: 'https:', host: 'flow.example' })).toBe('wss://flow.example/ws/instances/abc/?after=42')
+  })
+})
+
+describe('a live event ahead of the detail', () => {
+  const ev = (seq: number, type: string, node = '', attempt: number | null = null, data = {}) => ({ seq, type, node, attempt, data, created_at: '2026-01-01T00:00:01Z' })
+  const base = { ...instance('running', [step('a', 'running')]), last_seq: 4 }
+
+  it('recolours the step it names at once', () => {
+    const next = withEvent(base, ev(5, 'step_completed', 'a', 1, { ports: ['out'] }))!
+    expect(next.steps[0]).toMatchObject({ node: 'a', status: 'completed', ports: ['out'] })
+    expect(next.last_seq).toBe(5)
+    expect(runView(next, ['a'], []).nodeStatus.get('a')).toBe('completed')
+  })
+
+  it('adds an attempt it has not seen yet, and changes the instance status', () => {
+    const retried = withEvent(base, ev(5, 'step_scheduled', 'a', 2))!
+    expect(retried.steps.map((s) => [s.attempt, s.status])).toEqual([[1, 'running'], [2, 'scheduled']])
+    expect(withEvent(retried, ev(6, 'instance_failed'))!.status).toBe('failed')
+  })
+
+  it('ignores what the instance already shows and what it cannot draw', () => {
+    expect(withEvent(base, ev(4, 'step_completed', 'a', 1))).toBeNull()
+    expect(withEvent(base, ev(5, 'vars_set'))).toBeNull()
+    expect(withEvent(base, ev(5, 'timer_started', 'a', 1))).toBeNull()
   })
 })

@@ -1,5 +1,6 @@
 /** Step runs of an instance as canvas state: each node's status, and the edges the run took. */
 import type { InstanceDetail, StepRun } from '../api/types'
+import type { InstanceEvent } from './events'
 import type { GraphEdge } from '../graph/types'
 
 export const FINAL_INSTANCE = new Set(['completed', 'failed', 'cancelled', 'timed_out'])
@@ -52,4 +53,33 @@ export function runView(instance: InstanceDetail, nodeIds: readonly string[], ed
     edgeState.set(e.id, took ? 'taken' : src && DECIDED.has(src.status) ? 'not-taken' : 'idle')
   }
   return { instanceId: instance.id, status: instance.status, final, steps, nodeStatus, edgeState, instance }
+}
+
+const STEP_STATUSES = new Set(['scheduled', 'running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled', 'timed_out', 'compensated'])
+const INSTANCE_STATUSES = new Set(['running', 'paused', 'completed', 'failed', 'cancelled', 'timed_out'])
+
+/**
+ * The instance as it is once ``event`` happened, ahead of the next fetch of its detail, so the
+ * canvas recolours a node the moment its event arrives; null when the event changes nothing drawn
+ * (or is not newer than what the instance already shows). The fetch that follows corrects the rest.
+ */
+export function withEvent(instance: InstanceDetail, event: InstanceEvent): InstanceDetail | null {
+  if (instance.last_seq !== undefined && event.seq <= instance.last_seq) return null
+  const [kind, ...rest] = event.type.split('_')
+  const status = rest.join('_')
+  const data = (event.data ?? {}) as { ports?: string[]; error?: { type: string; message: string } }
+  if (kind === 'instance' && INSTANCE_STATUSES.has(status)) return { ...instance, status, last_seq: event.seq }
+  if (kind !== 'step' || !STEP_STATUSES.has(status) || !event.node || event.attempt === null) return null
+  const steps = instance.steps.slice()
+  const at = steps.findIndex((r) => r.node === event.node && r.attempt === event.attempt && !r.item_key)
+  const changes: Partial<StepRun> = { status }
+  if (data.ports) changes.ports = data.ports
+  if (data.error) changes.error = data.error
+  if (status === 'running') changes.started_at = event.created_at
+  if (at >= 0) steps[at] = { ...steps[at], ...changes }
+  else {
+    const type = steps.find((r) => r.node === event.node)?.type ?? ''
+    steps.push({ node: event.node, type, attempt: event.attempt, output: null, error: null, started_at: null, finished_at: null, duration_ms: null, scheduled_at: event.created_at, ...changes, status })
+  }
+  return { ...instance, steps, last_seq: event.seq }
 }

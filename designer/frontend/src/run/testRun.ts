@@ -5,8 +5,9 @@ import type { Json } from '../graph/types'
 import { setRun, toast, useEditor } from '../state/store'
 import { saveNow } from '../versions/persistence'
 import { followInstance, type Poller } from './follow'
-import { addLiveEvent } from './history'
-import { runView } from './status'
+import { addLiveEvent, lastHistorySeq, loadHistoryAfter } from './history'
+import type { InstanceEvent } from './events'
+import { runView, withEvent } from './status'
 
 let poller: Poller | null = null
 
@@ -17,19 +18,37 @@ export function showInstance(instance: InstanceDetail) {
   setRun(runView(instance, doc.nodes.map((n) => n.id), doc.edges))
 }
 
-export function watchInstance(id: string, onError: (message: string) => void = () => undefined) {
+/** A live event: into the history, and onto the canvas at once (the detail fetched after a burst
+ * of events corrects whatever an event alone cannot tell). */
+function showEvent(id: string, event: InstanceEvent) {
+  addLiveEvent(event)
+  const run = useEditor.getState().run
+  const next = run && run.instanceId === id ? withEvent(run.instance, event) : null
+  if (next) showInstance(next)
+}
+
+export function watchInstance(id: string, onError: (message: string) => void = () => undefined, after = 0) {
   poller?.stop()
-  const follower: Poller = followInstance(id, showInstance, onError, (mode) => {
-    useEditor.setState({ runLive: mode === 'done' ? null : mode })
-    if (mode === 'done' && poller === follower) poller = null // it stopped by itself: the run ended
-  }, undefined, addLiveEvent)
+  const follower: Poller = followInstance(
+    id,
+    showInstance,
+    onError,
+    (mode) => {
+      useEditor.setState({ runLive: mode === 'done' ? null : mode })
+      if (mode === 'done' && poller === follower) poller = null // it stopped by itself: the run ended
+    },
+    undefined,
+    (event) => showEvent(id, event),
+    after,
+    (missed) => void loadHistoryAfter(id, missed),
+  )
   poller = follower
 }
 
 /** After Cancel or Retry: follow the instance again if following had stopped (a retried failed
  * instance runs again); a follower that is still on reuses its socket instead of opening another. */
 export function followAgain(id: string, onError: (message: string) => void = () => undefined) {
-  if (!poller) watchInstance(id, onError)
+  if (!poller) watchInstance(id, onError, lastHistorySeq(id)) // the socket sends only what the page lacks
 }
 
 export function stopWatching() {
