@@ -21,7 +21,6 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
-    CharField,
     Count,
     F,
     FloatField,

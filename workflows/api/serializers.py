@@ -9,10 +9,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from workflows import authoring, lineage
-from workflows.step_summary import DETAIL_STEPS
 from workflows.models import Event, Instance, StepRun, Template, TemplateVersion
 from workflows.roles import can_control_instance, can_see_tracebacks
 from workflows.sql import unstorable
+from workflows.step_summary import DETAIL_STEPS
 
 
 class Strict(serializers.Serializer):
