@@ -157,12 +157,20 @@ def live_engine(live_server, tmp_path):
 
 
 @pytest.fixture
-def server(tmp_path):
-    """daphne (as in production: WebSockets, collected static files) and an engine on the test database."""
+def daphne(tmp_path):
+    """daphne as in production (WebSockets, collected static files) on the test database; no engine
+    (the live server speaks no WebSocket)."""
     call_command("collectstatic", "--noinput", verbosity=0)
-    engine, web = Engine(tmp_path).start(), Web(tmp_path).start()
+    web = Web(tmp_path).start()
     yield web
     web.stop()
+
+
+@pytest.fixture
+def server(daphne, tmp_path):
+    """daphne and an engine on the test database."""
+    engine = Engine(tmp_path).start()
+    yield daphne
     engine.stop()
 
 

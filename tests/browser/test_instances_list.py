@@ -4,11 +4,9 @@ under the site's CSP with no console error."""
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
-from tests.e2e.conftest import Web
 from tests.factories import UserFactory, VersionFactory, chain_graph, role_group
 from workflows import engine, worker
 from workflows.models import Instance
@@ -82,15 +80,6 @@ def test_an_operator_filters_to_failed_instances_and_retries_one_after_confirmin
     screenshot(page, "instances-list-1280")
     assert page.evaluate("() => window.__csp") == []
     assert console == []
-
-
-@pytest.fixture
-def daphne(tmp_path):
-    """The list's live stream is a WebSocket: daphne, as in production (the live server has none)."""
-    call_command("collectstatic", "--noinput", verbosity=0)
-    web = Web(tmp_path).start()
-    yield web
-    web.stop()
 
 
 def signed_in(browser, web, errors: list[str], viewport=(1440, 900)):
