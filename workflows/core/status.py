@@ -25,6 +25,7 @@ FINAL_INSTANCE_STATUSES = frozenset(
 
 
 class StepStatus(StrEnum):
+    PENDING = "pending"  # a map item waiting for its turn (concurrency)
     SCHEDULED = "scheduled"
     RUNNING = "running"
     WAITING = "waiting"
@@ -44,14 +45,15 @@ class StepStatus(StrEnum):
         return self not in ACTIVE_STEP_STATUSES
 
 
-ACTIVE_STEP_STATUSES = frozenset({StepStatus.SCHEDULED, StepStatus.RUNNING, StepStatus.WAITING})
+ACTIVE_STEP_STATUSES = frozenset({StepStatus.PENDING, StepStatus.SCHEDULED, StepStatus.RUNNING, StepStatus.WAITING})
 
 S, I = StepStatus, InstanceStatus
 
 #: (from, to) pairs the engine may apply to one step attempt. A new attempt starts as
-#: ``scheduled`` (a worker step), ``waiting`` (a timer or signal) or directly in a final state
+#: ``pending`` (a map item awaiting its turn), ``scheduled`` (a worker step), ``waiting`` (a timer or signal) or directly in a final state
 #: (inline control nodes, skips).
 STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
+    S.PENDING: frozenset({S.SCHEDULED, S.WAITING, S.CANCELLED}),
     S.SCHEDULED: frozenset({S.RUNNING, S.CANCELLED, S.SKIPPED}),
     S.RUNNING: frozenset({S.COMPLETED, S.FAILED, S.TIMED_OUT, S.CANCELLED}),
     S.WAITING: frozenset({S.COMPLETED, S.FAILED, S.TIMED_OUT, S.CANCELLED}),

@@ -1,9 +1,14 @@
 """The contract every node type fulfils, and the registry that maps a type name to it.
 
-A type is *inline* when the engine decides it inside the transaction that reached it (condition,
-switch, transform, wait, end: no I/O, no queue round trip), or a *worker* type whose ``execute``
-runs in a django-q2 worker (task, http). Types added later (map, loop, subworkflow, approval,
-signal, notify) use the same hooks: an inline decision that may ask to wait, or a worker call.
+A type owns its runtime (DESIGN §5b): what happens when its node is reached (``reached``), when a
+message for it arrives (``on_message``: a timer it started, a child that ended, one of its items
+that ended), each answered with *actions* from a small vocabulary (``actions``). The decider keeps
+traversal only (arrival, joins, skips, the instance's end) and turns actions into commands, so a
+new type touches its own module and nothing else.
+
+Most types need less: an *inline* type answers ``decide`` (condition, switch, transform, end: no
+I/O, no queue round trip); a *worker* type renders its input in ``prepare`` and runs ``execute`` in a
+django-q2 worker (task, http). The default ``reached`` turns those into actions.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any, ClassVar
 from ..egress import EgressPolicy
 from ..errors import GraphError
 from ..retry import BOUNDS as RETRY_BOUNDS
+from .actions import Action, Done, EndInstance, Fail, Message, WaitUntil, Work
 
 ON_FAILURE = ("fail", "continue", "route")
 JOIN_MODES = ("all", "any")
@@ -110,6 +116,40 @@ class CheckContext:
     """What a type's semantic checks may consult."""
 
     handler_names: frozenset[str]
+    #: Names of templates a child workflow may be started from; None: not known here (not checked).
+    template_names: frozenset[str] | None = None
+    #: The template being validated, when known: a node that starts it again is a static recursion.
+    template_name: str | None = None
+
+
+class NodeContext:
+    """What a type's runtime sees of its node: its config, the expression scope (built on first
+    use), the clock, the node's own ``state`` (a map's counters) and the attempt being decided."""
+
+    def __init__(self, node_id: str, config: Mapping[str, Any], scope: Callable[[], Mapping[str, Any]], now: float,
+                 *, state: Mapping[str, Any] | None = None, attempt: int = 1, item_results: Callable[[], list] | None = None,
+                 output: Callable[[], Any] | None = None, max_items: int = 10_000):
+        self.node_id, self.config, self.now, self.attempt = node_id, config, now, attempt
+        self.state: Mapping[str, Any] = state or {}
+        self.max_items = max_items
+        self._scope = scope
+        self._item_results = item_results
+        self._output = output
+
+    @property
+    def output(self) -> Any:
+        """The output recorded for the current attempt so far (a wait's ``until``)."""
+        return self._output() if self._output else None
+
+    @property
+    def scope(self) -> Mapping[str, Any]:
+        return self._scope()
+
+    def item_results(self) -> list:
+        """``[(status, output, error)]`` of the latest attempt of every item, in item order. Read
+        from the database by the adapter (once, when a map finishes): 10,000 outputs are never
+        carried in the snapshot of every item's transition."""
+        return self._item_results() if self._item_results else []
 
 
 class StepType:
@@ -136,6 +176,27 @@ class StepType:
     def check(self, node_id: str, config: Mapping[str, Any], ctx: CheckContext) -> list[GraphError]:
         """Semantic checks beyond the JSON Schema (handler registered, cases distinct...)."""
         return []
+
+    #: True for a type whose node runs per item (rows keyed ``(node, "0")``, ``(node, "1")``...).
+    has_items: ClassVar[bool] = False
+
+    # --- the runtime: every type ------------------------------------------------------------------
+    def reached(self, ctx: NodeContext) -> list[Action]:
+        """The node is reached (or retried): what happens now."""
+        if not self.inline:
+            return [Work(self.prepare(ctx.config, ctx.scope))]
+        outcome = self.decide(ctx.config, ctx.scope, ctx.now)
+        if outcome.fail is not None or outcome.finish:
+            return [EndInstance(outcome.output, fail=outcome.fail, vars=outcome.vars)]
+        if outcome.wait_until is not None:
+            return [WaitUntil(outcome.wait_until, outcome.output, vars=outcome.vars)]
+        return [Done(outcome.output, outcome.ports, vars=outcome.vars)]
+
+    def on_message(self, ctx: NodeContext, message: Message) -> list[Action]:
+        """A message for this node arrived (a timer it started fired: the default completes it)."""
+        if message.kind == "woken":
+            return [Done(ctx.output)]
+        return [Fail.of("UnexpectedMessage", f"a {self.name} node got a {message.kind!r} message")]
 
     # --- inline types -------------------------------------------------------------------------
     def decide(self, config: Mapping[str, Any], scope: Mapping[str, Any], now: float) -> Outcome:
