@@ -123,6 +123,8 @@ class Instance(models.Model):
     business_key = models.CharField(max_length=200, blank=True, db_index=True)
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)
     parent_step = models.ForeignKey("StepRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    waited = models.BooleanField(default=False, help_text="a child whose parent step waits for its end (cancelled with the parent)")
+    depth = models.PositiveSmallIntegerField(default=0, help_text="0 for a top-level instance, its parent's depth + 1 for a child")
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -175,6 +177,7 @@ class StepRun(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True, help_text="the worker renews it; expired means worker lost")
     deadline_at = models.DateTimeField(null=True, blank=True, help_text="the step's timeout")
     lost = models.PositiveSmallIntegerField(default=0, help_text="earlier attempts of this step lost with their worker (not counted as tries)")
+    state = models.JSONField(null=True, blank=True, help_text="the node type's bookkeeping: a map's counters, a loop's iteration")
 
     class Meta:
         ordering = ["id"]
@@ -208,6 +211,7 @@ class Event(models.Model):
     seq = models.PositiveIntegerField()
     type = models.CharField(max_length=40)
     node_id = models.CharField(max_length=64, blank=True)
+    item_key = models.CharField(max_length=64, blank=True, default="")
     attempt = models.PositiveIntegerField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -226,7 +230,9 @@ class Event(models.Model):
 
 
 class Timer(models.Model):
-    """A due time and what to do then; fired at least once by the engine's timer loop."""
+    """A due time and the message it delivers then (``message``: an engine event, encoded by
+    ``workflows.core.messages``); fired at least once by the engine's timer loop. ``kind`` only
+    says what it is for, to people: firing never looks at it."""
 
     class Kind(models.TextChoices):
         RETRY = "retry"
@@ -236,8 +242,10 @@ class Timer(models.Model):
     instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="timers")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     node_id = models.CharField(max_length=64, blank=True)
+    item_key = models.CharField(max_length=64, blank=True, default="")
     attempt = models.PositiveIntegerField(default=0)
     due_at = models.DateTimeField()
+    message = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     faults = models.PositiveIntegerField(default=0, help_text="times firing it failed (each recorded as a Fault, then backed off)")
 
@@ -247,6 +255,23 @@ class Timer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.node_id} at {self.due_at:%H:%M:%S.%f}"
+
+
+class InboxMessage(models.Model):
+    """A message waiting for its instance (DESIGN §5b): a worker's result that found the instance
+    busy, a child's end, a cancel from a parent, a child's start. Appended without the instance's
+    lock; consumed, in ``id`` order and exactly once, by the instance's next transition."""
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="inbox")
+    message = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["instance", "id"], name="inbox_instance")]
+
+    def __str__(self) -> str:
+        return f"{self.message.get('type', '?')} for {self.instance_id}"
 
 
 class Fault(models.Model):

@@ -3,7 +3,7 @@ does to rows, so decider tests read as stories ("a completes, then b fails twice
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from workflows.core import decider as d
@@ -44,13 +44,36 @@ class Run:
     error: Any = None
     timers: list[d.StartTimer] = field(default_factory=list)
     inputs: dict[tuple[str, int], Any] = field(default_factory=dict)
+    item_inputs: dict[tuple[str, str, int], Any] = field(default_factory=dict)
     history: list[d.Command] = field(default_factory=list)
 
-    def snapshot(self) -> d.Snapshot:
-        return d.Snapshot("i-1", self.status, self.input, dict(self.vars), dict(self.nodes), self.now, dict(self.outputs))
+    items: dict[tuple[str, str], d.NodeState] = field(default_factory=dict)  # map items and iterations
+    item_outputs: dict[tuple[str, str], Any] = field(default_factory=dict)
+    item_errors: dict[tuple[str, str], Any] = field(default_factory=dict)
+    states: dict[str, Any] = field(default_factory=dict)
+    children: list[d.StartChild] = field(default_factory=list)
+    cancelled_items: list[str] = field(default_factory=list)
+
+    def snapshot(self, load: tuple = ()) -> d.Snapshot:
+        """Like the adapter: every node's own step, and only the items the event names."""
+        nodes = {(n, ""): replace(s, state=self.states.get(n)) for n, s in self.nodes.items()}
+        outputs = {(n, ""): o for n, o in self.outputs.items()}
+        for k in load:
+            if k in self.items:
+                nodes[k] = self.items[k]
+                outputs[k] = self.item_outputs.get(k)
+        inputs = {k: v for (n, item, _a), v in self.item_inputs.items() for k in [(n, item)] if k in load}
+        return d.Snapshot("i-1", self.status, self.input, dict(self.vars), nodes, self.now, outputs,
+                          inputs=inputs, item_results=self.results_of)
+
+    def results_of(self, node: str) -> list:
+        keys = sorted((k for k in self.items if k[0] == node), key=lambda k: int(k[1]))
+        return [(str(self.items[k].status), self.item_outputs.get(k), self.item_errors.get(k)) for k in keys]
 
     def send(self, event, **kwargs) -> list[d.Command]:
-        commands = d.decide(self.graph, self.snapshot(), event, **kwargs)
+        events = event if isinstance(event, list) else [event]
+        load = [(e.node, e.item) for e in events if getattr(e, "item", "")]
+        commands = d.decide(self.graph, self.snapshot(tuple(load)), event, **kwargs)
         for c in commands:
             self.apply(c)
         self.history.extend(commands)
@@ -59,12 +82,38 @@ class Run:
     def apply(self, c) -> None:
         if isinstance(c, d.SetInstanceStatus):
             self.status, self.output, self.error = c.status, c.output, c.error
+        elif isinstance(c, (d.CreateAttempt, d.FinishAttempt)) and c.item:
+            k = (c.node, c.item)
+            lost = c.lost if isinstance(c, d.CreateAttempt) else self.items[k].lost
+            self.items[k] = d.NodeState(c.status, c.attempt, c.ports, lost)
+            self.item_outputs[k] = c.output
+            if c.failure is not None:
+                self.item_errors[k] = {"type": c.failure.type, "message": c.failure.message}
+            if isinstance(c, d.CreateAttempt):
+                self.item_inputs[(c.node, c.item, c.attempt)] = c.input
         elif isinstance(c, (d.CreateAttempt, d.FinishAttempt)):
             lost = c.lost if isinstance(c, d.CreateAttempt) else self.nodes[c.node].lost
             self.nodes[c.node] = d.NodeState(c.status, c.attempt, c.ports, lost)
             self.outputs[c.node] = c.output
             if isinstance(c, d.CreateAttempt):
                 self.inputs[(c.node, c.attempt)] = c.input
+        elif isinstance(c, d.SetState):
+            self.states[c.node] = c.state
+        elif isinstance(c, d.CreateItems):
+            for i, value in enumerate(c.inputs):
+                self.items[(c.node, str(i))] = d.NodeState(S.PENDING, 1)
+                self.item_inputs[(c.node, str(i), 1)] = value
+        elif isinstance(c, d.StartItems):
+            for item in c.items:
+                k = (c.node, item)
+                self.items[k] = d.NodeState(S.WAITING if c.child else S.SCHEDULED, self.items[k].attempt)
+        elif isinstance(c, d.CancelItems):
+            self.cancelled_items.append(c.node)
+            for k, s in list(self.items.items()):
+                if k[0] == c.node and s.status.is_active:
+                    self.items[k] = replace(s, status=S.CANCELLED)
+        elif isinstance(c, d.StartChild):
+            self.children.append(c)
         elif isinstance(c, d.SetVars):
             self.vars.update(c.values)
         elif isinstance(c, d.StartTimer):
@@ -98,3 +147,28 @@ class Run:
 
     def scheduled(self) -> list[str]:
         return sorted(n for n, s in self.nodes.items() if s.status == S.SCHEDULED)
+
+    # --- items and children ---------------------------------------------------------------------
+    def claim_item(self, node: str, item: str) -> None:
+        k = (node, item)
+        state = self.items[k]
+        assert state.status == S.SCHEDULED, f"{k} is {state.status}"
+        self.items[k] = d.NodeState(S.RUNNING, state.attempt, lost=state.lost)
+
+    def complete_item(self, node: str, item: str, output: Any = None) -> list[d.Command]:
+        self.claim_item(node, item)
+        return self.send(d.AttemptCompleted(node, self.items[(node, item)].attempt, output, item=item))
+
+    def fail_item(self, node: str, item: str, type: str = "Boom", retryable: bool = True) -> list[d.Command]:
+        self.claim_item(node, item)
+        failure = Failure(type, f"{type} happened", retryable=retryable)
+        return self.send(d.AttemptFailed(node, self.items[(node, item)].attempt, failure, item=item))
+
+    def child_ends(self, node: str, item: str = "", status: str = "completed", output: Any = None, error=None) -> list[d.Command]:
+        k = (node, item)
+        attempt = (self.items[k] if item else self.nodes[node]).attempt
+        child = d.child_id("i-1", node, item, attempt)
+        return self.send(d.ChildEnded(node, attempt, item, child, status, output, error))
+
+    def item_statuses(self, node: str) -> dict[str, S]:
+        return {k[1]: s.status for k, s in self.items.items() if k[0] == node}

@@ -21,7 +21,7 @@ def test_a_retryable_failure_schedules_the_next_attempt_after_the_backoff():
     commands = run.fail("a")
     created = [c for c in commands if isinstance(c, d.CreateAttempt)]
     assert created == [d.CreateAttempt("a", 2, S.SCHEDULED, input={}, not_before=1002.0)]
-    assert d.StartTimer("retry", 1002.0, "a", 2) in commands
+    assert d.StartTimer("retry", 1002.0, d.BackoffOver("a", 2), "a", 2) in commands
     run.fail("a")
     assert run.nodes["a"].attempt == 3
     assert run.timers[-1].due == 1000.0 + 6  # 2 * 3 ** 1
@@ -132,7 +132,7 @@ def test_cancel_cancels_active_steps_and_drops_timers():
 
 def test_a_workflow_timeout_sets_a_deadline_and_times_the_instance_out():
     run = Run(one(None, timeout_s=60)).start()
-    assert run.timers == [d.StartTimer("deadline", 1060.0)]
+    assert run.timers == [d.StartTimer("deadline", 1060.0, d.DeadlineReached())]
     run.send(d.DeadlineReached())
     assert run.status == I.TIMED_OUT
     assert run.status_of("a") == S.CANCELLED

@@ -190,7 +190,7 @@ def test_a_wait_node_waits_for_its_timer_then_continues():
     g = graph([("w", "wait", {"for_s": 30}), ("a", "task", task())], [("w", "a")])
     run = Run(g).start()
     assert run.status_of("w") == S.WAITING
-    assert run.timers == [d.StartTimer("wait", 1030.0, "w", 1)]
+    assert run.timers == [d.StartTimer("wait", 1030.0, d.TimerFired("w", 1), "w", 1)]
     run.send(d.TimerFired("w", 1))
     assert run.scheduled() == ["a"]
 

@@ -20,7 +20,7 @@ def recounted(decision, node_id: str) -> str:
         return "ready"
     taken = pending = 0
     for edge in incoming:
-        source = decision.nodes.get(edge.source)
+        source = decision.nodes.get((edge.source, ""))
         if source is None or source.status.is_active:
             pending += 1
         elif edge.port in source.ports:

@@ -5,6 +5,10 @@ committed, calls ``decide`` and applies the returned commands in one transaction
 Event. Nothing here touches the database, the clock or the queue: every tricky case (joins after
 skipped branches, retries, timeouts, ``end`` while branches run) is a millisecond unit test.
 
+A step is keyed ``(node id, item)`` (DESIGN §5b): ``""`` for a node's own step, ``"0"``, ``"1"``...
+for a map's items or a loop's iterations. What a node does when reached or told something is its
+type's business (``steps``: actions); here is only traversal, attempts and retries, and the end.
+
 Paths are tracked by the ports each finished node *took*: an edge is taken when its source
 finished and took the edge's port, dead when its source finished without taking it (or was
 skipped), pending otherwise. A join waits while any incoming edge is pending; a node whose
@@ -15,9 +19,10 @@ from __future__ import annotations
 
 import json
 import traceback
+import uuid
 from collections import ChainMap, deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import Failure
@@ -27,19 +32,28 @@ from .retry import RetryPolicy
 from .status import InstanceStatus as I
 from .status import StepStatus as S
 from .steps import StepType, step_types
+from .steps import actions as A
+from .steps.base import NodeContext
 from .values import InvalidValue, Limits, check
 
 # --- what the decider sees ------------------------------------------------------------------
 
+Key = tuple[str, str]  # (node id, item): item "" is the node's own step
+
+
+def key(node: str, item: str = "") -> Key:
+    return (node, item)
+
 
 @dataclass(frozen=True)
 class NodeState:
-    """The latest attempt of one node."""
+    """The latest attempt of one step."""
 
     status: S
     attempt: int = 1
     ports: tuple[str, ...] = ()  # ports taken, once final
     lost: int = 0  # earlier attempts lost with their worker: they do not count as tries
+    state: Mapping[str, Any] | None = None  # the type's bookkeeping (a map's counters)
 
 
 @dataclass(frozen=True)
@@ -48,14 +62,21 @@ class Snapshot:
     status: I
     input: Any
     vars: Mapping[str, Any]
-    nodes: Mapping[str, NodeState]
+    #: (node, item) -> latest attempt: every node's own step, and the items the events name (a
+    #: map's other 10,000 items are not loaded: the map's counters stand for them).
+    nodes: Mapping[Key, NodeState]
     now: float  # epoch seconds, passed in so decisions are reproducible
-    #: node id -> output of its latest attempt. Read only when an expression needs it, so the
+    #: (node, item) -> output of its latest attempt. Read only when an expression needs it, so the
     #: adapter may load it lazily (a wide fan-out's join check needs no outputs at all).
-    outputs: Mapping[str, Any] = field(default_factory=dict)
+    outputs: Mapping[Key, Any] = field(default_factory=dict)
     priority: int = 50
     business_key: str = ""
     started_at: float | None = None
+    #: (node, item) -> input of a loaded item's latest attempt (an item's retry runs it again).
+    inputs: Mapping[Key, Any] = field(default_factory=dict)
+    #: node -> [(status, output, error)] of every item, in item order: read when a map finishes.
+    item_results: Any = None
+    max_items: int = 10_000
 
 
 # --- events: what happened ----------------------------------------------------------------------
@@ -71,6 +92,8 @@ class AttemptCompleted:
     node: str
     attempt: int
     output: Any = None
+    item: str = ""
+    worker: str = ""  # set when it travelled through the inbox: only that worker's result counts
 
 
 @dataclass(frozen=True)
@@ -79,12 +102,17 @@ class AttemptFailed:
     attempt: int
     failure: Failure
     timed_out: bool = False
+    item: str = ""
+    worker: str = ""
 
 
 @dataclass(frozen=True)
 class TimerFired:
+    """A node's own timer (a wait) is due: the node is woken."""
+
     node: str
     attempt: int
+    item: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +121,7 @@ class BackoffOver:
 
     node: str
     attempt: int
+    item: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +137,19 @@ class CancelRequested:
 @dataclass(frozen=True)
 class RetryRequested:
     """Run a failed instance again from its failed steps."""
+
+
+@dataclass(frozen=True)
+class ChildEnded:
+    """A child instance started by step (node, item, attempt) ended."""
+
+    node: str
+    attempt: int
+    item: str = ""
+    child: str = ""
+    status: str = ""
+    output: Any = None
+    error: Mapping[str, Any] | None = None
 
 
 # --- commands: what to do -----------------------------------------------------------------------
@@ -131,6 +173,7 @@ class CreateAttempt:
     failure: Failure | None = None
     not_before: float | None = None  # a retry's backoff: not claimable before this
     lost: int = 0
+    item: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,6 +184,7 @@ class FinishAttempt:
     output: Any = None
     ports: tuple[str, ...] = ()
     failure: Failure | None = None
+    item: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,6 +193,7 @@ class MakeDue:
 
     node: str
     attempt: int
+    item: str = ""
 
 
 @dataclass(frozen=True)
@@ -157,11 +202,21 @@ class SetVars:
 
 
 @dataclass(frozen=True)
+class SetState:
+    node: str
+    state: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class StartTimer:
+    """A timer that delivers ``message`` (an event above) at ``due``; ``kind`` is for people."""
+
     kind: str  # "retry", "wait", "deadline"
     due: float
+    message: object
     node: str = ""
     attempt: int = 0
+    item: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,14 +224,72 @@ class CancelTimers:
     """Drop every pending timer of the instance (it has finished)."""
 
 
-Command = SetInstanceStatus | CreateAttempt | FinishAttempt | MakeDue | SetVars | StartTimer | CancelTimers
+@dataclass(frozen=True)
+class CreateItems:
+    """Pending steps ``"0"``..``"N-1"`` of a map node, with their inputs."""
+
+    node: str
+    inputs: list[Any]
+
+
+@dataclass(frozen=True)
+class StartItems:
+    """Pending items become scheduled (a handler per item) or waiting on a child (``child``)."""
+
+    node: str
+    items: list[str]
+    child: bool = False
+
+
+@dataclass(frozen=True)
+class CancelItems:
+    """Every item of the node that has not ended is cancelled, its waited children too."""
+
+    node: str
+
+
+@dataclass(frozen=True)
+class StartChild:
+    """Start child instance ``child`` of ``workflow`` for step (node, item, attempt); its input
+    is the step's input (``{"workflow", "version", "input"}``)."""
+
+    node: str
+    attempt: int
+    item: str
+    child: str
+    workflow: str
+    version: int | None
+    input: Any
+    wait: bool = True
+
+
+@dataclass(frozen=True)
+class CancelChildren:
+    """Ask every waited child of the instance that has not ended to cancel (through its inbox)."""
+
+
+Command = (
+    SetInstanceStatus | CreateAttempt | FinishAttempt | MakeDue | SetVars | SetState | StartTimer | CancelTimers
+    | CreateItems | StartItems | CancelItems | StartChild | CancelChildren
+)
+
+#: A child's id is derived from the step that starts it: deciding twice starts the same child.
+CHILD_NAMESPACE = uuid.UUID("6f2b7c1e-2d4a-4f0e-9c59-1d0a7e3b5a10")
+
+
+def child_id(instance_id: str, node: str, item: str, attempt: int) -> str:
+    return str(uuid.uuid5(CHILD_NAMESPACE, f"{instance_id}:{node}:{item}:{attempt}"))
 
 
 # --- the decider -----------------------------------------------------------------------------------
 
 
 def decide(graph: Graph, snapshot: Snapshot, event: object, *, types=step_types, limits: Limits = Limits()) -> list[Command]:
-    return _Decision(graph, snapshot, types, limits).run(event)
+    """Decide on one event, or on several in order (a batch of inbox messages) in one decision."""
+    decision = _Decision(graph, snapshot, types, limits)
+    for each in event if isinstance(event, (list, tuple)) else (event,):
+        decision.handle(each)
+    return decision.finish_up()
 
 
 @dataclass
@@ -185,7 +298,7 @@ class _Decision:
     snap: Snapshot
     types: Any
     limits: Limits
-    nodes: dict[str, NodeState] = field(init=False)
+    nodes: dict[Key, NodeState] = field(init=False)
     outputs: ChainMap = field(init=False)  # this decision's outputs over the committed ones
     vars: dict[str, Any] = field(init=False)
     status: I = field(init=False)
@@ -206,13 +319,18 @@ class _Decision:
         self.status = self.snap.status
 
     # ---------------------------------------------------------------------------------------------
-    def run(self, event: object) -> list[Command]:
-        handler = getattr(self, "on_" + type(event).__name__)
-        handler(event)
+    def handle(self, event: object) -> None:
+        getattr(self, "on_" + type(event).__name__)(event)
+
+    def finish_up(self) -> list[Command]:
         # Checked once, after the whole worklist drained: a node not yet looked at is not "done".
         if self.status == I.RUNNING and not any(s.status.is_active for s in self.nodes.values()):
             self.complete()
         return self.commands
+
+    def run(self, event: object) -> list[Command]:
+        self.handle(event)
+        return self.finish_up()
 
     def on_Start(self, event: Start) -> None:
         if self.status != I.PENDING:
@@ -222,33 +340,41 @@ class _Decision:
         self.advance(self.graph.entry_nodes())
 
     def on_AttemptCompleted(self, event: AttemptCompleted) -> None:
-        if not self.is_current(event.node, event.attempt, (S.RUNNING, S.WAITING)):
+        k = (event.node, event.item)
+        if not self.is_current(k, event.attempt, (S.RUNNING,)):
             return  # duplicate delivery or a late result from a lost worker: changes nothing
         try:
             check(event.output, where="output", max_bytes=self.limits.output_bytes, max_depth=self.limits.depth)
         except InvalidValue as exc:
             failure = Failure("InvalidOutput", f"the step's {exc}", retryable=False)
-            self.on_AttemptFailed(AttemptFailed(event.node, event.attempt, failure))
+            self.on_AttemptFailed(AttemptFailed(event.node, event.attempt, failure, item=event.item))
             return
-        self.finish(event.node, event.attempt, S.COMPLETED, output=event.output, ports=("out",))
+        if event.item:
+            self.item_ended(k, event.attempt, S.COMPLETED, output=event.output)
+            return
+        self.finish(k, event.attempt, S.COMPLETED, output=event.output, ports=("out",))
         self.advance(self.successors(event.node))
 
     def on_AttemptFailed(self, event: AttemptFailed) -> None:
-        if not self.is_current(event.node, event.attempt, (S.RUNNING, S.WAITING)):
+        k = (event.node, event.item)
+        if not self.is_current(k, event.attempt, (S.RUNNING,)):
             return
         node = self.graph.nodes[event.node]
         status = S.TIMED_OUT if event.timed_out else S.FAILED
         failure = event.failure
         policy = RetryPolicy.at_run_time(node.config.get("retry"))
-        lost = self.nodes[event.node].lost
+        lost = self.nodes[k].lost
         if self.is_crash(failure, policy, lost):
             # A crash is not a business failure: retried without counting as a try (DESIGN §5b).
             delay, lost = policy.delay(lost + 1), lost + 1
         else:
             delay = policy.next_delay(event.attempt - lost, failure.type, failure.retryable)
         if delay is not None and self.status == I.RUNNING:
-            self.finish(event.node, event.attempt, status, failure=failure)
-            self.schedule(event.node, event.attempt + 1, not_before=self.snap.now + delay, lost=lost)
+            self.finish(k, event.attempt, status, failure=failure)
+            self.schedule(k, event.attempt + 1, not_before=self.snap.now + delay, lost=lost)
+            return
+        if event.item:
+            self.item_ended(k, event.attempt, status, failure=failure)
             return
         self.fail_node(event.node, event.attempt, status, failure, new=False)
 
@@ -256,14 +382,23 @@ class _Decision:
         return failure.type == "WorkerLost" and "WorkerLost" not in policy.non_retryable and lost < self.limits.lost_retries
 
     def on_TimerFired(self, event: TimerFired) -> None:
-        if not self.is_current(event.node, event.attempt, (S.WAITING,)):
-            return
-        self.finish(event.node, event.attempt, S.COMPLETED, output=self.outputs.get(event.node), ports=("out",))
-        self.advance(self.successors(event.node))
+        if self.is_current((event.node, event.item), event.attempt, (S.WAITING,)):
+            self.tell(event.node, A.Message("woken", event.item))
 
     def on_BackoffOver(self, event: BackoffOver) -> None:
-        if self.status == I.RUNNING and self.is_current(event.node, event.attempt, (S.SCHEDULED,)):
-            self.commands.append(MakeDue(event.node, event.attempt))
+        if self.status == I.RUNNING and self.is_current((event.node, event.item), event.attempt, (S.SCHEDULED,)):
+            self.commands.append(MakeDue(event.node, event.attempt, event.item))
+
+    def on_ChildEnded(self, event: ChildEnded) -> None:
+        k = (event.node, event.item)
+        if not self.is_current(k, event.attempt, (S.WAITING,)):
+            return  # the step was cancelled or retried meanwhile: this child's end is history
+        data = {"status": event.status, "output": event.output, "error": dict(event.error or {}), "child": event.child}
+        if event.item:  # an item or an iteration: its own step ends here, its node hears of it
+            ok = event.status == I.COMPLETED
+            failure = None if ok else Failure(*_child_error(event), retryable=False)
+            self.finish(k, event.attempt, S.COMPLETED if ok else S.FAILED, output=event.output if ok else None, failure=failure)
+        self.tell(event.node, A.Message("child_ended", event.item, data))
 
     def on_DeadlineReached(self, event: DeadlineReached) -> None:
         if self.status.is_final:
@@ -279,62 +414,216 @@ class _Decision:
     def on_RetryRequested(self, event: RetryRequested) -> None:
         if self.status != I.FAILED:
             return
-        failed = [n for n, s in self.nodes.items() if s.status in (S.FAILED, S.TIMED_OUT) and not s.ports]
+        own = [(k[0], s) for k, s in self.nodes.items() if not k[1]]
+        failed = [n for n, s in own if s.status in (S.FAILED, S.TIMED_OUT) and not s.ports]
         if not failed:
             return  # failed by an ``end`` node or a bad output template: nothing to run again
-        cancelled = [n for n, s in self.nodes.items() if s.status == S.CANCELLED]
+        cancelled = [n for n, s in own if s.status == S.CANCELLED]
         self.set_status(I.RUNNING)
         self.start_deadline()
         for node_id in failed + cancelled:
-            if self.start_node(node_id, self.nodes[node_id].attempt + 1):
+            if self.start_node(node_id, self.nodes[(node_id, "")].attempt + 1):
                 self.advance(self.successors(node_id))
+
+    # --- items and node types ---------------------------------------------------------------------
+    def item_ended(self, k: Key, attempt: int, status: S, *, output: Any = None, failure: Failure | None = None) -> None:
+        """An item's last attempt ended: record it, then its node decides what that means."""
+        self.finish(k, attempt, status, output=output, failure=failure)
+        error = {"type": failure.type, "message": failure.message} if failure else {}
+        self.tell(k[0], A.Message("item_ended", k[1], {"status": str(status), "output": output, "error": error}))
+
+    def tell(self, node_id: str, message: A.Message) -> None:
+        """Hand a message to the node's type; its actions apply to the node's waiting step."""
+        state = self.nodes.get((node_id, ""))
+        if state is None or state.status != S.WAITING or self.status != I.RUNNING:
+            return  # the node ended already (a map that failed fast hears of its last items)
+        try:
+            actions = self.type_of(node_id).on_message(self.context(node_id, state.attempt), message)
+        except Exception as exc:
+            self.fail_node(node_id, state.attempt, S.FAILED, failure_from(exc, retryable=False), new=False)
+            return
+        if self.act(node_id, state.attempt, actions, exists=True):
+            self.advance(self.successors(node_id))
+
+    def context(self, node_id: str, attempt: int) -> NodeContext:
+        own = self.nodes.get((node_id, ""))
+        results = self.snap.item_results
+        return NodeContext(
+            node_id,
+            self.graph.nodes[node_id].config,
+            self.scope,
+            self.snap.now,
+            state=own.state if own else None,
+            attempt=attempt,
+            item_results=(lambda: results(node_id)) if results else None,
+            output=lambda: self.outputs.get((node_id, "")),
+            max_items=self.snap.max_items,
+        )
+
+    def act(self, node_id: str, attempt: int, actions: list, *, exists: bool) -> bool:
+        """Apply a type's actions to step (node, ""); True when it completed and its successors
+        should be looked at. ``exists``: the step is already recorded (waiting)."""
+        k = (node_id, "")
+        try:
+            for action in actions:
+                if isinstance(action, A.Work):
+                    self.create(k, attempt, S.SCHEDULED, input=self.checked(action.input, "input", self.limits.input_bytes))
+                    return False
+                if isinstance(action, A.Fail):
+                    self.fail_node(node_id, attempt, S.FAILED, action.failure, new=not exists)
+                    return False
+                if isinstance(action, (A.Done, A.WaitUntil, A.EndInstance)):
+                    output = self.checked(action.output, "output", self.limits.output_bytes)
+                    self.set_vars(action.vars)
+                if isinstance(action, A.Done):
+                    self.record(k, attempt, S.COMPLETED, exists, output=output, ports=tuple(action.ports))
+                    return True
+                if isinstance(action, A.WaitUntil):
+                    self.record(k, attempt, S.WAITING, exists, output=output)
+                    self.commands.append(StartTimer("wait", action.due, TimerFired(node_id, attempt), node_id, attempt))
+                    return False
+                if isinstance(action, A.EndInstance):
+                    self.record(k, attempt, S.COMPLETED, exists, output=output)
+                    if action.fail is not None:
+                        self.end(I.FAILED, output=output, error={"type": "EndFailed", "message": action.fail, "node": node_id})
+                    else:
+                        self.end(I.COMPLETED, output=output)
+                    return False
+                if isinstance(action, A.StartChild) and not action.item:
+                    exists = True  # start_child records the step with the child's envelope
+                    if self.start_child(node_id, attempt, action):
+                        return True
+                    continue
+                if not exists:  # what follows keeps the step waiting: it must exist first
+                    self.record(k, attempt, S.WAITING, False)
+                    exists = True
+                if isinstance(action, A.SetState):
+                    state = self.checked(dict(action.state), "state", self.limits.output_bytes)
+                    self._set(k, replace(self.nodes[k], state=state))
+                    self.commands.append(SetState(node_id, state))
+                elif isinstance(action, A.CreateItems):
+                    self.commands.append(CreateItems(node_id, self.item_inputs(action)))
+                elif isinstance(action, A.StartItems):
+                    self.commands.append(StartItems(node_id, [str(i) for i in action.indexes], action.child))
+                elif isinstance(action, A.CancelItems):
+                    self.commands.append(CancelItems(node_id))
+                elif isinstance(action, A.StartChild):
+                    if self.start_child(node_id, attempt, action):
+                        return True
+        except Exception as exc:  # a template that cannot be rendered fails the node, not the engine
+            self.fail_node(node_id, attempt, S.FAILED, failure_from(exc, retryable=False), new=not exists and k not in self.nodes)
+        return False
+
+    def record(self, k: Key, attempt: int, status: S, exists: bool, **kwargs: Any) -> None:
+        if exists:
+            self.finish(k, attempt, status, **kwargs)
+        else:
+            self.create(k, attempt, status, **kwargs)
+
+    def item_inputs(self, action: A.CreateItems) -> list[Any]:
+        inputs, total = [], 0
+        budget = self.limits.input_bytes * 20
+        for index, value in enumerate(action.inputs):
+            value = self.checked(value, f"item {index}'s input", self.limits.input_bytes)
+            if action.child and not isinstance(value.get("input"), dict):
+                raise ExpressionError(f"item {index}: a child workflow's input must be an object, got {type(value.get('input')).__name__}")
+            total += len(json.dumps(value, separators=(",", ":")))
+            if total > budget:
+                raise ExpressionError(f"the items' inputs together are larger than {budget:,} bytes")
+            inputs.append(value)
+        return inputs
+
+    def start_child(self, node_id: str, attempt: int, action: A.StartChild) -> bool:
+        """Record the step that waits for a child (the node's own, or an iteration) and start it;
+        True when the node is done already (fire and forget)."""
+        child_input = self.checked(action.input, "input", self.limits.input_bytes)
+        if not isinstance(child_input, dict):
+            raise ExpressionError(f"a child workflow's input must be an object, got {type(child_input).__name__}")
+        envelope = {"workflow": action.workflow, "version": action.version, "input": child_input}
+        item_attempt = attempt
+        if action.item:
+            previous = self.nodes.get((node_id, action.item))
+            item_attempt = previous.attempt + 1 if previous else 1
+            self.create((node_id, action.item), item_attempt, S.WAITING, input=envelope)
+        elif (node_id, "") not in self.nodes or self.nodes[(node_id, "")].status != S.WAITING:
+            self.create((node_id, ""), attempt, S.WAITING, input=envelope)
+        child = child_id(self.snap.instance_id, node_id, action.item, item_attempt)
+        self.commands.append(StartChild(node_id, item_attempt, action.item, child, action.workflow, action.version, child_input, action.wait))
+        if action.wait:
+            return False
+        self.finish((node_id, action.item), item_attempt, S.COMPLETED, output={"instance": child}, ports=("out",))
+        return not action.item
 
     # --- state changes ---------------------------------------------------------------------------
     def set_status(self, status: I, **kwargs: Any) -> None:
         self.status = status
         self.commands.append(SetInstanceStatus(status, **kwargs))
 
-    def finish(self, node_id: str, attempt: int, status: S, *, output: Any = None, ports=(), failure=None) -> None:
-        self._set(node_id, NodeState(status, attempt, tuple(ports), self.nodes[node_id].lost))
-        self.outputs[node_id] = output
-        self.commands.append(FinishAttempt(node_id, attempt, status, output, tuple(ports), failure))
+    def set_vars(self, values: Mapping[str, Any] | None) -> None:
+        new_vars = self.checked(dict(values or {}), "vars", self.limits.vars_bytes)
+        if new_vars:
+            self.vars_fit(new_vars)
+            self.vars.update(new_vars)
+            self.commands.append(SetVars(new_vars))
+            self._scope = None
+
+    def finish(self, k: Key, attempt: int, status: S, *, output: Any = None, ports=(), failure=None) -> None:
+        old = self.nodes[k]
+        self._set(k, NodeState(status, attempt, tuple(ports), old.lost, old.state))
+        self.outputs[k] = output
+        self.commands.append(FinishAttempt(k[0], attempt, status, output, tuple(ports), failure, k[1]))
         self._scope = None
 
-    def create(self, node_id: str, attempt: int, status: S, **kwargs: Any) -> None:
-        self._set(node_id, NodeState(status, attempt, tuple(kwargs.get("ports", ())), kwargs.get("lost", 0)))
-        self.outputs[node_id] = kwargs.get("output")
-        self.commands.append(CreateAttempt(node_id, attempt, status, **kwargs))
+    def create(self, k: Key, attempt: int, status: S, **kwargs: Any) -> None:
+        self._set(k, NodeState(status, attempt, tuple(kwargs.get("ports", ())), kwargs.get("lost", 0)))
+        self.outputs[k] = kwargs.get("output")
+        self.commands.append(CreateAttempt(k[0], attempt, status, item=k[1], **kwargs))
         self._scope = None
 
-    def schedule(self, node_id: str, attempt: int, *, not_before: float | None = None, lost: int = 0) -> None:
-        node = self.graph.nodes[node_id]
-        try:
-            step_input = self.checked(self.type_of(node_id).prepare(node.config, self.scope()), "input", self.limits.input_bytes)
-        except Exception as exc:  # a template that cannot be rendered fails the node, not the engine
-            self.fail_node(node_id, attempt, S.FAILED, failure_from(exc, retryable=False), new=True)
-            return
-        self.create(node_id, attempt, S.SCHEDULED, input=step_input, not_before=not_before, lost=lost)
+    def schedule(self, k: Key, attempt: int, *, not_before: float | None = None, lost: int = 0) -> None:
+        """A worker attempt: an item runs its stored input again; a node renders its input anew."""
+        node_id, item = k
+        if item:
+            step_input = self.snap.inputs.get(k)
+        else:
+            try:
+                actions = self.type_of(node_id).reached(self.context(node_id, attempt))
+                work = next(a for a in actions if isinstance(a, A.Work))
+                step_input = self.checked(work.input, "input", self.limits.input_bytes)
+            except Exception as exc:  # a template that cannot be rendered fails the node, not the engine
+                self.fail_node(node_id, attempt, S.FAILED, failure_from(exc, retryable=False), new=True)
+                return
+        self.create(k, attempt, S.SCHEDULED, input=step_input, not_before=not_before, lost=lost)
         if not_before is not None:
-            self.commands.append(StartTimer("retry", not_before, node_id, attempt))
+            self.commands.append(StartTimer("retry", not_before, BackoffOver(node_id, attempt, item), node_id, attempt, item))
 
     def fail_node(self, node_id: str, attempt: int, status: S, failure: Failure, *, new: bool) -> None:
         """A terminal failure: the node's ``on_failure`` says what the workflow does next."""
         mode = self.graph.nodes[node_id].config.get("on_failure", "fail")
         ports = {"continue": ("out",), "route": ("failure",)}.get(mode, ())
+        k = (node_id, "")
         if new:
-            self.create(node_id, attempt, status, failure=failure, ports=ports)
+            self.create(k, attempt, status, failure=failure, ports=ports)
         else:
-            self.finish(node_id, attempt, status, failure=failure, ports=ports)
+            self.finish(k, attempt, status, failure=failure, ports=ports)
+        if self.type_of(node_id).has_items:
+            self.commands.append(CancelItems(node_id))
         if ports:
             self.advance(self.successors(node_id))
         else:
             self.end(I.FAILED, error={"type": failure.type, "message": failure.message, "node": node_id})
 
     def end(self, status: I, *, output: Any = None, error: Mapping[str, Any] | None = None) -> None:
-        """Finish the instance: cancel whatever is still active, drop its timers."""
-        for node_id, state in list(self.nodes.items()):
+        """Finish the instance: cancel whatever is still active (items and children too), drop its timers."""
+        waited = False
+        for k, state in list(self.nodes.items()):
             if state.status.is_active:
-                self.finish(node_id, state.attempt, S.CANCELLED, output=self.outputs.get(node_id))
+                self.finish(k, state.attempt, S.CANCELLED, output=self.outputs.get(k))
+                if not k[1] and self.type_of(k[0]).has_items:
+                    self.commands.append(CancelItems(k[0]))
+                waited = waited or state.status == S.WAITING
+        if waited:
+            self.commands.append(CancelChildren())
         self.commands.append(CancelTimers())
         self.set_status(status, output=output, error=error)
 
@@ -348,11 +637,11 @@ class _Decision:
         try:
             while self.work and self.status == I.RUNNING:
                 node_id = self.work.popleft()
-                if node_id in self.nodes:
+                if (node_id, "") in self.nodes:
                     continue  # already started (a join "any" ignores later arrivals)
                 verdict = self.arrival(node_id)
                 if verdict == "skip":
-                    self.create(node_id, 1, S.SKIPPED)
+                    self.create((node_id, ""), 1, S.SKIPPED)
                     self.work.extend(self.successors(node_id))
                 elif verdict == "ready" and self.start_node(node_id, 1):
                     self.work.extend(self.successors(node_id))
@@ -369,7 +658,7 @@ class _Decision:
             pending = taken = 0
             nodes = self.nodes
             for edge in incoming:
-                source = nodes.get(edge.source)
+                source = nodes.get((edge.source, ""))
                 if source is None or source.status.is_active:
                     pending += 1
                 elif edge.port in source.ports:
@@ -382,12 +671,16 @@ class _Decision:
             return "wait"
         return "ready" if taken else "skip"
 
-    def _set(self, node_id: str, state: NodeState) -> None:
-        """Every change of a node's state passes here, so the tallies of the joins it feeds stay current."""
+    def _set(self, k: Key, state: NodeState) -> None:
+        """Every change of a step's state passes here, so the tallies of the joins it feeds stay current."""
+        if k[1]:
+            self.nodes[k] = state
+            return
+        node_id = k[0]
         fed = [e for e in self.graph.outgoing[node_id] if e.target in self._tallies] if self._tallies else ()
         for edge in fed:
             self._count(edge, -1)
-        self.nodes[node_id] = state
+        self.nodes[k] = state
         for edge in fed:
             self._count(edge, 1)
         self._tallies.pop(node_id, None)  # started: ``advance`` never asks about it again
@@ -395,50 +688,28 @@ class _Decision:
     def _count(self, edge, sign: int) -> None:
         """Add (or take back) what ``edge`` contributes to its target's tally: pending, taken or dead."""
         tally = self._tallies[edge.target]
-        source = self.nodes.get(edge.source)
+        source = self.nodes.get((edge.source, ""))
         if source is None or source.status.is_active:
             tally[0] += sign
         elif edge.port in source.ports:
             tally[1] += sign
 
     def start_node(self, node_id: str, attempt: int) -> bool:
-        """Start a node; True when it finished inline and its successors should be looked at."""
-        step_type = self.type_of(node_id)
-        if not step_type.inline:
-            self.schedule(node_id, attempt)
-            return False
-        config = self.graph.nodes[node_id].config
+        """Start a node; True when it finished at once and its successors should be looked at."""
         try:
-            outcome = step_type.decide(config, self.scope(), self.snap.now)
-            # Detached JSON copies: an assignment of ``{{ vars }}`` must not make vars contain itself.
-            output = self.checked(outcome.output, "output", self.limits.output_bytes)
-            new_vars = self.checked(dict(outcome.vars or {}), "vars", self.limits.vars_bytes)
-            if new_vars:
-                self.vars_fit(new_vars)
-        except Exception as exc:
+            actions = self.type_of(node_id).reached(self.context(node_id, attempt))
+        except Exception as exc:  # a template that cannot be rendered fails the node, not the engine
             self.fail_node(node_id, attempt, S.FAILED, failure_from(exc, retryable=False), new=True)
             return False
-        if new_vars:
-            self.vars.update(new_vars)
-            self.commands.append(SetVars(new_vars))
-        if outcome.wait_until is not None:
-            self.create(node_id, attempt, S.WAITING, output=outcome.output)
-            self.commands.append(StartTimer("wait", outcome.wait_until, node_id, attempt))
-            return False
-        self.create(node_id, attempt, S.COMPLETED, output=outcome.output, ports=outcome.ports)
-        if outcome.fail is not None:
-            self.end(I.FAILED, output=outcome.output, error={"type": "EndFailed", "message": outcome.fail, "node": node_id})
-            return False
-        if outcome.finish:
-            self.end(I.COMPLETED, output=outcome.output)
-            return False
-        return True
+        return self.act(node_id, attempt, actions, exists=False)
 
     def complete(self) -> None:
         template = self.graph.settings.get("output")
         if template is None:
             sinks = [n for n in self.graph.nodes if not self.graph.outgoing[n]]
-            output = {n: self.outputs.get(n) for n in sinks if n in self.nodes and self.nodes[n].status == S.COMPLETED}
+            output = {
+                n: self.outputs.get((n, "")) for n in sinks if (n, "") in self.nodes and self.nodes[(n, "")].status == S.COMPLETED
+            }
         else:
             try:
                 output = self.checked(render(template, self.scope()), "output", self.limits.output_bytes)
@@ -473,10 +744,10 @@ class _Decision:
 
     def start_deadline(self) -> None:
         if timeout := self.graph.timeout_s():
-            self.commands.append(StartTimer("deadline", self.snap.now + timeout))
+            self.commands.append(StartTimer("deadline", self.snap.now + timeout, DeadlineReached()))
 
-    def is_current(self, node_id: str, attempt: int, statuses: tuple[S, ...]) -> bool:
-        state = self.nodes.get(node_id)
+    def is_current(self, k: Key, attempt: int, statuses: tuple[S, ...]) -> bool:
+        state = self.nodes.get(k)
         return (
             self.status == I.RUNNING
             and state is not None
@@ -506,26 +777,33 @@ class _Decision:
         return self._scope
 
 
+def _child_error(event: ChildEnded) -> tuple[str, str]:
+    error = event.error or {}
+    kind = str(error.get("type") or "ChildFailed")
+    return kind, f"child workflow {event.child[:8]} ended {event.status}: {error.get('message') or ''}".rstrip(": ")
+
+
 def _entry_size(key: str, value: Any) -> int:
     """Bytes of ``{"key":value}`` in compact JSON (a little over the entry itself: safe side)."""
     return len(json.dumps({key: value}, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace"))
 
 
 class _StepsView(Mapping):
-    """``steps`` in expressions: status and output per node, outputs read only when asked."""
+    """``steps`` in expressions: status and output per node (its own step, not its items),
+    outputs read only when asked."""
 
-    def __init__(self, nodes: Mapping[str, NodeState], outputs: Mapping[str, Any]):
+    def __init__(self, nodes: Mapping[Key, NodeState], outputs: Mapping[Key, Any]):
         self._nodes, self._outputs = nodes, outputs
 
     def __getitem__(self, node_id: str) -> dict[str, Any]:
-        state = self._nodes[node_id]
-        return {"output": self._outputs.get(node_id), "status": str(state.status)}
+        state = self._nodes[(node_id, "")]
+        return {"output": self._outputs.get((node_id, "")), "status": str(state.status)}
 
     def __iter__(self):
-        return iter(self._nodes)
+        return (k[0] for k in self._nodes if not k[1])
 
     def __len__(self) -> int:
-        return len(self._nodes)
+        return sum(1 for k in self._nodes if not k[1])
 
 
 def failure_from(exc: BaseException, *, retryable: bool | None = None) -> Failure:

@@ -25,6 +25,7 @@ class Loop(StepType):
     label = "Loop"
     category = "flow"
     description = "Runs a child workflow N times, or while a condition holds, one iteration after another."
+    has_items = True  # one step per iteration
     expression_fields = ("while",)
     literal_fields = ("workflow", "allowed_workflows")
     schema = {

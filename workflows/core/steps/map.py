@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import GraphError
 from ..expressions import evaluate, render
-from .actions import Action, CancelItems, CreateItems, Done, Fail, Message, SetState, StartItems
+from .actions import Action, CreateItems, Done, Fail, Message, SetState, StartItems
 from .base import CheckContext, NodeContext, StepContext, StepType, object_schema, register
 from .children import CHILD_PROPERTIES, check_child, child_failure_message, envelope
 from .task import Task
@@ -90,8 +90,8 @@ class Map(StepType):
         state["running"] -= 1
         state["completed" if ok else "failed"] += 1
         if not ok and ctx.config.get("on_item_failure", "fail") == "fail":
-            kind, text = _item_error(message)
-            return [SetState(state), CancelItems(), Fail.of("ItemFailed", f"item {message.item} failed: {kind}: {text}", item=message.item, error_type=kind)]
+            kind, text = _item_error(message)  # the engine cancels the items still running
+            return [SetState(state), Fail.of("ItemFailed", f"item {message.item} failed: {kind}: {text}", item=message.item, error_type=kind)]
         actions: list[Action] = []
         start = []
         while state["next"] < state["total"] and state["running"] < ctx.config.get("concurrency", 10):
