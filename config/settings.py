@@ -272,6 +272,10 @@ FLOWDESK = {
     "MAX_VARS_BYTES": env_int("FLOWDESK_MAX_VARS_BYTES", 1_000_000),
     # Attempts lost with their worker are retried without counting against max_attempts, this many times.
     "LOST_RETRIES": env_int("FLOWDESK_LOST_RETRIES", 3),
+    # The most items one map node takes; a longer list fails the step with a clear error.
+    "MAX_MAP_ITEMS": env_int("FLOWDESK_MAX_MAP_ITEMS", 10_000),
+    # How deep child workflows may nest (a workflow that starts itself stops here).
+    "MAX_DEPTH": env_int("FLOWDESK_MAX_DEPTH", 10),
 }
 
 # --- Outbound HTTP (the http node; README "Outbound HTTP") -------------------------------------

@@ -68,13 +68,16 @@ def select(
     for_update: bool = False,
     convert: Mapping[str, Any] | None = None,
     also: tuple[str, list[Any]] | None = None,
+    skip_locked: bool = False,
+    extra: tuple[str, list[Any]] | None = None,
 ) -> list[tuple]:
     """SELECT ``names`` (field names) of the rows matching ``where`` (field name = value) and the
     SQL condition ``also`` (text, params; built by the engine, never from input), converted like the
     ORM converts them, or by ``convert[name](raw value)`` where given.
 
     ``for_update`` locks the rows where the database can (SQLite's IMMEDIATE transactions already
-    serialise writers).
+    serialise writers), ``skip_locked`` passing over rows another transaction holds. ``extra`` is
+    one more SQL expression (text, params; the engine's own) returned as the last value of each row.
     """
     meta = model._meta
     table = connection.ops.quote_name(meta.db_table)
@@ -85,6 +88,9 @@ def select(
             for name, (col, funcs) in zip(names, converters)
         ]
     conditions, params = [], []
+    if extra:
+        columns += ", " + extra[0]
+        params.extend(extra[1])
     for name, value in where.items():
         field = meta.get_field(name)
         conditions.append(f"{connection.ops.quote_name(field.column)} = %s")
@@ -97,6 +103,8 @@ def select(
         statement += f" ORDER BY {connection.ops.quote_name(meta.get_field(order_by).column)}"
     if for_update and connection.features.has_select_for_update:
         statement += " FOR UPDATE"
+        if skip_locked and connection.features.has_select_for_update_skip_locked:
+            statement += " SKIP LOCKED"
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
@@ -109,7 +117,7 @@ def select(
             for func in funcs:
                 value = func(value, col, connection)
             values.append(value)
-        converted.append(tuple(values))
+        converted.append(tuple(values) + tuple(row[len(converters):]))
     return converted
 
 

@@ -86,6 +86,8 @@ def run(stop: threading.Event) -> None:
                 last_sweep = time.monotonic()
                 if n := engine.redispatch_stale(time.time(), older_than_s=cfg["REDISPATCH_S"]):
                     log.warning("re-dispatched %d scheduled steps nobody started", n)
+                if n := engine.deliver_stranded(time.time()):
+                    log.warning("delivered the inbox of %d instances whose sender stopped before delivering", n)
             # Sleep until the next due moment, but never longer than a tick: another process may
             # have created an earlier timer meanwhile.
             wait = cfg["TICK_S"] if due is None else max(0.0, min(cfg["TICK_S"], due - time.time()))

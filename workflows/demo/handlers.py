@@ -76,12 +76,15 @@ def sleep(input, ctx):
             "message": {"type": "string", "default": "failed on purpose"},
             "retryable": {"type": "boolean", "default": True, "description": "false: fail the step without retrying"},
             "type": {"type": "string", "description": "the error type the step records", "examples": ["CardDeclined"]},
+            "when": {"type": "boolean", "default": True, "description": "false: succeed instead, returning the input (one item of a map fails)"},
         }
     ),
 )
 def fail(input, ctx):
-    """Always fails; ``retryable`` (default true) and ``type`` choose how."""
+    """Fails (unless ``when`` is false); ``retryable`` (default true) and ``type`` choose how."""
     input = input or {}
+    if input.get("when", True) is False:
+        return input
     raise StepError(input.get("message", "failed on purpose"), retryable=input.get("retryable", True), type=input.get("type"))
 
 

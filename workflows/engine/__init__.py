@@ -9,14 +9,16 @@ Who calls what:
 - ``starting``: start an instance or a test run (the API, the designer, the CLI);
 - ``runtime``: workers claim a step, finish its attempt, renew its lease;
 - ``due``: the timer loop fires timers and fails attempts whose lease or deadline passed;
-- ``control``: people and integrations cancel and retry.
+- ``control``: people and integrations cancel and retry;
+- ``inbox``: messages between instances (a child's end, a parent's cancel) and results that found
+  their instance busy, consumed by the instance's next transition; no transaction holds two locks.
 
 Templates, drafts and versions are written by ``workflows.authoring``, not here.
 """
 
 from .clock import to_dt, to_epoch
 from .control import cancel_instance, retry_instance
-from .due import expire_step, fire_timer, redispatch_stale
+from .due import deliver_stranded, expire_step, fire_timer, redispatch_stale
 from workflows.errors import Conflict, EngineError, InputTooLarge, NotFound
 from .graphs import graph_of
 from .runtime import claim_step, complete_attempt, fail_attempt, renew_lease
@@ -31,6 +33,7 @@ __all__ = [
     "NotFound",
     "cancel_instance",
     "claim_step",
+    "deliver_stranded",
     "complete_attempt",
     "expire_step",
     "fail_attempt",

@@ -17,17 +17,17 @@ def cancel_instance(instance_id, *, reason: str = "cancelled by a user") -> Inst
         if I(instance.status).is_final:
             raise Conflict(f"the instance is already {instance.status}; only a pending, running or paused instance can be cancelled")
 
-    return _guarded(instance_id, lambda snap, rows: d.CancelRequested(reason), check)
+    return _guarded(instance_id, lambda rows: d.CancelRequested(reason), check)
 
 
 def retry_instance(instance_id) -> Instance:
     def check(instance: Instance, rows) -> None:
         if instance.status != I.FAILED:
             raise Conflict(f"the instance is {instance.status}; only a failed instance can be retried")
-        if not any(r.status in (S.FAILED, S.TIMED_OUT) and not r.ports for r in rows.values()):
+        if not any(r.status in (S.FAILED, S.TIMED_OUT) and not r.ports for k, r in rows.items() if not k[1]):
             raise Conflict("the instance failed outside a step (an end node or its output); there is no step to retry")
 
-    return _guarded(instance_id, lambda snap, rows: d.RetryRequested(), check)
+    return _guarded(instance_id, lambda rows: d.RetryRequested(), check)
 
 
 def _guarded(instance_id, make_event, check) -> Instance:

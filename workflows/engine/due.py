@@ -3,62 +3,60 @@ timers, leases of lost workers, step deadlines, dispatches whose doorbell was lo
 
 from __future__ import annotations
 
+import time
+
 from django.db.models import Q
 
 from workflows import dispatch, faults
 from workflows.core import decider as d
+from workflows.core import messages
 from workflows.core.errors import Failure
 from workflows.core.status import StepStatus as S
 from workflows.models import Fault, StepRun, Timer
 
+from . import inbox
 from .clock import to_dt
 from .transition import transition
 
 
 def fire_timer(timer_id: int) -> bool:
-    """Fire one due timer at least once; deleting it in the same transaction makes firing idempotent."""
-    timer = Timer.objects.filter(pk=timer_id).values("instance_id", "kind", "node_id", "attempt").first()
+    """Deliver one due timer's message at least once; deleting the timer in the same transaction
+    makes firing idempotent. What the message means is the decider's business, not this one's."""
+    timer = Timer.objects.filter(pk=timer_id).values("instance_id", "message").first()
     if timer is None:
         return False
     fired = False
 
-    def event(snap: d.Snapshot, rows):
+    def event(rows):
         nonlocal fired
         if not Timer.objects.filter(pk=timer_id).delete()[0]:
             return None  # another timer loop fired it first
         fired = True
-        kind = timer["kind"]
-        if kind == Timer.Kind.WAIT:
-            return d.TimerFired(timer["node_id"], timer["attempt"])
-        if kind == Timer.Kind.DEADLINE:
-            return d.DeadlineReached()
-        return d.BackoffOver(timer["node_id"], timer["attempt"])
+        return messages.decode(timer["message"])
 
-    instance, _ = transition(timer["instance_id"], event)
-    if fired and timer["kind"] == Timer.Kind.RETRY:
-        dispatch.ring(instance.pk, 1)
+    transition(timer["instance_id"], event)
     return fired
 
 
 def expire_step(step_id: int, *, reason: str) -> bool:
     """Fail a running attempt whose lease (worker lost) or deadline (timeout) passed."""
-    row = StepRun.objects.filter(pk=step_id, status=S.RUNNING).values("instance_id", "node_id", "attempt", "worker").first()
+    row = StepRun.objects.filter(pk=step_id, status=S.RUNNING).values("instance_id", "node_id", "item_key", "attempt", "worker").first()
     if row is None:
         return False
     expired = False
 
-    def event(snap: d.Snapshot, rows):
+    def event(rows):
         nonlocal expired
-        now = to_dt(snap.now)
+        now = to_dt(time.time())
         field = "lease_until__lt" if reason == "lost" else "deadline_at__lt"
         if not StepRun.objects.filter(pk=step_id, status=S.RUNNING, **{field: now}).exists():
             return None
         expired = True
         if reason == "lost":
             failure = Failure("WorkerLost", f"worker {row['worker'] or '?'} stopped renewing its lease", retryable=True)
-            return d.AttemptFailed(row["node_id"], row["attempt"], failure)
+            return d.AttemptFailed(row["node_id"], row["attempt"], failure, item=row["item_key"])
         failure = Failure("StepTimeout", "the step did not finish within its timeout", retryable=True)
-        return d.AttemptFailed(row["node_id"], row["attempt"], failure, timed_out=True)
+        return d.AttemptFailed(row["node_id"], row["attempt"], failure, timed_out=True, item=row["item_key"])
 
     transition(row["instance_id"], event)
     return expired
@@ -77,4 +75,12 @@ def redispatch_stale(now: float, *, older_than_s: float, limit: int = 500) -> in
     for instance_id in {instance_id for _, instance_id in ids}:
         # One ring that fails (the broker refusing one message) must not stop the others.
         faults.isolated(Fault.Source.DISPATCH, instance_id, lambda: dispatch.ring(instance_id, 1), instance_id=instance_id)
+    return len(ids)
+
+
+def deliver_stranded(now: float, *, older_than_s: float = 2.0) -> int:
+    """Deliver inbox messages whose sender died between its commit and its delivery."""
+    ids = inbox.stranded(to_dt(now - older_than_s))
+    for instance_id in ids:
+        faults.isolated(Fault.Source.DISPATCH, f"inbox:{instance_id}", lambda: inbox.deliver(instance_id), instance_id=instance_id)
     return len(ids)

@@ -1,7 +1,9 @@
-"""What a transition reads under the instance lock: the instance, the latest attempt of each node,
-and the snapshot the decider sees.
+"""What a transition reads under the instance lock: the instance (and whether mail waits for it),
+the latest attempt of each step, and the snapshot the decider sees.
 
-The hot path reads plain tuples (``_Row``), not model instances, and keeps the rows it saw of
+Steps are keyed ``(node, item)``. A transition reads every node's own step (item ``""``) and only
+the items its events name: a map of 10,000 items is its node's counters plus one item per message.
+The hot path reads plain tuples (``_Row``), not model instances, and keeps the node rows it saw of
 recent instances (``seen``), so that a completion in a busy fan-out re-reads a few rows, not 200.
 """
 
@@ -20,7 +22,9 @@ from workflows import sql
 from workflows.core import decider as d
 from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
-from workflows.models import Event, Instance, StepRun
+from django.conf import settings
+
+from workflows.models import Event, InboxMessage, Instance, StepRun
 
 from .clock import to_epoch
 
@@ -46,16 +50,33 @@ class _Row:
     finished_at: datetime | None = None
     lease_until: datetime | None = None
     deadline_at: datetime | None = None
+    state: Any = None
     error_type: str = ""
     error_message: str = ""
     error_traceback: str = ""
 
 
 Row = _Row | StepRun
-Rows = dict[str, Row]
+Key = tuple[str, str]
 
 _ROW_COLUMNS = ("id", "instance", "node_id", "node_type", "item_key", "attempt", "status", "ports", "not_before", "worker", "lost")
-_INSTANCE_FIELDS = ("id", "version", "status", "input", "vars", "priority", "business_key", "started_at", "last_seq", "mocks")
+_ITEM_COLUMNS = (*_ROW_COLUMNS, "input", "output")
+
+
+class Rows(dict):
+    """(node, item) -> latest attempt. Every node's own step is here; an item is read when asked
+    for (``item``), by the transition whose event names it."""
+
+    instance_id: Any = None
+
+    def item(self, key: Key) -> Row | None:
+        if key not in self and key[1]:
+            load_items(self, [key])
+        return self.get(key)
+_INSTANCE_FIELDS = (
+    "id", "version", "status", "input", "vars", "priority", "business_key", "started_at", "last_seq", "mocks",
+    "parent_step", "waited", "depth", "is_test",
+)
 _STATUS = {str(s): s for s in S}
 
 
@@ -66,20 +87,35 @@ def _ports(raw: Any) -> tuple[str, ...]:
     return tuple(value or ())
 
 
-def lock(instance_id) -> Instance:
-    """Lock the instance row: every transition of one instance runs one at a time (joins)."""
-    found = sql.select(Instance, _INSTANCE_FIELDS, {"id": instance_id}, for_update=True)
+def lock(instance_id, *, wait: bool = True) -> Instance | None:
+    """Lock the instance row: every transition of one instance runs one at a time (joins).
+
+    ``wait=False`` gives up at once (None) when another transition holds it: that one reads the
+    inbox after it commits, so a message left there is not stranded (``workflows.engine.inbox``).
+    The instance's ``has_mail`` says whether messages were waiting as the lock was taken.
+    """
+    mail = f"EXISTS (SELECT 1 FROM {sql.table(InboxMessage)} m WHERE m.{sql.column(InboxMessage, 'instance')} = %s)"
+    found = sql.select(
+        Instance, _INSTANCE_FIELDS, {"id": instance_id}, for_update=True, skip_locked=not wait,
+        extra=(mail, [sql.value(Instance, "id", instance_id)]),
+    )  # fmt: skip
     if not found:
+        if not wait and Instance.objects.filter(pk=instance_id).exists():
+            return None
         raise Instance.DoesNotExist(f"no instance {instance_id}")
     values = dict(zip(_INSTANCE_FIELDS, found[0]))
     values["version_id"] = values.pop("version")
-    return Instance(**values)
+    values["parent_step_id"] = values.pop("parent_step")
+    instance = Instance(**values)
+    instance.has_mail = found[0][-1]
+    return instance
 
 
 def latest_rows(instance_id, rows: Rows | None = None, *, changed_after: int | None = None) -> Rows:
-    """The latest attempt of each node of the instance, without the (possibly large) JSON columns;
+    """The latest attempt of each node's own step, without the (possibly large) JSON columns;
     with ``changed_after``, only those of nodes named by a later event, merged into ``rows``."""
-    rows = {} if rows is None else rows
+    rows = Rows() if rows is None else rows
+    rows.instance_id = instance_id
     also = None
     if changed_after is not None:
         also = (
@@ -87,10 +123,34 @@ def latest_rows(instance_id, rows: Rows | None = None, *, changed_after: int | N
             f" WHERE {sql.column(Event, 'instance')} = %s AND {sql.column(Event, 'seq')} > %s)",
             [sql.value(Event, "instance", instance_id), changed_after],
         )
-    for values in sql.select(StepRun, _ROW_COLUMNS, {"instance": instance_id}, order_by="attempt", convert={"ports": _ports}, also=also):
-        row = _Row(*values)
-        rows[row.node_id] = row
+    where = {"instance": instance_id, "item_key": ""}
+    for values in sql.select(StepRun, (*_ROW_COLUMNS, "state"), where, order_by="attempt", convert={"ports": _ports}, also=also):
+        row = _Row(*values[:-1], state=values[-1])
+        rows[(row.node_id, "")] = row
     return rows
+
+
+def load_items(rows: Rows, keys: list[Key]) -> None:
+    """The latest attempts of these items, input and output included (an item's retry runs its
+    input again), into ``rows``: one indexed read however large the map."""
+    keys = [k for k in dict.fromkeys(keys) if k[1] and k not in rows]
+    if not keys:
+        return
+    pairs = ", ".join(["(%s, %s)"] * len(keys))
+    also = (f"({sql.column(StepRun, 'node_id')}, {sql.column(StepRun, 'item_key')}) IN ({pairs})", [v for k in keys for v in k])
+    for values in sql.select(StepRun, _ITEM_COLUMNS, {"instance": rows.instance_id}, order_by="attempt", convert={"ports": _ports}, also=also):
+        row = _Row(*values)
+        rows[(row.node_id, row.item_key)] = row
+
+
+def item_results(instance_id, node: str) -> list[tuple[str, Any, dict]]:
+    """``(status, output, error)`` of the latest attempt of each of the node's items, in item
+    order: read once, when a map finishes."""
+    latest: dict[str, tuple] = {}
+    found = StepRun.objects.filter(instance_id=instance_id, node_id=node).exclude(item_key="").order_by("attempt")
+    for item, status, output, kind, message in found.values_list("item_key", "status", "output", "error_type", "error_message").iterator(chunk_size=2000):
+        latest[item] = (status, output, {"type": kind, "message": message} if kind else {})
+    return [latest[k] for k in sorted(latest, key=int)]
 
 
 class SeenRows:
@@ -113,6 +173,9 @@ class SeenRows:
             return self.entries.pop(instance_id, None)
 
     def keep(self, instance_id, seq: int, rows: dict) -> None:
+        # Items are not kept: an event names its node, not which of 10,000 items changed.
+        for key in [k for k in rows if k[1]]:
+            del rows[key]
         for row in rows.values():
             row.output = None  # outputs are read lazily from the database, never from here
         with self.lock:
@@ -146,17 +209,17 @@ class LazyOutputs(Mapping):
     """
 
     def __init__(self, rows: Rows):
-        self._pks = {row.pk: node for node, row in rows.items() if row.pk}
-        self._data: dict[str, Any] | None = None
+        self._pks = {row.pk: key for key, row in rows.items() if row.pk}
+        self._data: dict[Key, Any] | None = None
 
-    def _load(self) -> dict[str, Any]:
+    def _load(self) -> dict[Key, Any]:
         if self._data is None:
             found = StepRun.objects.filter(pk__in=list(self._pks)).values_list("pk", "output") if self._pks else []
             self._data = {self._pks[pk]: output for pk, output in found}
         return self._data
 
-    def __getitem__(self, node: str) -> Any:
-        return self._load()[node]
+    def __getitem__(self, key: Key) -> Any:
+        return self._load()[key]
 
     def __iter__(self):
         return iter(self._load())
@@ -166,7 +229,8 @@ class LazyOutputs(Mapping):
 
 
 def snapshot(instance: Instance, rows: Rows, now: float) -> d.Snapshot:
-    nodes = {n: d.NodeState(_STATUS[r.status], r.attempt, tuple(r.ports), r.lost) for n, r in rows.items()}
+    nodes = {k: d.NodeState(_STATUS[r.status], r.attempt, tuple(r.ports), r.lost, r.state) for k, r in rows.items()}
+    pk = instance.pk
     return d.Snapshot(
         instance_id=str(instance.pk),
         status=I(instance.status),
@@ -178,4 +242,7 @@ def snapshot(instance: Instance, rows: Rows, now: float) -> d.Snapshot:
         priority=instance.priority,
         business_key=instance.business_key,
         started_at=to_epoch(instance.started_at),
+        inputs={k: r.input for k, r in rows.items() if k[1]},
+        item_results=lambda node: item_results(pk, node),
+        max_items=settings.FLOWDESK["MAX_MAP_ITEMS"],
     )

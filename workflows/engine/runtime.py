@@ -1,7 +1,9 @@
 """What workers call: claim a due step, record how its attempt ended, renew its lease.
 
 A worker that finishes an attempt claims the instance's next due step in the same transaction
-(eager continuation, DESIGN §5), so a chain runs without a queue round trip per step.
+(eager continuation, DESIGN §5), so a chain runs without a queue round trip per step. When the
+instance is busy (a fan-in: 200 results arriving together), the result goes to the instance's
+inbox instead of queueing for its lock, and whoever holds the lock consumes it with the others.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from workflows.core import decider as d
 from workflows.core.errors import Failure
 from workflows.core.status import StepStatus as S
 from workflows.models import Instance, StepRun
 
+from . import inbox
 from .clock import to_dt
-from .transition import Claim, transition
+from .transition import BUSY, Claim, transition
 
 
 def claim_step(instance_id, worker: str, *, step_id: int | None = None) -> Claim | None:
@@ -25,7 +29,7 @@ def claim_step(instance_id, worker: str, *, step_id: int | None = None) -> Claim
     if not StepRun.objects.filter(instance_id=instance_id, status=S.SCHEDULED).exists():
         return None  # the common no-op doorbell costs one indexed read, no lock
     try:
-        _, claim = transition(instance_id, lambda snap, rows: None, claim_for=worker, claim_only=step_id)
+        _, claim = transition(instance_id, None, claim_for=worker, claim_only=step_id)
     except Instance.DoesNotExist:
         return None
     return claim
@@ -33,23 +37,22 @@ def claim_step(instance_id, worker: str, *, step_id: int | None = None) -> Claim
 
 def complete_attempt(claim: Claim, output: Any, *, worker: str, claim_next: bool = True) -> Claim | None:
     """Record a successful attempt; idempotent. Returns the next step this worker now owns."""
-    return _finish(claim, worker, claim_next, lambda: d.AttemptCompleted(claim.node_id, claim.attempt, output))
+    return _finish(claim, worker, claim_next, d.AttemptCompleted(claim.node_id, claim.attempt, output, claim.item, worker))
 
 
 def fail_attempt(claim: Claim, failure: Failure, *, worker: str, timed_out: bool = False, claim_next: bool = True) -> Claim | None:
-    return _finish(claim, worker, claim_next, lambda: d.AttemptFailed(claim.node_id, claim.attempt, failure, timed_out))
+    return _finish(claim, worker, claim_next, d.AttemptFailed(claim.node_id, claim.attempt, failure, timed_out, claim.item, worker))
 
 
-def _finish(claim: Claim, worker: str, claim_next: bool, make) -> Claim | None:
-    def event(snap: d.Snapshot, rows):
-        # Only the worker that owns the attempt may finish it: a late result from a worker whose
-        # lease expired (and whose attempt was already failed and retried) changes nothing.
-        row = rows.get(claim.node_id)
-        if row is None or row.pk != claim.step_id or row.status != S.RUNNING or row.worker != worker:
-            return None
-        return make()
-
-    _, nxt = transition(claim.instance_id, event, claim_for=worker if claim_next else None)
+def _finish(claim: Claim, worker: str, claim_next: bool, event) -> Claim | None:
+    # Only the worker that owns the attempt may finish it (the event names it): a late result from
+    # a worker whose lease expired, and whose attempt was failed and retried, changes nothing.
+    instance, nxt = transition(claim.instance_id, lambda rows: event, claim_for=worker if claim_next else None, wait=False)
+    if instance is BUSY:
+        with transaction.atomic():
+            inbox.post(claim.instance_id, event)
+        inbox.deliver(claim.instance_id)
+        return None
     return nxt
 
 

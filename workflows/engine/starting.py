@@ -41,7 +41,7 @@ def _template(template: str | Template) -> Template:
 def _create_and_start(tpl: Template, version: TemplateVersion, **fields: Any) -> Instance:
     with transaction.atomic():
         instance = Instance.objects.create(template=tpl, version=version, **fields)
-        transition(instance.pk, lambda snap, rows: d.Start())
+        transition(instance.pk, lambda rows: d.Start())
     instance.refresh_from_db()
     return instance
 

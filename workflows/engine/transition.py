@@ -1,5 +1,6 @@
-"""One transition: lock the instance, read what is committed, decide, write, commit; ring the
-dispatch doorbell only after commit (DESIGN §5). Every change of status goes through here."""
+"""One transition: lock the instance, read what is committed and what waits in its inbox, decide,
+write, commit; ring the dispatch doorbell and deliver to other inboxes only after commit
+(DESIGN §5, §5b). Every change of status goes through here."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from django.db import transaction
 
 from workflows import dispatch
 from workflows.core import decider as d
+from workflows.core.status import StepStatus as S
 from workflows.models import Instance
 
+from . import inbox
 from . import rows as reads
 from .clock import to_epoch
 from .graphs import graph_of, limits
@@ -35,6 +38,7 @@ class Claim:
     idempotency_key: str
     vars: dict
     mock: dict | None = None  # a test run's stand-in for this node
+    item: str = ""
 
 
 def idempotency_key(row) -> str:
@@ -43,34 +47,81 @@ def idempotency_key(row) -> str:
     return f"{row.instance_id}:{row.node_id}{suffix}"
 
 
-def transition(instance_id, make_event, *, check=None, claim_for: str | None = None, claim_only: int | None = None):
-    """Lock, snapshot, decide, apply, commit; ring the doorbell after commit.
+BUSY = object()  # ``transition(wait=False)`` found the instance locked by another transition
 
-    ``make_event(snapshot, rows)`` returns the event to decide on (or None for nothing to decide);
-    ``check(instance, rows)`` may raise to refuse; ``claim_for`` claims one due step for a worker
-    in the same transaction (eager continuation). Returns ``(instance, claim)``.
+
+def transition(instance_id, make_event=None, *, check=None, claim_for: str | None = None, claim_only: int | None = None, wait: bool = True):
+    """Lock, read the inbox, snapshot, decide, apply, commit; then ring and deliver.
+
+    ``make_event(rows)`` returns the caller's own event (or None), decided after the inbox's
+    messages; ``check(instance, rows)`` may raise to refuse; ``claim_for`` claims one due step for
+    a worker in the same transaction (eager continuation). ``wait=False`` returns ``(BUSY, None)``
+    at once if another transition holds the instance. Returns ``(instance, claim)``.
     """
     now = time.time()
     with transaction.atomic():
-        instance = reads.lock(instance_id)
+        instance = reads.lock(instance_id, wait=wait)
+        if instance is None:
+            return BUSY, None
         rows = reads.rows_now(instance)
         if check is not None:
             check(instance, rows)
+        events = inbox.take(instance.pk) if instance.has_mail else []
+        own = make_event(rows) if make_event is not None else None
+        if own is not None:
+            events.append(own)
+        events = _current(events, rows)
         writer = Writer(instance, rows, now)
-        snapshot = reads.snapshot(instance, rows, now)
-        event = make_event(snapshot, rows)
-        if event is not None:
+        if events:
             graph = graph_of(instance.version_id)
-            writer.apply(d.decide(graph, snapshot, event, limits=limits()), graph)
+            snapshot = reads.snapshot(instance, rows, now)
+            writer.apply(d.decide(graph, snapshot, events, limits=limits()), graph)
         claimed = writer.claim(claim_for, only=claim_only) if claim_for else None
         writer.save()
+        if claim_for and claimed is None and claim_only is None and _items_may_be_due(writer.rows):
+            claimed = writer.claim_item(claim_for)
+            if claimed is not None:
+                writer.save()
         kept = (instance.pk, instance.last_seq, writer.rows)
         transaction.on_commit(lambda: reads.seen.keep(*kept))
         extra = writer.due_steps
         if extra:
             count = min(extra, settings.FLOWDESK["DISPATCH_FANOUT"])
             transaction.on_commit(lambda: dispatch.ring(instance.pk, count))
+        # Messages sent while this transition held the lock wait for it: look after commit.
+        doorbells = [*writer.doorbells, instance.pk]
+        transaction.on_commit(lambda: _after(doorbells))
     return instance, (_claim_of(claimed, instance) if claimed is not None else None)
+
+
+def _items_may_be_due(rows: reads.Rows) -> bool:
+    """A map of handlers is waiting on its items: one of them may be due (they are not in memory)."""
+    return any(not k[1] and r.status == S.WAITING and r.node_type == "map" for k, r in rows.items())
+
+
+def _after(doorbells: list) -> None:
+    *others, own = doorbells
+    if inbox.has_mail(own):
+        others.append(own)
+    if others:
+        inbox.deliver(*others)
+
+
+def _current(events: list, rows: reads.Rows) -> list:
+    """Drop a worker's result once it no longer owns the attempt (its lease expired and the
+    attempt was failed and retried), and load the items the events name."""
+    keys = [(e.node, e.item) for e in events if getattr(e, "item", "")]
+    if keys:
+        reads.load_items(rows, keys)
+    kept = []
+    for event in events:
+        worker = getattr(event, "worker", "")
+        if worker:
+            row = rows.get((event.node, event.item))
+            if row is None or row.status != S.RUNNING or row.worker != worker or row.attempt != event.attempt:
+                continue
+        kept.append(event)
+    return kept
 
 
 def _claim_of(row, instance: Instance) -> Claim:
@@ -86,4 +137,5 @@ def _claim_of(row, instance: Instance) -> Claim:
         idempotency_key=idempotency_key(row),
         vars=dict(instance.vars or {}),
         mock=(instance.mocks or {}).get(row.node_id),
+        item=row.item_key,
     )

@@ -1,5 +1,10 @@
 """Writes what the decider commanded: each command becomes row changes and an Event, all sent to
-PostgreSQL together at ``save`` (one round trip for a transition's writes, ``workflows.sql``)."""
+PostgreSQL together at ``save`` (one round trip for a transition's writes, ``workflows.sql``).
+
+What involves another instance goes through that instance's inbox, never its lock (DESIGN §5b):
+starting a child appends its ``Start``, cancelling one its ``CancelRequested``, a child's end a
+``ChildEnded`` to its parent. ``doorbells`` lists who to ``deliver`` to once this commits.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, models
 
 from workflows import sql
 from workflows.core import decider as d
+from workflows.core import messages
 from workflows.core.errors import Failure
 from workflows.core.graph import Graph
 from workflows.core.status import InstanceStatus as I
@@ -18,11 +24,14 @@ from workflows.core.status import StepStatus as S
 from workflows.core.status import can_instance, can_step
 from workflows.core.steps.base import WORKER_PROPERTIES
 from workflows.core.values import clamp
-from workflows.models import Event, Instance, StepRun, Timer
+from workflows.models import Event, InboxMessage, Instance, StepRun, Template, TemplateVersion, Timer
 
 from .clock import to_dt
 from .graphs import graph_of
-from .rows import Row, Rows
+from .rows import Row, Rows, _Row
+
+_ACTIVE = [str(s) for s in (S.PENDING, S.SCHEDULED, S.RUNNING, S.WAITING)]
+_OPEN = [str(s) for s in (I.PENDING, I.RUNNING, I.PAUSED)]
 
 #: Notified (``pg_notify``) with the instance id by every transition that wrote events; the web
 #: processes' live relays LISTEN on it (``workflows.live``). Here, so workers never import Channels.
@@ -34,7 +43,7 @@ class Writer:
 
     def __init__(self, instance: Instance, rows: Rows, now: float):
         self.instance = instance
-        self.rows = rows  # latest attempt per node
+        self.rows = rows  # latest attempt per (node, item) loaded
         self.now = now
         self.now_dt = to_dt(now)
         self.events: list[Event] = []
@@ -43,12 +52,24 @@ class Writer:
         self.due_steps = 0  # scheduled steps claimable now, created in this transaction
         self.batch = sql.Batch()  # the writes, sent together at save()
         self.claimed: tuple[Row, int] | None = None  # a pre-existing row claimed, its statement
+        self.items: dict[str, dict[str, StepRun]] = {}  # items created in this transaction, per node
+        self.started: list[tuple[int, str]] = []  # (statement, node) of pending items turned waiting
+        self.children: list[tuple[Any, d.StartChild]] = []  # (step row or pk, command) to start
+        self.cancelled: list[int] = []  # statements returning steps whose waited children must cancel
+        self.cancel_children = False
+        self.doorbells: list[Any] = []  # instances with new mail, to deliver to after commit
+        self.mail: list[tuple[Any, object]] = []
 
-    def event(self, type: str, node_id: str = "", attempt: int | None = None, **data: Any) -> None:
+    def event(self, type: str, node_id: str = "", attempt: int | None = None, item: str = "", **data: Any) -> None:
         self.instance.last_seq += 1
         self.events.append(
-            Event(instance_id=self.instance.pk, seq=self.instance.last_seq, type=type, node_id=node_id, attempt=attempt, data=data)
+            Event(
+                instance_id=self.instance.pk, seq=self.instance.last_seq, type=type, node_id=node_id, item_key=item, attempt=attempt, data=data
+            )
         )
+
+    def send(self, instance_id, event: object) -> None:
+        self.mail.append((instance_id, event))
 
     def apply(self, commands: Iterable[d.Command], graph: Graph) -> None:
         for command in commands:
@@ -76,7 +97,15 @@ class Writer:
             inst.error = dict(c.error) if c.error else None
             self.instance_fields |= {"finished_at", "output", "error"}
             data = {"output": c.output} if c.status == I.COMPLETED else {"error": inst.error}
+            if inst.parent_step_id and inst.waited:
+                self.tell_parent(c)
         self.event("instance_" + str(c.status), **data)
+
+    def tell_parent(self, c: d.SetInstanceStatus) -> None:
+        step = StepRun.objects.filter(pk=self.instance.parent_step_id).values("instance_id", "node_id", "item_key", "attempt").first()
+        if step is not None:
+            ended = d.ChildEnded(step["node_id"], step["attempt"], step["item_key"], str(self.instance.pk), str(c.status), c.output, c.error)
+            self.send(step["instance_id"], ended)
 
     def apply_CreateAttempt(self, c: d.CreateAttempt, graph: Graph) -> None:
         node = graph.nodes[c.node]
@@ -84,6 +113,7 @@ class Writer:
             instance_id=self.instance.pk,
             node_id=c.node,
             node_type=node.type,
+            item_key=c.item,
             attempt=c.attempt,
             status=c.status,
             input=c.input,
@@ -99,16 +129,16 @@ class Writer:
             row.started_at = self.now_dt
         _set_failure(row, c.failure)
         self.new_steps.append(row)
-        self.rows[c.node] = row
+        self.rows[(c.node, c.item)] = row
         if c.status == S.SCHEDULED and c.not_before is None:
             self.due_steps += 1
         data = _outcome_data(c.status, c.output, c.ports, c.failure)
         if c.not_before is not None:
             data["not_before"] = row.not_before.isoformat()
-        self.event("step_" + str(c.status), c.node, c.attempt, **data)
+        self.event("step_" + str(c.status), c.node, c.attempt, c.item, **data)
 
     def apply_FinishAttempt(self, c: d.FinishAttempt, graph: Graph) -> None:
-        row = self.rows[c.node]
+        row = self.rows[(c.node, c.item)]
         if not can_step(row.status, c.status):
             raise RuntimeError(f"step {c.node}#{c.attempt}: {row.status} -> {c.status} is not allowed")
         row.status, row.output, row.ports, row.finished_at = c.status, c.output, list(c.ports), self.now_dt
@@ -119,14 +149,85 @@ class Writer:
             if c.failure is not None:
                 changes.update(error_type=row.error_type, error_message=row.error_message, error_traceback=row.error_traceback)
             sql.update(self.batch, StepRun, row.pk, changes)
-        self.event("step_" + str(c.status), c.node, c.attempt, **_outcome_data(c.status, c.output, c.ports, c.failure))
+        self.event("step_" + str(c.status), c.node, c.attempt, c.item, **_outcome_data(c.status, c.output, c.ports, c.failure))
 
     def apply_MakeDue(self, c: d.MakeDue, graph: Graph) -> None:
-        row = self.rows[c.node]
+        row = self.rows[(c.node, c.item)]
         row.not_before = None
         if row.pk:
             sql.update(self.batch, StepRun, row.pk, {"not_before": None})
-        self.event("step_due", c.node, c.attempt)
+        self.due_steps += 1
+        self.event("step_due", c.node, c.attempt, c.item)
+
+    def apply_SetState(self, c: d.SetState, graph: Graph) -> None:
+        row = self.rows[(c.node, "")]
+        row.state = dict(c.state)
+        if row.pk:
+            sql.update(self.batch, StepRun, row.pk, {"state": row.state})
+
+    def apply_CreateItems(self, c: d.CreateItems, graph: Graph) -> None:
+        """Pending rows for every item; a map run again (an operator's retry) numbers each item's
+        attempts on from the last run's."""
+        node = graph.nodes[c.node]
+        previous: dict[str, int] = {}
+        if self.rows[(c.node, "")].attempt > 1:
+            found = StepRun.objects.filter(instance_id=self.instance.pk, node_id=c.node).exclude(item_key="")
+            previous = {k: n for k, n in found.values("item_key").annotate(n=models.Max("attempt")).values_list("item_key", "n")}
+        created = self.items.setdefault(c.node, {})
+        for index, value in enumerate(c.inputs):
+            item = str(index)
+            row = StepRun(
+                instance_id=self.instance.pk, node_id=c.node, node_type=node.type, item_key=item, attempt=previous.get(item, 0) + 1,
+                status=S.PENDING, input=value, ports=[], scheduled_at=self.now_dt,
+            )  # fmt: skip
+            created[item] = row
+            self.new_steps.append(row)
+        self.event("items_created", c.node, None, count=len(c.inputs))
+
+    def apply_StartItems(self, c: d.StartItems, graph: Graph) -> None:
+        status = S.WAITING if c.child else S.SCHEDULED
+        created = self.items.get(c.node, {})
+        waiting = []
+        for item in c.items:
+            row = created.get(item)
+            if row is not None:
+                row.status = status
+                if c.child:
+                    row.started_at = self.now_dt
+                    self.children.append((row, None))
+                else:
+                    self.rows[(c.node, item)] = row  # claimable in this transaction
+            else:
+                waiting.append(item)
+            self.event("step_" + str(status), c.node, None, item)
+        if not c.child:
+            self.due_steps += len(c.items)
+        if waiting:
+            column = sql.column(StepRun, "item_key")
+            changes = {"status": status, "scheduled_at": self.now_dt}
+            if c.child:
+                changes["started_at"] = self.now_dt
+            statement = _update_items(self.batch, self.instance.pk, c.node, changes, f"{column} IN ({', '.join(['%s'] * len(waiting))})", waiting,
+                                      [str(S.PENDING)], returning=c.child)  # fmt: skip
+            if c.child:
+                self.started.append((statement, c.node))
+
+    def apply_CancelItems(self, c: d.CancelItems, graph: Graph) -> None:
+        for row in self.items.get(c.node, {}).values():
+            if row.status in _ACTIVE:
+                row.status, row.finished_at = S.CANCELLED, self.now_dt
+        for (node, item), row in self.rows.items():
+            if node == c.node and item and row.status in _ACTIVE:
+                row.status = S.CANCELLED
+        changes = {"status": S.CANCELLED, "finished_at": self.now_dt, "lease_until": None}
+        self.cancelled.append(_update_items(self.batch, self.instance.pk, c.node, changes, f"{sql.column(StepRun, 'item_key')} <> ''", [], _ACTIVE, returning=True))
+        self.event("items_cancelled", c.node)
+
+    def apply_StartChild(self, c: d.StartChild, graph: Graph) -> None:
+        self.children.append((self.rows[(c.node, c.item)], c))
+
+    def apply_CancelChildren(self, c: d.CancelChildren, graph: Graph) -> None:
+        self.cancel_children = True
 
     def apply_SetVars(self, c: d.SetVars, graph: Graph) -> None:
         if self.instance.vars is None:
@@ -136,10 +237,13 @@ class Writer:
         self.event("vars_set", values=dict(c.values))
 
     def apply_StartTimer(self, c: d.StartTimer, graph: Graph) -> None:
-        Timer.objects.create(instance_id=self.instance.pk, kind=c.kind, node_id=c.node, attempt=c.attempt, due_at=to_dt(c.due))
+        Timer.objects.create(
+            instance_id=self.instance.pk, kind=c.kind, node_id=c.node, item_key=c.item, attempt=c.attempt, due_at=to_dt(c.due),
+            message=messages.encode(c.message),
+        )  # fmt: skip
         if c.kind == "deadline":
             return  # the instance_running event already carries deadline_at
-        self.event("timer_started", c.node, c.attempt or None, kind=c.kind, due_at=to_dt(c.due).isoformat())
+        self.event("timer_started", c.node, c.attempt or None, c.item, kind=c.kind, due_at=to_dt(c.due).isoformat())
 
     def apply_CancelTimers(self, c: d.CancelTimers, graph: Graph) -> None:
         Timer.objects.filter(instance_id=self.instance.pk).delete()
@@ -162,8 +266,28 @@ class Writer:
             self.claimed = (row, sql.update(self.batch, StepRun, row.pk, changes, returning=["input"]))
         elif row in self.new_steps:
             self.due_steps -= 1
-        self.event("step_running", row.node_id, row.attempt, worker=worker)
+        self.event("step_running", row.node_id, row.attempt, row.item_key, worker=worker)
         return row  # its pk is known after save(), when the transition makes a Claim of it
+
+    def claim_item(self, worker: str) -> Row | None:
+        """Take one due scheduled *item* for ``worker``: items are not all in memory, so this asks
+        the database (after ``save``: what this transaction wrote is visible to it)."""
+        if self.instance.status != I.RUNNING:
+            return None
+        now = self.now_dt
+        found = (
+            StepRun.objects.filter(instance_id=self.instance.pk, status=S.SCHEDULED)
+            .exclude(item_key="")
+            .filter(models.Q(not_before__isnull=True) | models.Q(not_before__lte=now))
+            .order_by("pk")
+            .values_list("pk", "node_id", "node_type", "item_key", "attempt", "worker", "lost")[:1]
+        )
+        if not found:
+            return None
+        pk, node, node_type, item, attempt, worker_was, lost = found[0]
+        row = _Row(pk, self.instance.pk, node, node_type, item, attempt, str(S.SCHEDULED), [], None, worker_was, lost)
+        self.rows[(node, item)] = row
+        return self.claim(worker, only=pk)
 
     def save(self) -> None:
         new_steps = sql.insert(self.batch, self.new_steps)
@@ -183,6 +307,64 @@ class Writer:
             row, index = self.claimed
             ((stored,),) = results[index]
             row.input = StepRun._meta.get_field("input").from_db_value(stored, None, connection)
+        self.others(results)
+        self.events, self.new_steps, self.instance_fields, self.claimed = [], [], set(), None
+
+    # --- other instances: through their inboxes -------------------------------------------------
+    def others(self, results: dict[int, list[tuple]]) -> None:
+        """Start children, cancel waited ones, tell a parent: rows and inbox messages, no locks."""
+        decode = StepRun._meta.get_field("input").from_db_value
+        for index, node in self.started:
+            for pk, item, attempt, raw in results.get(index, []):
+                row = _Row(pk, self.instance.pk, node, "", item, attempt, str(S.WAITING), [], None, "", 0, decode(raw, None, connection))
+                self.children.append((row, None))
+        if self.children:
+            self.start_children()
+        cancelled = [pk for index in self.cancelled for (pk, *_rest) in results.get(index, [])]
+        if cancelled or self.cancel_children:
+            children = Instance.objects.filter(waited=True, status__in=_OPEN)
+            if self.cancel_children:
+                children = children.filter(parent_step__instance_id=self.instance.pk)
+            else:
+                children = children.filter(parent_step_id__in=cancelled)
+            reason = f"its parent {self.instance.pk} was cancelled or ended"
+            for child in children.values_list("pk", flat=True):
+                self.send(child, d.CancelRequested(reason))
+        if self.mail:
+            InboxMessage.objects.bulk_create(
+                [InboxMessage(instance_id=i, message=messages.encode(e), created_at=self.now_dt) for i, e in self.mail]
+            )
+            self.doorbells.extend(dict.fromkeys(i for i, _ in self.mail))
+            self.mail = []
+        self.children, self.started, self.cancelled, self.cancel_children = [], [], [], False
+
+    def start_children(self) -> None:
+        """A child is a pending instance with a ``Start`` in its inbox; one that cannot be created
+        (no such template, too deep) is a ``ChildEnded`` failure in this instance's own inbox."""
+        parent = self.instance
+        limit = settings.FLOWDESK["MAX_DEPTH"]
+        created = []
+        for row, command in self.children:
+            envelope = row.input or {}
+            name, version, child_input = envelope.get("workflow"), envelope.get("version"), envelope.get("input") or {}
+            child = d.child_id(str(parent.pk), row.node_id, row.item_key, row.attempt)
+            wait = command.wait if command is not None else True
+            resolved, problem = _resolve(name, version)
+            if problem is None and parent.depth + 1 > limit:
+                problem = ("NestingTooDeep", f"child workflows nest at most {limit} deep (FLOWDESK_MAX_DEPTH); does {name!r} start itself?")
+            if problem is not None:
+                error = {"type": problem[0], "message": problem[1]}
+                self.send(parent.pk, d.ChildEnded(row.node_id, row.attempt, row.item_key, child, str(I.FAILED), None, error))
+                continue
+            template_id, version_id = resolved
+            created.append(
+                Instance(
+                    id=child, template_id=template_id, version_id=version_id, input=child_input, priority=parent.priority,
+                    business_key=parent.business_key, parent_step_id=row.pk, waited=wait, depth=parent.depth + 1, is_test=parent.is_test,
+                )  # fmt: skip
+            )
+            self.send(child, d.Start())
+        Instance.objects.bulk_create(created)
 
 
 def _set_failure(row: StepRun, failure: Failure | None) -> None:
@@ -201,3 +383,43 @@ def _outcome_data(status: S, output: Any, ports, failure: Failure | None) -> dic
         if ports:
             data["ports"] = list(ports)
     return data
+
+
+def _update_items(batch: sql.Batch, instance_id, node: str, changes: dict, condition: str, params: list, statuses: list, *, returning: bool) -> int:
+    """UPDATE the node's items in ``statuses`` matching ``condition`` (the engine's own SQL)."""
+    meta = StepRun._meta
+    sets, values = [], []
+    for name, value in changes.items():
+        field = meta.get_field(name)
+        prepped = field.get_db_prep_value(value, connection, prepared=False)
+        sets.append(f"{sql.column(StepRun, name)} = {'NULL' if prepped is None else '%s'}")
+        if prepped is not None:
+            values.append(prepped)
+    status = ", ".join(["%s"] * len(statuses))
+    where = (
+        f"{sql.column(StepRun, 'instance')} = %s AND {sql.column(StepRun, 'node_id')} = %s AND {sql.column(StepRun, 'status')} IN ({status})"
+        f" AND {condition}"
+    )
+    statement = f"UPDATE {sql.table(StepRun)} SET {', '.join(sets)} WHERE {where}"
+    if returning:
+        statement += f" RETURNING id, {sql.column(StepRun, 'item_key')}, {sql.column(StepRun, 'attempt')}, {sql.column(StepRun, 'input')}"
+    return batch.add(statement, [*values, sql.value(StepRun, "instance", instance_id), node, *statuses, *params], returns=returning)
+
+
+def _resolve(name: Any, version: Any) -> tuple[tuple[int, int] | None, tuple[str, str] | None]:
+    """(template id, version id) of a child's template: a pinned published version, or the latest."""
+    if not isinstance(name, str) or not name:
+        return None, ("UnknownTemplate", "the child step names no workflow")
+    template = Template.objects.filter(name=name).values_list("pk", "archived_at").first()
+    if template is None:
+        return None, ("UnknownTemplate", f"no template named {name!r}")
+    if template[1] is not None:
+        return None, ("ArchivedTemplate", f"template {name!r} is archived; it cannot start new instances")
+    versions = TemplateVersion.objects.filter(template_id=template[0], status=TemplateVersion.Status.PUBLISHED)
+    if version:
+        versions = versions.filter(number=version)
+    found = versions.order_by("-number").values_list("pk", flat=True).first()
+    if found is None:
+        what = f"version {version}" if version else "a published version"
+        return None, ("UnknownTemplate", f"template {name!r} has no {what}")
+    return (template[0], found), None

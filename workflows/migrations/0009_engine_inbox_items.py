@@ -4,6 +4,19 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def timers_carry_messages(apps, schema_editor):
+    """Timers made before timers carried their message get the one their kind meant."""
+    Timer = apps.get_model("workflows", "Timer")
+    for timer in Timer.objects.filter(message={}):
+        if timer.kind == "wait":
+            message = {"type": "TimerFired", "node": timer.node_id, "attempt": timer.attempt}
+        elif timer.kind == "retry":
+            message = {"type": "BackoffOver", "node": timer.node_id, "attempt": timer.attempt}
+        else:
+            message = {"type": "DeadlineReached"}
+        Timer.objects.filter(pk=timer.pk).update(message=message)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -59,4 +72,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['instance', 'id'], name='inbox_instance')],
             },
         ),
+        migrations.RunPython(timers_carry_messages, migrations.RunPython.noop),
     ]

@@ -1,0 +1,84 @@
+"""Every instance's inbox (DESIGN §5b): messages appended without the instance's lock, consumed in
+order, exactly once, by the instance's own next transition.
+
+Sending: append the message (committed with whatever sent it), then, after commit, ``deliver``:
+try the instance's lock without waiting. If another transition holds it, that one looks at the
+inbox again after it commits (``transition``), and sees the message: it was committed before our
+attempt failed, which was before that holder committed. So a message is never stranded, no
+transaction ever waits for a second instance's lock, and parents and children cannot deadlock.
+A burst (200 results of a fan-out finding the instance busy) is consumed by one transition.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from typing import Any
+
+from django.db import connection
+
+from workflows import sql
+from workflows.core import messages
+from workflows.models import InboxMessage
+
+_local = threading.local()
+log = logging.getLogger(__name__)
+
+
+def post(instance_id, event: object) -> None:
+    """Append a message (in the caller's transaction); ``deliver`` it after commit."""
+    InboxMessage.objects.create(instance_id=instance_id, message=messages.encode(event))
+
+
+def post_many(items: list[tuple[Any, object]]) -> None:
+    if items:
+        InboxMessage.objects.bulk_create([InboxMessage(instance_id=i, message=messages.encode(e)) for i, e in items])
+
+
+def take(instance_id) -> list[object]:
+    """Remove and return the instance's messages, oldest first (under its lock)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {sql.table(InboxMessage)} WHERE {sql.column(InboxMessage, 'instance')} = %s RETURNING id, message",
+            [sql.value(InboxMessage, "instance", instance_id)],
+        )
+        found = cursor.fetchall()
+    field = InboxMessage._meta.get_field("message")
+    return [messages.decode(field.from_db_value(raw, None, connection)) for _, raw in sorted(found, key=lambda r: r[0])]
+
+
+def has_mail(instance_id) -> bool:
+    return InboxMessage.objects.filter(instance_id=instance_id).exists()
+
+
+def deliver(*instance_ids) -> None:
+    """Let each instance consume its inbox now, unless another transition holds it (which then
+    will). Nested deliveries (a child's end reaching its parent, whose end reaches its own) queue
+    up here instead of recursing."""
+    queue = getattr(_local, "queue", None)
+    if queue is not None:
+        queue.extend(instance_ids)
+        return
+    queue = _local.queue = deque(instance_ids)
+    try:
+        from .transition import transition
+
+        while queue:
+            instance_id = queue.popleft()
+            try:
+                transition(instance_id, None, wait=False)
+            except Exception:
+                # One instance that cannot consume its mail must not stop the others; the timer
+                # loop's sweep (``stranded``) tries it again and records the fault.
+                log.exception("delivering the inbox of %s failed", instance_id)
+    finally:
+        _local.queue = None
+
+
+def stranded(older_than, limit: int = 200) -> list:
+    """Instances with messages older than ``older_than`` (a sender that died between its commit
+    and its delivery): the timer loop delivers them."""
+    return list(
+        InboxMessage.objects.filter(created_at__lt=older_than).order_by().values_list("instance_id", flat=True).distinct()[:limit]
+    )
