@@ -11,6 +11,7 @@ from workflows.core.errors import Failure
 from workflows.core.graph import Graph
 from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
+from workflows.core.status import can_step
 
 
 def graph(nodes: list[tuple], edges: list[tuple], **settings) -> Graph:
@@ -46,6 +47,7 @@ class Run:
     inputs: dict[tuple[str, int], Any] = field(default_factory=dict)
     item_inputs: dict[tuple[str, str, int], Any] = field(default_factory=dict)
     history: list[d.Command] = field(default_factory=list)
+    max_items: int = 10_000
 
     items: dict[tuple[str, str], d.NodeState] = field(default_factory=dict)  # map items and iterations
     item_outputs: dict[tuple[str, str], Any] = field(default_factory=dict)
@@ -53,6 +55,7 @@ class Run:
     states: dict[str, Any] = field(default_factory=dict)
     children: list[d.StartChild] = field(default_factory=list)
     cancelled_items: list[str] = field(default_factory=list)
+    item_ends: list[tuple[str, str, int, S]] = field(default_factory=list)  # (node, item, attempt, status), in order
 
     def snapshot(self, load: tuple = ()) -> d.Snapshot:
         """Like the adapter: every node's own step, and only the items the event names."""
@@ -64,7 +67,7 @@ class Run:
                 outputs[k] = self.item_outputs.get(k)
         inputs = {k: v for (n, item, _a), v in self.item_inputs.items() for k in [(n, item)] if k in load}
         return d.Snapshot("i-1", self.status, self.input, dict(self.vars), nodes, self.now, outputs,
-                          inputs=inputs, item_results=self.results_of)
+                          inputs=inputs, item_results=self.results_of, max_items=self.max_items)
 
     def results_of(self, node: str) -> list:
         keys = sorted((k for k in self.items if k[0] == node), key=lambda k: int(k[1]))
@@ -80,6 +83,8 @@ class Run:
         return commands
 
     def apply(self, c) -> None:
+        if isinstance(c, (d.CreateAttempt, d.FinishAttempt)):
+            self.check_step((c.node, c.item), c.attempt, c.status, new=isinstance(c, d.CreateAttempt))
         if isinstance(c, d.SetInstanceStatus):
             self.status, self.output, self.error = c.status, c.output, c.error
         elif isinstance(c, (d.CreateAttempt, d.FinishAttempt)) and c.item:
@@ -101,16 +106,23 @@ class Run:
             self.states[c.node] = c.state
         elif isinstance(c, d.CreateItems):
             for i, value in enumerate(c.inputs):
-                self.items[(c.node, str(i))] = d.NodeState(S.PENDING, 1)
-                self.item_inputs[(c.node, str(i), 1)] = value
+                k = (c.node, str(i))
+                # A retried map's items are new rows: an attempt after the last one (rows are unique per attempt).
+                attempt = self.items[k].attempt + 1 if k in self.items else 1
+                self.check_step(k, attempt, S.PENDING, new=True)
+                self.items[k] = d.NodeState(S.PENDING, attempt)
+                self.item_inputs[(c.node, str(i), attempt)] = value
         elif isinstance(c, d.StartItems):
             for item in c.items:
                 k = (c.node, item)
-                self.items[k] = d.NodeState(S.WAITING if c.child else S.SCHEDULED, self.items[k].attempt)
+                status = S.WAITING if c.child else S.SCHEDULED
+                self.check_step(k, self.items[k].attempt, status)
+                self.items[k] = d.NodeState(status, self.items[k].attempt)
         elif isinstance(c, d.CancelItems):
             self.cancelled_items.append(c.node)
             for k, s in list(self.items.items()):
                 if k[0] == c.node and s.status.is_active:
+                    self.check_step(k, s.attempt, S.CANCELLED)
                     self.items[k] = replace(s, status=S.CANCELLED)
         elif isinstance(c, d.StartChild):
             self.children.append(c)
@@ -120,6 +132,18 @@ class Run:
             self.timers.append(c)
         elif isinstance(c, d.CancelTimers):
             self.timers.clear()
+
+    def check_step(self, k: tuple[str, str], attempt: int, status: S, *, new: bool = False) -> None:
+        """What the database would refuse: a second row for one attempt, a transition STEP_TRANSITIONS
+        does not allow (an item that ends twice). Logs every item attempt that ends."""
+        old = self.items.get(k) if k[1] else self.nodes.get(k[0])
+        if new:
+            assert old is None or attempt > old.attempt, f"{k}: attempt {attempt} again (latest is {old.attempt})"
+        else:
+            assert old is not None and old.attempt == attempt, f"{k}: attempt {attempt} is not the latest ({old})"
+            assert can_step(old.status, status), f"{k} attempt {attempt}: {old.status} -> {status}"
+        if k[1] and status.is_final:
+            self.item_ends.append((*k, attempt, status))
 
     # --- stories --------------------------------------------------------------------------------
     def start(self) -> Run:
@@ -172,3 +196,8 @@ class Run:
 
     def item_statuses(self, node: str) -> dict[str, S]:
         return {k[1]: s.status for k, s in self.items.items() if k[0] == node}
+
+    def started_items(self, node: str) -> list[str]:
+        """Items started and not ended (on a worker, backing off or waiting on a child), in item order."""
+        started = (S.SCHEDULED, S.RUNNING, S.WAITING)
+        return sorted((k[1] for k, s in self.items.items() if k[0] == node and s.status in started), key=int)

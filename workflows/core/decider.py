@@ -311,6 +311,8 @@ class _Decision:
     #: node not started yet -> [pending, taken] over its incoming edges, counted at its first
     #: arrival and kept current by ``_set`` (re-counting them at every arrival was quadratic).
     _tallies: dict[str, list[int]] = field(default_factory=dict)
+    #: items ended in this decision -> (status, output, error): not in the committed item results yet.
+    _item_ends: dict[Key, tuple] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.nodes = dict(self.snap.nodes)
@@ -455,10 +457,18 @@ class _Decision:
             self.snap.now,
             state=own.state if own else None,
             attempt=attempt,
-            item_results=(lambda: results(node_id)) if results else None,
+            item_results=(lambda: self.item_results(node_id)) if results else None,
             output=lambda: self.outputs.get((node_id, "")),
             max_items=self.snap.max_items,
         )
+
+    def item_results(self, node_id: str) -> list:
+        """The committed results of the node's items, with those that ended in this decision over them."""
+        results = list(self.snap.item_results(node_id))
+        for (node, item), result in self._item_ends.items():
+            if node == node_id:
+                results[int(item)] = result
+        return results
 
     def act(self, node_id: str, attempt: int, actions: list, *, exists: bool) -> bool:
         """Apply a type's actions to step (node, ""); True when it completed and its successors
@@ -506,12 +516,13 @@ class _Decision:
                 elif isinstance(action, A.StartItems):
                     self.commands.append(StartItems(node_id, [str(i) for i in action.indexes], action.child))
                 elif isinstance(action, A.CancelItems):
-                    self.commands.append(CancelItems(node_id))
+                    self.cancel_items(node_id)
                 elif isinstance(action, A.StartChild):
                     if self.start_child(node_id, attempt, action):
                         return True
         except Exception as exc:  # a template that cannot be rendered fails the node, not the engine
-            self.fail_node(node_id, attempt, S.FAILED, failure_from(exc, retryable=False), new=not exists and k not in self.nodes)
+            recorded = k in self.nodes and self.nodes[k].attempt == attempt  # not yet when a child's input was refused
+            self.fail_node(node_id, attempt, S.FAILED, failure_from(exc, retryable=False), new=not recorded)
         return False
 
     def record(self, k: Key, attempt: int, status: S, exists: bool, **kwargs: Any) -> None:
@@ -542,8 +553,10 @@ class _Decision:
         envelope = {"workflow": action.workflow, "version": action.version, "input": child_input}
         item_attempt = attempt
         if action.item:
+            # At least the node's attempt: a retried loop's iterations are new rows with new
+            # children, though the snapshot does not hold the earlier attempts' rows.
             previous = self.nodes.get((node_id, action.item))
-            item_attempt = previous.attempt + 1 if previous else 1
+            item_attempt = max(attempt, previous.attempt + 1) if previous else attempt
             self.create((node_id, action.item), item_attempt, S.WAITING, input=envelope)
         elif (node_id, "") not in self.nodes or self.nodes[(node_id, "")].status != S.WAITING:
             self.create((node_id, ""), attempt, S.WAITING, input=envelope)
@@ -572,6 +585,8 @@ class _Decision:
         self._set(k, NodeState(status, attempt, tuple(ports), old.lost, old.state))
         self.outputs[k] = output
         self.commands.append(FinishAttempt(k[0], attempt, status, output, tuple(ports), failure, k[1]))
+        if k[1]:
+            self._item_ends[k] = (str(status), output, {"type": failure.type, "message": failure.message} if failure else None)
         self._scope = None
 
     def create(self, k: Key, attempt: int, status: S, **kwargs: Any) -> None:
@@ -607,7 +622,7 @@ class _Decision:
         else:
             self.finish(k, attempt, status, failure=failure, ports=ports)
         if self.type_of(node_id).has_items:
-            self.commands.append(CancelItems(node_id))
+            self.cancel_items(node_id)
         if ports:
             self.advance(self.successors(node_id))
         else:
@@ -616,16 +631,25 @@ class _Decision:
     def end(self, status: I, *, output: Any = None, error: Mapping[str, Any] | None = None) -> None:
         """Finish the instance: cancel whatever is still active (items and children too), drop its timers."""
         waited = False
-        for k, state in list(self.nodes.items()):
+        for k in list(self.nodes):
+            state = self.nodes[k]  # now: cancelling a node's items cancels those loaded too
             if state.status.is_active:
                 self.finish(k, state.attempt, S.CANCELLED, output=self.outputs.get(k))
                 if not k[1] and self.type_of(k[0]).has_items:
-                    self.commands.append(CancelItems(k[0]))
+                    self.cancel_items(k[0])
                 waited = waited or state.status == S.WAITING
         if waited:
             self.commands.append(CancelChildren())
         self.commands.append(CancelTimers())
         self.set_status(status, output=output, error=error)
+
+    def cancel_items(self, node_id: str) -> None:
+        """One command cancels the node's items; those this decision loaded are cancelled here too,
+        so a later event of the same batch neither ends one again nor schedules its retry."""
+        self.commands.append(CancelItems(node_id))
+        for k, state in list(self.nodes.items()):
+            if k[0] == node_id and k[1] and state.status.is_active:
+                self.nodes[k] = replace(state, status=S.CANCELLED)
 
     # --- advancing through the graph ---------------------------------------------------------------
     def advance(self, nodes: list[str]) -> None:
