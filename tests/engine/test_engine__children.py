@@ -38,7 +38,7 @@ def settle(rounds: int = 500) -> None:
     raise AssertionError("still not at rest")
 
 
-CHILD = g([("double", "transform", {"output": "{{ input.n * 2 }}"})])
+CHILD = g([("double", "transform", {"assignments": {"double": "{{ input.n * 2 }}"}})], output="{{ steps.double.output }}")
 
 
 def test_a_map_of_handlers_runs_every_item_and_keeps_item_order():
@@ -109,11 +109,11 @@ def test_too_many_items_fail_the_step_with_a_clear_error(settings):
 
 def test_a_subworkflow_completes_with_its_childs_output_and_links_both_ways():
     child = publish(CHILD, "double-it")
-    parent = publish(g([("sub", "subworkflow", {"workflow": child, "input": {"n": "{{ input.n }}"}}), ("after", "transform", {"output": "{{ steps.sub.output }}"})], [("sub", "after")]))
+    parent = publish(g([("sub", "subworkflow", {"workflow": child, "input": {"n": "{{ input.n }}"}}), ("after", "transform", {"assignments": {"got": "{{ steps.sub.output }}"}})], [("sub", "after")]))
     instance, _ = engine.start_instance(parent, input={"n": 21})
     instance.refresh_from_db()
     assert instance.status == "completed"
-    assert instance.output == {"after": {"double": 42}}
+    assert instance.output == {"after": {"got": {"double": 42}}}
     kid = Instance.objects.get(parent_step__instance=instance)
     assert (kid.status, kid.depth, kid.waited, kid.input) == ("completed", 1, True, {"n": 21})
     assert not InboxMessage.objects.exists()
@@ -131,10 +131,10 @@ def test_a_fire_and_forget_child_lets_the_parent_go_on():
 
 def test_a_failing_child_fails_the_step_under_its_on_failure():
     child = publish(g([("boom", "end", {"fail": "no luck"})]), "failing-child")
-    parent = publish(g([("sub", "subworkflow", {"workflow": child, "on_failure": "route"}), ("handle", "transform", {"output": "handled"})], [("sub", "handle", "failure")]))
+    parent = publish(g([("sub", "subworkflow", {"workflow": child, "on_failure": "route"}), ("handle", "transform", {"assignments": {"handled": True}})], [("sub", "handle", "failure")]))
     instance, _ = engine.start_instance(parent)
     instance.refresh_from_db()
-    assert instance.status == "completed" and instance.output == {"handle": "handled"}
+    assert instance.status == "completed" and instance.output == {"handle": {"handled": True}}
     step = StepRun.objects.get(instance=instance, node_id="sub")
     assert step.status == "failed" and "no luck" in step.error_message
 
@@ -149,7 +149,7 @@ def test_an_unknown_child_template_at_run_time_fails_the_step_naming_it():
 
 def test_a_workflow_that_starts_itself_stops_at_the_depth_limit(settings):
     settings.FLOWDESK = {**settings.FLOWDESK, "MAX_DEPTH": 3}
-    version = VersionFactory(graph=g([("noop", "transform", {"output": 1})]))
+    version = VersionFactory(graph=g([("noop", "transform", {"assignments": {"x": 1}})]))
     name = version.template.name
     # published with a dynamic name, so validation cannot see the recursion statically
     version.graph = g([("again", "subworkflow", {"workflow": "{{ input.me }}", "allowed_workflows": [name], "input": {"me": name}})])
@@ -174,7 +174,7 @@ def test_a_loop_runs_its_child_count_times_in_order():
 
 def test_a_map_of_child_workflows_routes_items_by_type():
     for kind in ("image", "video"):
-        publish(g([("t", "transform", {"output": {"kind": kind, "name": "{{ input.name }}"}})]), f"{kind}-pipeline")
+        publish(g([("t", "transform", {"assignments": {"kind": kind, "name": "{{ input.name }}"}})]), f"{kind}-pipeline")
     parent = publish(g([("m", "map", {
         "items": "input.files", "workflow": "{{ item.type }}-pipeline", "allowed_workflows": ["image-pipeline", "video-pipeline"],
         "input": {"name": "{{ item.name }}"}, "concurrency": 2,
@@ -191,7 +191,7 @@ def test_a_map_of_child_workflows_routes_items_by_type():
 
 def test_cancelling_a_parent_cancels_its_waited_children_through_their_inboxes():
     child = publish(g([("w", "wait", {"for_s": 3600})]), "waiting-child")
-    parent = publish(g([("m", "map", {"items": "input.xs", "workflow": child, "concurrency": 3})]))
+    parent = publish(g([("m", "map", {"items": "input.xs", "workflow": child, "input": {"n": "{{ item }}"}, "concurrency": 3})]))
     instance, _ = engine.start_instance(parent, input={"xs": [1, 2, 3, 4, 5]})
     kids = Instance.objects.filter(parent_step__instance=instance)
     assert list(kids.values_list("status", flat=True)) == ["running"] * 3
@@ -201,3 +201,12 @@ def test_cancelling_a_parent_cancels_its_waited_children_through_their_inboxes()
     assert statuses == {"cancelled"}
     assert not InboxMessage.objects.exists()
     assert Event.objects.filter(instance__in=kids, type="instance_cancelled").count() == 3
+
+
+def test_a_child_input_that_is_not_an_object_fails_the_map_before_anything_starts():
+    child = publish(g([("w", "wait", {"for_s": 3600})]), "object-child")
+    parent = publish(g([("m", "map", {"items": "input.xs", "workflow": child})]))
+    instance, _ = engine.start_instance(parent, input={"xs": [1, 2]})
+    instance.refresh_from_db()
+    assert instance.status == "failed" and "must be an object" in instance.error["message"]
+    assert not Instance.objects.filter(parent_step__instance=instance).exists()
