@@ -102,7 +102,10 @@ def select(
     if order_by:
         statement += f" ORDER BY {connection.ops.quote_name(meta.get_field(order_by).column)}"
     if for_update and connection.features.has_select_for_update:
-        statement += " FOR UPDATE"
+        # NO KEY: the row's key never changes, and a plain FOR UPDATE would also block the KEY
+        # SHARE lock that inserting a row referring to it takes (a message into its inbox, from
+        # a transaction that holds another instance: two of those crossing would deadlock).
+        statement += " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else " FOR UPDATE"
         if skip_locked and connection.features.has_select_for_update_skip_locked:
             statement += " SKIP LOCKED"
     with connection.cursor() as cursor:
