@@ -99,11 +99,11 @@ def chains(rounds: int = 3):
     ]
 
 
-def _walls(name: str, runs: int) -> list[float]:
+def _walls(name: str, runs: int, input=None) -> list[float]:
     """Instance wall times (created -> finished) of ``runs`` instances run one after another."""
     walls = []
     for _ in range(runs):
-        (instance,) = _wait_all(_start_all(name, 1))
+        (instance,) = _wait_all(_start_all(name, 1, input))
         walls.append((instance.finished_at - instance.created_at).total_seconds())
     return walls
 
@@ -118,6 +118,63 @@ def fanout():
 def parallel_sleeps():
     walls = _walls(_load("bench-sleep-16", _fan(16, "demo.sleep", {"seconds": 0.5})), 3)
     return [figure("parallel_sleeps_wall", median(walls), "s", workload="16 parallel 0.5 s sleeps on 4 worker slots (ideal 2.0 s), median of 3", runs=[round(w, 3) for w in walls])]
+
+
+def _map(n: int, concurrency: int) -> dict:
+    config = {"items": "input.xs", "handler": "demo.noop", "input": {"i": "{{ index }}"}, "concurrency": concurrency}
+    return {"version": 1, "settings": {}, "nodes": [{"id": "m", "type": "map", "config": config}], "edges": []}
+
+
+def _engine_rss_mb(pid: int) -> float:
+    """The largest peak resident set (VmHWM) among the engine process and the workers it forked."""
+    peaks, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = open(f"/proc/{current}/status").read()
+            peaks.append(int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024)
+            for task in os.listdir(f"/proc/{current}/task"):
+                todo += [int(c) for c in open(f"/proc/{current}/task/{task}/children").read().split()]
+        except (OSError, StopIteration, ValueError):
+            continue
+    return max(peaks, default=0.0)
+
+
+def maps():
+    """A map of 1,000 no-op items at concurrency 50, and one of 10,000 (linear?), with the engine's
+    peak memory per process."""
+    small = _load("bench-map-1000", _map(1000, 50))
+    _walls(small, 1, {"xs": list(range(1000))})
+    walls = [(w, 1000) for w in _walls(small, 3, {"xs": list(range(1000))})]
+    large = _load("bench-map-10000", _map(10_000, 50))
+    big = _walls(large, 1, {"xs": list(range(10_000))})
+    small_median = median([w for w, _ in walls])
+    return [
+        figure("map_1000_wall", small_median, "s", workload="map of 1,000 no-op items, concurrency 50, median of 3", runs=[round(w, 3) for w, _ in walls]),
+        figure("map_10000_wall", big[0], "s", workload="map of 10,000 no-op items, concurrency 50", ratio_to_1000=round(big[0] / small_median, 1)),
+        figure("map_engine_peak_rss", _engine_rss_mb(ENGINE_PID[0]), "MB", workload="largest peak RSS of one engine process after the maps"),
+    ]
+
+
+def nested(rounds: int = 3):
+    """100 parents, each waiting for one 5-step child (a sub-workflow): child steps per second,
+    against the chains figure (the same kind of step, with a parent to tell at the end)."""
+    child = _load("bench-child-5", _clock_chain(5))
+    parent = _load("bench-parent", {
+        "version": 1, "settings": {},
+        "nodes": [{"id": "sub", "type": "subworkflow", "config": {"workflow": child}}], "edges": [],
+    })  # fmt: skip
+    _wait_all(_start_all(parent, 5))
+    rates = []
+    for _ in range(rounds):
+        t0 = time.time()
+        instances = _wait_all(_start_all(parent, 100))
+        wall = max(i.finished_at.timestamp() for i in instances) - t0
+        rates.append(100 * 5 / wall)
+    return [figure("nested_100x5_throughput", median(rates), "child steps/s", workload="100 parents each waiting for one 5-step child, median of 3", rounds=[round(r) for r in rates])]
+
+
+ENGINE_PID = [0]
 
 
 def timers():
@@ -195,6 +252,8 @@ FIGURES = {
     "parallel_sleeps": parallel_sleeps,
     "timers": timers,
     "start_6k": start_large,
+    "map": maps,
+    "nested": nested,
     "designer": designer,
     "timeline": timeline,
 }
@@ -231,6 +290,7 @@ def run(selected: dict):
     call_command("migrate", verbosity=0)
     log = open(ROOT / "var" / "bench-engine.log", "wb") if (ROOT / "var").is_dir() else subprocess.DEVNULL
     engine = subprocess.Popen([sys.executable, "manage.py", "engine"], cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
+    ENGINE_PID[0] = engine.pid
     try:
         time.sleep(3)  # the cluster forks its workers
         for name, fn in selected.items():

@@ -187,6 +187,8 @@ class StepRun(models.Model):
         indexes = [
             # The claim query: scheduled steps of one instance.
             models.Index(fields=["instance", "status"], name="steprun_instance_status"),
+            # A transition's read: every node's own steps, never the 10,000 items of a map beside them.
+            models.Index(fields=["instance", "node_id", "attempt"], condition=Q(item_key=""), name="steprun_node_steps"),
             # The sweep: scheduled steps nobody started, running steps whose lease or deadline passed.
             models.Index(fields=["scheduled_at"], condition=Q(status="scheduled"), name="steprun_scheduled"),
             models.Index(fields=["lease_until"], condition=Q(status="running"), name="steprun_running_lease"),

@@ -203,14 +203,14 @@ class Writer:
         if not c.child:
             self.due_steps += len(c.items)
         if waiting:
-            column = sql.column(StepRun, "item_key")
             changes = {"status": status, "scheduled_at": self.now_dt}
             if c.child:
                 changes["started_at"] = self.now_dt
-            statement = _update_items(self.batch, self.instance.pk, c.node, changes, f"{column} IN ({', '.join(['%s'] * len(waiting))})", waiting,
-                                      [str(S.PENDING)], returning=c.child)  # fmt: skip
-            if c.child:
-                self.started.append((statement, c.node))
+            column = sql.column(StepRun, "item_key")
+            for item in waiting:  # by equality on the unique index's columns: one row read, not the map's N
+                statement = _update_items(self.batch, self.instance.pk, c.node, changes, f"{column} = %s", [item], [str(S.PENDING)], returning=c.child)
+                if c.child:
+                    self.started.append((statement, c.node))
 
     def apply_CancelItems(self, c: d.CancelItems, graph: Graph) -> None:
         for row in self.items.get(c.node, {}).values():
