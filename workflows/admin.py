@@ -545,7 +545,7 @@ class TemplateVersionAdmin(JSONEditingMixin, admin.ModelAdmin):
     @admin.display(description="validation")
     def validation(self, obj):
         """What publishing would say about the draft now."""
-        result = authoring.validate_graph(obj.graph)
+        result = authoring.validate_graph(obj.graph, template=obj.template.name)
         if result.valid:
             return format_html('<span class="fd-ok">{}</span>', "valid: ready to publish")
         rows = ((e.node or "graph", e.field or "", e.message) for e in result.errors)

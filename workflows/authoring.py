@@ -144,7 +144,7 @@ def import_draft(data: Any, *, user=None) -> Template:
     fields = template_file(data)
     fields.pop("change_note", None)
     name, graph = fields.pop("name"), fields.pop("graph")
-    result = validate_graph(graph)
+    result = validate_graph(graph, template=name)
     if not result.valid:
         raise InvalidGraph(result.errors)
     with transaction.atomic():
@@ -175,9 +175,18 @@ def load_template(data: Any, *, change_note: str = "", user=None) -> tuple[Templ
     return version, True
 
 
-def validate_graph(data: Any):
-    """Validate graph JSON against the registered step types and handlers."""
-    return validate(data, types=step_types, handler_names=handlers.names())
+def validate_graph(data: Any, *, template: str | None = None, children: bool = True):
+    """Validate graph JSON against the registered step types and handlers and, with ``children``,
+    the templates a child workflow may name: those with a published version, not archived.
+    ``template`` is the graph's own template, when known: a node naming it would start itself."""
+    names = child_templates() if children else None
+    return validate(data, types=step_types, handler_names=handlers.names(), template_names=names, template_name=template)
+
+
+def child_templates():
+    """The names a map, loop or sub-workflow may start: published, not archived."""
+    published = Template.objects.filter(archived_at__isnull=True, versions__status=TemplateVersion.Status.PUBLISHED)
+    return published.values_list("name", flat=True).distinct()
 
 
 def publish(template: Template, *, graph: dict | None = None, change_note: str = "", user=None) -> TemplateVersion:
@@ -188,7 +197,7 @@ def publish(template: Template, *, graph: dict | None = None, change_note: str =
         source = graph if graph is not None else (draft.graph if draft else None)
         if source is None:
             raise Conflict("there is no draft to publish", field="graph")
-        result = validate_graph(source)
+        result = validate_graph(source, template=tpl.name)
         if not result.valid:
             raise InvalidGraph(result.errors)
         number = (tpl.versions.order_by("-number").values_list("number", flat=True).first() or 0) + (0 if draft else 1)

@@ -4,6 +4,7 @@ from datetime import timezone
 
 import django_filters
 from django import forms
+from django.db.models import Exists, OuterRef
 from django.db.models.fields.json import KT
 from django.db.models.lookups import Exact
 from django_filters.fields import IsoDateTimeField
@@ -12,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from workflows import lineage
 from workflows.core.status import InstanceStatus, StepStatus, choices
-from workflows.models import Instance, StepRun, Template
+from workflows.models import Instance, StepRun, Template, TemplateVersion
 from workflows.query_checks import ERROR_TYPE_MAX_CHARS, no_control_characters
 
 
@@ -100,10 +101,11 @@ class TemplateFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", help_text="search name, title and description")
     tag = django_filters.CharFilter(method="has_tag")
     archived = YesNoFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
+    published = YesNoFilter(method="has_published", help_text="true: only templates with a published version; false: only those without")
 
     class Meta:
         model = Template
-        fields = ["q", "tag", "archived"]
+        fields = ["q", "tag", "archived", "published"]
 
     def search(self, queryset, name, value):
         from django.db.models import Q
@@ -112,6 +114,10 @@ class TemplateFilter(django_filters.FilterSet):
 
     def has_tag(self, queryset, name, value):
         return queryset.filter(tags__contains=[value])
+
+    def has_published(self, queryset, name, value):
+        published = TemplateVersion.objects.filter(template=OuterRef("pk"), status=TemplateVersion.Status.PUBLISHED)
+        return queryset.filter(Exists(published) if value else ~Exists(published))
 
 
 class StepFilter(django_filters.FilterSet):

@@ -461,6 +461,16 @@ def _compiled(text: Any) -> ast.AST:
 
 def check_expression(text: str) -> None:
     """Parse and check an expression without evaluating it (for validation at save time)."""
+    stripped = text.strip() if isinstance(text, str) else ""
+    if stripped.startswith("{{") and stripped.endswith("}}"):
+        # it parses (a set inside a set), but only ever fails at run time: a template written
+        # where the field is an expression itself (a condition, a map's items)
+        try:
+            single = _scan(stripped).single
+        except ExpressionError:
+            single = None
+        what = f"{single}," if single else "it"
+        raise ExpressionError(f"this field is an expression already: write {what} without {{{{ }}}}", expression=text)
     _compiled(text)
 
 

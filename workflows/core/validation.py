@@ -6,8 +6,8 @@ errors in one pass and the API answers 400, never 500. Error codes:
 - graph: ``invalid_graph`` (shape), ``unsupported_version``, ``unknown_key``, ``invalid_settings``,
   ``too_large``, ``empty``
 - nodes: ``invalid_node``, ``missing_id``, ``invalid_id``, ``duplicate_id``, ``unknown_type``,
-  ``invalid_config`` (JSON Schema), whatever the type's ``check`` reports (``unknown_handler``...),
-  ``invalid_expression``
+  ``invalid_config`` (JSON Schema), whatever the type's ``check`` reports (``unknown_handler``,
+  ``unknown_template``, ``recursive_workflow``...), ``invalid_expression``
 - edges (an edge without an id gets one, see ``graph.with_edge_ids``): ``invalid_edge``, ``duplicate_id``, ``dangling_edge``, ``unknown_port``,
   ``duplicate_edge``
 - structure: ``cycle``, ``unreachable``, ``isolated``
@@ -48,6 +48,7 @@ GRAPH_KEYS = ("version", "settings", "nodes", "edges", *LAYOUT_KEYS)
 NODE_KEYS = ("id", "type", "label", "position", "config")
 EDGE_KEYS = ("id", "source", "target", "port")
 _NODE_KEYS, _EDGE_KEYS = frozenset(NODE_KEYS), frozenset(EDGE_KEYS)
+_MISSING = re.compile(r"config: '([^']+)' is a required property$")
 MAX_LABEL = 200
 MAX_MESSAGE = 300
 
@@ -78,14 +79,24 @@ def validate(
     *,
     types: StepTypeRegistry | None = None,
     handler_names: Iterable[str] = (),
+    template_names: Iterable[str] | None = None,
+    template_name: str | None = None,
     max_nodes: int = 20000,
     max_edges: int | None = None,
 ) -> Validation:
-    """Check graph JSON v1 (DESIGN §4). ``max_edges`` defaults to five per allowed node."""
+    """Check graph JSON v1 (DESIGN §4). ``max_edges`` defaults to five per allowed node.
+
+    ``template_names``: the templates a child workflow may name (None: child names are not
+    checked); ``template_name``: the graph's own template, which none of its nodes may start."""
     if types is None:
         from .steps import step_types as types
     limits = (max_nodes, max_edges if max_edges is not None else 5 * max_nodes)
-    return _Validator(types, CheckContext(handler_names=frozenset(handler_names)), limits).run(data)
+    ctx = CheckContext(
+        handler_names=frozenset(handler_names),
+        template_names=frozenset(template_names) if template_names is not None else None,
+        template_name=template_name,
+    )
+    return _Validator(types, ctx, limits).run(data)
 
 
 class _Validator:
@@ -245,7 +256,11 @@ class _Validator:
         if not schema_ok:
             # when the type's check has said what is missing in its own words (wait: "set Wait for
             # (s) or Until"), the schema's "{} is not valid under any of the given schemas" is noise
+            said = {p.field for p in problems}
             for field, message in schema.errors(config, "config", choices=not problems):
+                missing = _MISSING.match(message)
+                if missing and f"config.{missing[1]}" in said:  # the check named the field in its words
+                    continue
                 self.error("invalid_config", message, nid, field)
         self.errors.extend(problems)
         bare, literal = step.expression_fields, step.literal_fields

@@ -38,8 +38,8 @@ def is_dynamic(name: Any) -> bool:
 
 
 def check_child(node_id: str, config: Mapping[str, Any], ctx, *, field: str = "workflow") -> list[GraphError]:
-    """A literal name must be a known template other than this one; a dynamic one needs its
-    allow-list, whose names must be known."""
+    """A literal name must be a known template other than this one (the one being validated,
+    published or not); a dynamic one needs its allow-list, whose names must be known."""
     name = config.get(field)
     if not isinstance(name, str):
         return []
@@ -54,11 +54,11 @@ def check_child(node_id: str, config: Mapping[str, Any], ctx, *, field: str = "w
     else:
         names, where = [name], f"config.{field}"
     for each in names:
-        if known is not None and each not in known:
-            sample = ", ".join(sorted(known)[:15]) or "none"
-            errors.append(GraphError("unknown_template", f"no template named {each!r} (known: {sample})", node_id, where))
-        elif ctx.template_name is not None and each == ctx.template_name:
+        if ctx.template_name is not None and each == ctx.template_name:
             errors.append(GraphError("recursive_workflow", f"{each!r} would start itself: a workflow cannot run itself as its own child", node_id, where))
+        elif known is not None and each not in known:
+            sample = ", ".join(sorted(known)[:15]) + (", …" if len(known) > 15 else "") if known else "none"
+            errors.append(GraphError("unknown_template", f"no published template named {each!r} (published: {sample})", node_id, where))
     return errors
 
 

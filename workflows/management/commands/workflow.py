@@ -66,7 +66,8 @@ class Command(BaseCommand):
     def handle_validate(self, options) -> None:
         data = self.read_file(options["file"])
         graph = data.get("graph", data) if isinstance(data, dict) else data
-        result = authoring.validate_graph(graph)
+        name = data.get("name") if isinstance(data, dict) and "graph" in data else None
+        result = authoring.validate_graph(graph, template=name if isinstance(name, str) else None)
         self.emit(result.as_dict())
         if not result.valid:
             sys.exit(1)

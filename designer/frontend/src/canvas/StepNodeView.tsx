@@ -6,7 +6,7 @@ import { latestStep } from '../run/status'
 import { useShallow } from 'zustand/react/shallow'
 import type { StepTypeDef } from '../graph/types'
 import { useEditor, type EditorState } from '../state/store'
-import { STATUS_LABEL, TypeIcon, categoryColour, formatDuration, nodeSummary, portTone } from './look'
+import { PHRASE_KINDS, STATUS_LABEL, TypeIcon, categoryColour, formatDuration, nodeSummary, portTone } from './look'
 
 type Overlay = ReturnType<typeof computeOverlay>
 const overlays = new Map<string, { inputs: unknown[]; kind: string; value: Overlay }>()
@@ -67,6 +67,7 @@ function StepNodeViewImpl({ id, data, selected }: NodeProps<StepNode>) {
     }
   }, [handleKey, id, updateNodeInternals])
   const summary = nodeSummary(data.kind, data.config)
+  const phrase = PHRASE_KINDS.has(data.kind) && summary !== ''
   const single = ports.length === 1 && ports[0] === 'out' && stray.length === 0
 
   const classes = ['fd-node']
@@ -97,9 +98,9 @@ function StepNodeViewImpl({ id, data, selected }: NodeProps<StepNode>) {
           <div className="fd-node-label" title={data.label || id}>
             {data.label || id}
           </div>
-          <div className="fd-node-sub" title={summary}>
+          <div className="fd-node-sub" title={phrase ? undefined : summary}>
             <span className="fd-node-type">{def?.label ?? `${data.kind} (unknown type)`}</span>
-            {summary && <span className="fd-node-summary"> · {summary}</span>}
+            {summary && !phrase && <span className="fd-node-summary"> · {summary}</span>}
           </div>
         </div>
         {errors > 0 && (
@@ -114,6 +115,11 @@ function StepNodeViewImpl({ id, data, selected }: NodeProps<StepNode>) {
         )}
         {single && <Handle type="source" id="out" position={Position.Right} className="fd-handle fd-handle-out" isConnectable={editable} />}
       </div>
+      {phrase && (
+        <div className="fd-node-phrase" title={summary}>
+          {summary}
+        </div>
+      )}
       {!single && ports.length + stray.length > 0 && (
         <div className="fd-node-ports">
           {ports.map((p) => (

@@ -1,6 +1,7 @@
 /** How node types look: a colour per category and an icon per type (unknown types get a plain one). */
 import { memo } from 'react'
 import type { Config } from '../graph/types'
+import { hasTemplate } from '../schema/form'
 
 export const CATEGORY_COLOUR: Record<string, string> = {
   work: '#2f6fed',
@@ -73,8 +74,34 @@ export const TypeIcon = memo(function TypeIcon({ type, size = 16 }: { type: stri
 
 const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v))
 
+/** The child workflow a node starts: its name, the names an expression may choose, or the expression. */
+function childWorkflow(config: Config): string {
+  const name = config.workflow
+  if (typeof name !== 'string') return ''
+  if (!hasTemplate(name)) return name
+  const allowed = Array.isArray(config.allowed_workflows) ? config.allowed_workflows.filter((n) => typeof n === 'string') : []
+  return allowed.length ? `one of ${allowed.join(', ')}` : name
+}
+
+/** Types whose summary is a phrase ("for each in … · 10 at a time"): drawn on a line of its own. */
+export const PHRASE_KINDS: ReadonlySet<string> = new Set(['map', 'loop', 'subworkflow'])
+
 /** One line saying what the node does, from its config. */
 export function nodeSummary(kind: string, config: Config): string {
+  if (kind === 'map') {
+    const over = typeof config.items === 'string' ? `for each in ${config.items}` : 'for each item'
+    return `${over} · ${str(config.concurrency ?? 10)} at a time`
+  }
+  if (kind === 'loop') {
+    const child = childWorkflow(config)
+    const times = config.count !== undefined ? `×${str(config.count)}` : config.while !== undefined ? `while ${str(config.while)}` : ''
+    return [times, child && `runs ${child}`].filter(Boolean).join(' · ')
+  }
+  if (kind === 'subworkflow') {
+    const child = childWorkflow(config)
+    if (!child) return ''
+    return config.wait === false ? `starts ${child}, no wait` : `runs ${child}`
+  }
   if (typeof config.handler === 'string') return config.handler
   if (typeof config.url === 'string') return `${str(config.method ?? 'GET')} ${config.url}`
   if (typeof config.expression === 'string') return config.expression

@@ -11,6 +11,13 @@ const obj = (properties: Record<string, unknown> = {}, required: string[] = []) 
   required,
 })
 
+/** What map, loop and sub-workflow share: the child workflow, by name or chosen by an expression. */
+const CHILD = {
+  workflow: { type: 'string', minLength: 1, title: 'Workflow', description: "the child template's name, or a {{ expression }} choosing one of the allowed names", 'x-widget': 'template' },
+  allowed_workflows: { type: 'array', title: 'Allowed workflows', items: { type: 'string', 'x-widget': 'template' }, uniqueItems: true, maxItems: 50 },
+  version: { type: 'integer', minimum: 1, title: 'Version' },
+}
+
 /** Step types as GET /api/v1/step-types/ describes them (trimmed). */
 export const TYPES: Record<string, StepTypeDef> = {
   task: {
@@ -24,6 +31,24 @@ export const TYPES: Record<string, StepTypeDef> = {
   switch: {
     type: 'switch', label: 'Switch', category: 'control', description: '', inline: true, ports: ['default'], port_source: 'cases',
     schema: obj({ expression: { type: 'string', 'x-widget': 'expression' }, cases: { type: 'array', items: { type: 'string' } } }),
+  },
+  map: {
+    type: 'map', label: 'Map (for each)', category: 'flow', description: 'Runs a handler or a child workflow once per item', inline: false, ports: ['out'], port_source: null,
+    schema: {
+      ...obj({ items: { type: 'string', title: 'Items', 'x-widget': 'expression' }, handler: { type: 'string', title: 'Handler (per item)', 'x-widget': 'handler' }, ...CHILD, input: {}, concurrency: { type: 'integer', minimum: 1, default: 10 } }, ['items']),
+      oneOf: [{ required: ['handler'] }, { required: ['workflow'] }],
+    },
+  },
+  loop: {
+    type: 'loop', label: 'Loop', category: 'flow', description: 'Runs a child workflow N times, or while a condition holds', inline: true, ports: ['out'], port_source: null,
+    schema: {
+      ...obj({ ...CHILD, input: {}, count: { type: 'integer', minimum: 1, title: 'Count' }, while: { type: 'string', title: 'While', 'x-widget': 'expression' }, max_iterations: { type: 'integer', minimum: 1 } }, ['workflow', 'max_iterations']),
+      oneOf: [{ required: ['count'] }, { required: ['while'] }],
+    },
+  },
+  subworkflow: {
+    type: 'subworkflow', label: 'Sub-workflow', category: 'flow', description: 'Starts a child workflow', inline: true, ports: ['out'], port_source: null,
+    schema: obj({ ...CHILD, input: {}, wait: { type: 'boolean', default: true } }, ['workflow']),
   },
   end: { type: 'end', label: 'End', category: 'flow', description: '', inline: true, ports: [], port_source: null, schema: obj({ output: {} }) },
 }

@@ -3,8 +3,10 @@ import type { ApiFieldError } from '../api/types'
 import { TypeIcon, categoryColour } from '../canvas/look'
 import { portSource } from '../graph/ports'
 import type { Json, JsonSchema } from '../graph/types'
+import { choicesOf } from '../schema/choices'
 import { orderedFields, renderedPaths } from '../schema/form'
-import { deleteNodes, duplicateSelected, focusNode, renameNode, setConfig, setLabel, setSettings, useEditor } from '../state/store'
+import { deleteNodes, duplicateSelected, focusNode, renameNode, setConfig, setConfigValues, setLabel, setSettings, useEditor } from '../state/store'
+import { ChoiceField } from './ChoiceField'
 import { SchemaField, type FieldContext } from './fields'
 import { TemplateDescription } from './TemplateDescription'
 
@@ -68,6 +70,7 @@ function NodeInspector({ id }: { id: string }) {
 
   const schema = def?.schema ?? { type: 'object', properties: {} }
   const fields = useMemo(() => orderedFields(schema), [schema])
+  const choices = useMemo(() => choicesOf(schema), [schema])
   // the execution section opens when the step sets any of it, and whenever the server finds a problem there
   const execSet = !!data && fields.execution.some((k) => data.config[k] !== undefined)
   const execErrors = errors.some((e) => fields.execution.some((k) => e.field?.startsWith(`config.${k}`)))
@@ -89,6 +92,7 @@ function NodeInspector({ id }: { id: string }) {
     disabled: readOnly,
     portSource: portSource(def),
     onChange: (path, value, rename) => setConfig(id, path, value, rename),
+    onChangeMany: (changes) => setConfigValues(id, changes),
   }
   const commitId = () => {
     const problem = renameNode(id, idText.trim())
@@ -138,9 +142,13 @@ function NodeInspector({ id }: { id: string }) {
           />
           {idError && <div className="fd-field-errors">{idError}</div>}
         </div>
-        {fields.main.map((k) => (
-          <SchemaField key={k} ctx={ctx} path={[k]} schema={schema.properties![k]} parent={schema} />
-        ))}
+        {fields.main.map((k) => {
+          // a choice (handler or workflow, count or while) sits where its first field would
+          const choice = choices.find((c) => c.options.some((o) => o.fields.includes(k)))
+          if (!choice) return <SchemaField key={k} ctx={ctx} path={[k]} schema={schema.properties![k]} parent={schema} />
+          const first = fields.main.find((f) => choice.options.some((o) => o.fields.includes(f)))
+          return first === k ? <ChoiceField key={k} ctx={ctx} choice={choice} schema={schema} /> : null
+        })}
         {fields.execution.length > 0 && (
           <details className="fd-section" open={execOpen} onToggle={(e) => setExecOpen((e.target as HTMLDetailsElement).open)}>
             <summary>Execution: retries, timeout, joins, failures</summary>

@@ -19,7 +19,9 @@ import {
   parseNumber,
 } from '../schema/form'
 import { checkExpression, type CheckResult } from './expressionCheck'
+import { isDynamic } from './childTemplates'
 import { HandlerInputFields, HandlerPicker } from './HandlerPicker'
+import { AllowedWorkflows, TemplatePicker } from './TemplatePicker'
 import { bare, liveVerdict } from './messages'
 
 export interface FieldContext {
@@ -32,6 +34,8 @@ export interface FieldContext {
   /** The config key whose list names ports (switch cases): renaming an item moves its edges. */
   portSource?: string | null
   onChange(path: string[], value: Json | undefined, renamePort?: [string, string]): void
+  /** Several values as one change (switching between a choice's options); node config only. */
+  onChangeMany?(changes: [string[], Json | undefined][]): void
 }
 
 /** Checks an expression or a template with the server ~300 ms after typing stops. */
@@ -67,7 +71,7 @@ function CheckMessage({ result, testid }: { result: CheckResult | null; testid: 
 }
 
 
-function FieldErrors({ errors, local, path }: { errors: ApiFieldError[]; local?: string | null; path: string }) {
+export function FieldErrors({ errors, local, path }: { errors: ApiFieldError[]; local?: string | null; path: string }) {
   if (!local && errors.length === 0) return null
   return (
     <div className="fd-field-errors" data-testid={`field-error-${path}`} role="alert">
@@ -93,6 +97,8 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
   const set = (v: Json | undefined, rename?: [string, string]) => ctx.onChange(path, v, rename)
 
   if (kind === 'object') return <ObjectField ctx={ctx} path={path} schema={schema} required={required} title={title} errors={errors} />
+  // a list of names an expression may choose: shown once a name is an expression (or the list has some)
+  if (kind === 'templates' && value === undefined && errors.length === 0 && !choosesByExpression(parent, ctx.root)) return null
 
   let widget: React.ReactNode
   let local: string | null = null
@@ -105,6 +111,21 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
           {path.length === 1 && key === 'handler' && <HandlerInputFields handler={ctx.handlers.find((h) => h.name === value)} mapping={ctx.root.input} />}
         </>
       )
+      break
+    case 'template':
+      widget = (
+        <>
+          <TemplatePicker id={id} testid={full} value={value} disabled={ctx.disabled} expression onChange={set} />
+          {isDynamic(value) && (
+            <div className={`fd-hint ${hasItems(ctx.root.allowed_workflows) ? '' : 'warn'}`} data-testid={`hint-${full}`}>
+              An expression chooses the workflow when the step runs: list every name it may give in <b>Allowed workflows</b> (required).
+            </div>
+          )}
+        </>
+      )
+      break
+    case 'templates':
+      widget = <AllowedWorkflows testid={full} value={value} disabled={ctx.disabled} maxItems={schema.maxItems} onChange={set} />
       break
     case 'enum': {
       const options = schema.enum ?? []
@@ -180,11 +201,18 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
         {required && <span className="fd-required" title="required"> *</span>}
       </label>
       {widget}
-      {schema.description && kind !== 'string' && <div className="fd-help">{schema.description}</div>}
+      {schema.description && kind !== 'string' && !(kind === 'template' && isDynamic(value)) && <div className="fd-help">{schema.description}</div>}
       {schema.description && kind === 'string' && schema.description.length >= 60 && <div className="fd-help">{schema.description}</div>}
       <FieldErrors errors={errors} local={local} path={full} />
     </div>
   )
+}
+
+const hasItems = (value: unknown) => Array.isArray(value) && value.length > 0
+
+/** Whether a template field of this object holds a `{{ expression }}`. */
+function choosesByExpression(parent: JsonSchema, root: { [key: string]: Json }): boolean {
+  return Object.entries(parent.properties ?? {}).some(([k, s]) => s['x-widget'] === 'template' && isDynamic(root[k]))
 }
 
 function ObjectField({ ctx, path, schema, required, title, errors }: { ctx: FieldContext; path: string[]; schema: JsonSchema; required: boolean; title: string; errors: ApiFieldError[] }) {

@@ -52,6 +52,10 @@ describe('schema form helpers', () => {
     expect(fieldKind(p.headers)).toBe('map')
     expect(fieldKind({ type: ['string', 'number'] })).toBe('json')
   })
+  it('picks the template picker for a child workflow and the allowed-names editor for a list of them', () => {
+    expect(fieldKind({ type: 'string', 'x-widget': 'template' })).toBe('template')
+    expect(fieldKind({ type: 'array', items: { type: 'string', 'x-widget': 'template' } })).toBe('templates')
+  })
 
   it("puts a step's own fields first and execution settings after", () => {
     expect(orderedFields(TASK)).toEqual({ main: ['handler', 'input', 'headers'], execution: ['retry', 'timeout_s', 'join', 'on_failure'] })

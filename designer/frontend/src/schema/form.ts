@@ -4,6 +4,8 @@ import { isPlainObject } from '../graph/json'
 
 export type FieldKind =
   | 'handler'
+  | 'template' // a child workflow's template name (or a {{ expression }} choosing one)
+  | 'templates' // a list of template names (allowed workflows)
   | 'expression'
   | 'enum'
   | 'boolean'
@@ -22,6 +24,8 @@ export function fieldKind(schema: JsonSchema): FieldKind {
   const widget = schema['x-widget']
   if (widget === 'handler') return 'handler'
   if (widget === 'expression') return 'expression'
+  if (widget === 'template') return 'template'
+  if (schema.items?.['x-widget'] === 'template') return 'templates'
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return 'enum'
   const types = typesOf(schema)
   if (types.length !== 1) return 'json'

@@ -77,6 +77,12 @@ export interface RestoreOffer {
   savedAt: number
 }
 
+export interface ChildTemplates {
+  status: 'idle' | 'loading' | 'loaded' | 'error'
+  list: TemplateInfo[]
+  message: string | null
+}
+
 export interface EditorState {
   boot: Boot
   loaded: boolean
@@ -85,6 +91,8 @@ export interface EditorState {
   typeList: StepTypeDef[]
   handlers: Handler[]
   template: TemplateInfo | null
+  /** The published templates a child workflow may name, for the template picker (loaded on first use). */
+  childTemplates: ChildTemplates
 
   nodes: StepNode[]
   edges: PortEdge[]
@@ -165,6 +173,7 @@ export const useEditor = create<EditorState>(() => ({
   typeList: [],
   handlers: [],
   template: null,
+  childTemplates: { status: 'idle', list: [], message: null },
   nodes: [],
   edges: [],
   settings: {},
@@ -393,6 +402,13 @@ export function setConfig(id: string, path: readonly string[], value: Json | und
     set({ edges, edgePorts: edgePortsOf(edges) })
   }
   commit(`${id}:config.${path.join('.')}`)
+}
+
+/** Set several config values as one undoable change (switching a map from Handler to Workflow). */
+export function setConfigValues(id: string, changes: readonly (readonly [readonly string[], Json | undefined])[]) {
+  if (get().readOnly || changes.length === 0) return
+  replaceNode(id, (n) => ({ ...n, data: { ...n.data, config: changes.reduce((config, [path, value]) => setAt(config, path, value), n.data.config) } }))
+  commit()
 }
 
 export function setSettings(path: readonly string[], value: Json | undefined) {
