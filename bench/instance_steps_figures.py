@@ -106,6 +106,8 @@ def urls() -> dict[str, str]:
         "steps_failed": f"{steps}?status=failed",
         "steps_one_item": f"{steps}?node=fan&item=04321",
         "steps_500": f"{steps}?limit=500",
+        "steps_items_first": f"{steps}?node=fan&items=true&latest=true&order=item&limit=50",
+        "steps_items_failed": f"{steps}?node=fan&items=true&latest=true&order=item&limit=50&status=failed",
         "list_first": "/api/v1/instances/",
         "list_children": f"/api/v1/instances/?parent={mapped}",
     }

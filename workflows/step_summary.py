@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q
 
+from workflows import lineage
 from workflows.models import Instance, StepRun
 
 DETAIL_STEPS = 500
@@ -39,20 +40,30 @@ def is_latest():
 
 
 def step_counts(instance: Instance) -> list[dict]:
-    """Per node, in node order: every attempt (``attempts``), its items (``items``: 1 unless a node
-    runs per item) and how the latest attempt of each item stands (``by_status``: "done / failed /
-    running of N" for a map). Two grouped queries: the attempts read the unique index alone, the
-    latest an anti-join (a per-row ``EXISTS`` in one query's aggregate took three times as long)."""
+    """Per node, in node order: every attempt (``attempts``) and how the latest attempt of each of
+    its items stands (``by_status``, ``items``): for a node that runs per item (a map's items, a
+    loop's iterations) its items alone, not its own step (item ""), so that the page can say
+    "412 done · 3 failed · 10 running of 1,000"; for any other node its one step. ``steps`` counts
+    every (node, item) with its own step, for ``shown_steps``. Two grouped queries: the attempts
+    read the unique index alone, the latest an anti-join (a per-row ``EXISTS`` in one query's
+    aggregate took three times as long)."""
     steps = StepRun.objects.filter(instance=instance).order_by()
     nodes = {
-        node: {"node": node, "attempts": attempts, "items": 0, "by_status": {}}
+        node: {"node": node, "attempts": attempts, "items": 0, "by_status": {}, "steps": 0}
         for node, attempts in steps.values("node_id").annotate(n=Count("pk")).values_list("node_id", "n").order_by("node_id")
     }
-    latest = steps.filter(is_latest()).values("node_id", "status").annotate(n=Count("pk")).values_list("node_id", "status", "n").order_by("node_id", "status")
-    for node, status, count in latest:
+    own = ExpressionWrapper(Q(item_key=""), output_field=BooleanField())
+    latest = (
+        steps.filter(is_latest()).values("node_id", "status", own=own).annotate(n=Count("pk"))
+        .values_list("node_id", "own", "status", "n").order_by("node_id", "own", "status")
+    )
+    tallies: dict[str, dict[bool, dict[str, int]]] = {}
+    for node, is_own, status, count in latest:
         if node in nodes:  # a step written between the two reads waits for the next
-            nodes[node]["items"] += count
-            nodes[node]["by_status"][status] = count
+            tallies.setdefault(node, {True: {}, False: {}})[bool(is_own)][status] = count
+    for node, tally in tallies.items():
+        counted = tally[False] or tally[True]  # its items if it has any, else its own step
+        nodes[node].update(items=sum(counted.values()), by_status=counted, steps=sum(tally[False].values()) + sum(tally[True].values()))
     return list(nodes.values())
 
 
@@ -60,22 +71,23 @@ def shown_steps(instance: Instance, counts: list[dict]) -> tuple[list[StepRun], 
     """The attempts the detail inlines, in the order they were made, and whether any were left out.
     ``counts`` (``step_counts``) were read a moment ago: a running instance may have made more since."""
     steps = StepRun.objects.filter(instance=instance)
+    shown = lineage.with_child(steps)
     if sum(c["attempts"] for c in counts) <= DETAIL_STEPS:
-        every = list(steps.order_by("id")[: DETAIL_STEPS + 1])
+        every = list(shown.order_by("id")[: DETAIL_STEPS + 1])
         if len(every) <= DETAIL_STEPS:
             return every, False
     # The latest attempt of each item, DETAIL_STEPS shared fairly over the nodes, so that every node
     # shows and a huge map does not crowd out the rest; a node cut short shows its first items (its
     # own step, item "", first). Each part is a range of the attempt's unique index, so this costs
     # the same for a 10,000-item map as for a 600-item one (a window over every item cost 10x more).
-    items = {c["node"]: c["items"] for c in counts}
-    shares = fair_shares(items, DETAIL_STEPS)
+    sizes = {c["node"]: c["steps"] for c in counts}
+    shares = fair_shares(sizes, DETAIL_STEPS)
     latest = steps.filter(is_latest()).order_by().values_list("pk", flat=True)
-    whole = [node for node, share in shares.items() if share == items[node]]
+    whole = [node for node, share in shares.items() if share == sizes[node]]
     parts = [latest.filter(node_id__in=whole)] if whole else []
-    parts += [latest.filter(node_id=node).order_by("item_key")[:share] for node, share in shares.items() if 0 < share < items[node]]
+    parts += [latest.filter(node_id=node).order_by("item_key")[:share] for node, share in shares.items() if 0 < share < sizes[node]]
     ids = _union(parts)[:DETAIL_STEPS]
-    return list(steps.filter(pk__in=ids).order_by("id")), True
+    return list(shown.filter(pk__in=ids).order_by("id")), True
 
 
 def fair_shares(sizes: dict[str, int], total: int) -> dict[str, int]:

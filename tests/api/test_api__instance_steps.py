@@ -1,5 +1,6 @@
 """GET /api/v1/instances/{id}/steps/: one instance's step attempts a page at a time (keyset cursor),
-filtered by node, status and item; bad parameters are 400s naming them; the detail's permissions."""
+filtered by node, status and item, or as a map's items list (each item's latest attempt, in number
+order); bad parameters are 400s naming them; the detail's permissions."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ pytestmark = pytest.mark.django_db
 NODES = ["a", "b", "fan", "z"]
 ITEMS = ["", "0", "1", "10", "2", "x"]
 STATUSES = ["completed", "failed", "running", "scheduled", "skipped"]
-KEYS = {"node": ("node_id", "item_key", "attempt"), "id": ("id",)}
+SORT = {
+    "node": lambda r: (r.node_id, r.item_key, r.attempt),
+    "id": lambda r: r.id,
+    "item": lambda r: (r.node_id, len(r.item_key), r.item_key, r.attempt),
+}
 
 
 def url(instance) -> str:
@@ -53,8 +58,15 @@ def walk(client, start: str, params: dict) -> list[dict]:
     raise AssertionError("the walk did not end")
 
 
-def expected(instance, order: str, **filters) -> list[int]:
-    return list(StepRun.objects.filter(instance=instance, **filters).order_by(*KEYS[order]).values_list("id", flat=True))
+def expected(instance, order: str, latest: bool = False, items: bool | None = None, **filters) -> list[int]:
+    rows = list(StepRun.objects.filter(instance=instance))
+    last = {}
+    for r in rows:
+        last[r.node_id, r.item_key] = max(last.get((r.node_id, r.item_key), 0), r.attempt)
+    rows = [r for r in rows if not latest or r.attempt == last[r.node_id, r.item_key]]
+    rows = [r for r in rows if items is None or bool(r.item_key) == items]
+    rows = [r for r in rows if all(getattr(r, k.removesuffix("__in")) in v if k.endswith("__in") else getattr(r, k) == v for k, v in filters.items())]
+    return [r.id for r in sorted(rows, key=SORT[order])]
 
 
 layouts = st.lists(
@@ -68,20 +80,22 @@ layouts = st.lists(
 @given(
     layout=layouts,
     limit=st.integers(1, 12),
-    order=st.sampled_from(["node", "id"]),
+    order=st.sampled_from(["node", "id", "item"]),
     node=st.none() | st.sampled_from(NODES),
     statuses=st.lists(st.sampled_from(STATUSES), max_size=3, unique=True),
     item=st.none() | st.sampled_from([i for i in ITEMS if i]),
+    latest=st.booleans(),
+    items=st.none() | st.booleans(),
 )
-def test_paging_walks_every_matching_attempt_exactly_once_in_the_order_asked(operator, layout, limit, order, node, statuses, item):
+def test_paging_walks_every_matching_attempt_exactly_once_in_the_order_asked(operator, layout, limit, order, node, statuses, item, latest, items):
     with transaction.atomic():
         instance = InstanceFactory()
         add_steps(instance, layout)
         add_steps(InstanceFactory(version=instance.version), layout)  # another instance's rows never show
-        params = {"limit": limit, "order": order, "node": node or "", "status": statuses, "item": item or ""}
+        params = {"limit": limit, "order": order, "node": node or "", "status": statuses, "item": item or "", "latest": str(latest).lower(), "items": "" if items is None else str(items).lower()}
         rows = walk(operator, url(instance), params)
         filters = {k: v for k, v in {"node_id": node, "status__in": statuses or None, "item_key": item}.items() if v}
-        assert [r["id"] for r in rows] == expected(instance, order, **filters)
+        assert [r["id"] for r in rows] == expected(instance, order, latest=latest, items=items, **filters)
         transaction.set_rollback(True)
 
 
@@ -137,6 +151,8 @@ def test_a_page_holds_100_rows_unless_asked_and_never_more_than_500(operator):
         ({"item": "a\x00b"}, "item"),
         ({"node": "n" * 65}, "node"),
         ({"order": "attempt"}, "order"),
+        ({"latest": "maybe"}, "latest"),
+        ({"items": "2"}, "items"),
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"cursor": "x" * 5000}, "cursor"),
     ],
@@ -163,6 +179,51 @@ def test_a_cursor_changed_by_hand_or_made_for_another_order_is_a_400_naming_curs
         assert response.status_code == 400 and response.json()["errors"][0]["field"] == "cursor"
     response = operator.get(url(instance), {"cursor": cursor, "order": "id"})
     assert response.status_code == 400 and "order=node" in response.json()["errors"][0]["message"]
+
+
+def test_a_maps_items_list_has_each_item_once_as_it_stands_in_number_order(operator):
+    instance = InstanceFactory()
+    add_steps(instance, [("fan", "", 1, "waiting"), ("other", "", 1, "completed")])
+    add_steps(instance, [("fan", str(i), 2 if i in (3, 11) else 1, "failed" if i in (3, 11) else "completed") for i in range(12)])
+    add_steps(instance, [("fan", "12", 3, "completed")])  # failed twice, then done
+
+    def items(**params):
+        body = operator.get(url(instance), {"node": "fan", "items": "true", "latest": "true", "order": "item", **params}).json()
+        return [(r["item_key"], r["attempt"], r["status"]) for r in body["results"]]
+
+    assert [key for key, _, _ in items()] == [str(i) for i in range(13)]  # 0, 1, 2 ... 10, 11, 12: not 0, 1, 10
+    assert items(status="failed") == [("3", 2, "failed"), ("11", 2, "failed")]  # as step_counts counts them
+    assert ("12", 3, "completed") in items(status="completed") and len(items(status="completed")) == 11
+    own = operator.get(url(instance), {"node": "fan", "items": "false"}).json()["results"]
+    assert [(r["item_key"], r["status"]) for r in own] == [("", "waiting")]
+
+
+def test_the_item_order_pages_through_a_thousand_items_in_number_order(operator):
+    instance = InstanceFactory()
+    add_steps(instance, [("fan", str(i), 1, "completed") for i in range(1000)])
+    rows = walk(operator, url(instance), {"node": "fan", "order": "item", "limit": 300})
+    assert [r["item_key"] for r in rows] == [str(i) for i in range(1000)]
+
+
+def test_an_item_order_cursor_with_a_length_that_is_not_a_number_is_a_400_naming_cursor(operator):
+    instance = InstanceFactory()
+    add_steps(instance, [("fan", str(i), 1, "completed") for i in range(3)])
+    cursor = parse_qs(urlsplit(operator.get(url(instance), {"order": "item", "limit": 1}).json()["next"]).query)["cursor"][0]
+    assert signing.loads(cursor, salt="flowdesk.steps.cursor")["after"] == ["fan", 1, "0", "1"]
+    forged = signing.dumps({"order": "item", "after": ["fan", "long", "0", "1"]}, salt="flowdesk.steps.cursor")
+    response = operator.get(url(instance), {"order": "item", "cursor": forged})
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "cursor"
+
+
+def test_a_step_that_started_an_instance_names_it_as_its_child(operator):
+    instance = InstanceFactory()
+    started = StepRunFactory(instance=instance, node_id="fan", item_key="0", status="waiting")
+    StepRunFactory(instance=instance, node_id="fan", item_key="1", status="pending")
+    child = InstanceFactory(version=instance.version, parent_step=started)
+    rows = operator.get(url(instance)).json()["results"]
+    assert {r["item_key"]: r["child"] for r in rows} == {"0": str(child.pk), "1": None}
+    detail = operator.get(f"/api/v1/instances/{instance.pk}/").json()
+    assert {r["item_key"]: r["child"] for r in detail["steps"]} == {"0": str(child.pk), "1": None}
 
 
 def test_an_unknown_or_malformed_instance_is_a_404(operator):

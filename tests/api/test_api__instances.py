@@ -167,5 +167,5 @@ def test_the_detail_links_an_instance_to_the_step_that_started_it_and_back(opera
     child, _ = engine.start_instance("billing")
     Instance.objects.filter(pk=child.pk).update(parent_step=step)  # what a sub-workflow step will do
     assert operator.get(f"{URL}{child.pk}/").json()["parent"] == {"instance": str(parent.pk), "step": "a"}
-    assert operator.get(f"{URL}{parent.pk}/").json()["children"] == [{"id": str(child.pk), "status": child.status, "step": "a"}]
+    assert operator.get(f"{URL}{parent.pk}/").json()["children"] == [{"id": str(child.pk), "status": child.status, "step": "a", "item_key": ""}]
     assert operator.get(f"{URL}{parent.pk}/").json()["parent"] is None

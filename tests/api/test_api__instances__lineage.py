@@ -84,3 +84,39 @@ def test_a_list_page_costs_the_same_queries_with_many_families_as_with_one(opera
     with django_assert_max_num_queries(8):
         body = operator.get(URL).json()
     assert len(body["results"]) == 50
+
+
+def test_a_nested_childs_detail_lists_its_ancestors_root_first_with_the_steps_that_started_each(operator, django_assert_max_num_queries):
+    root = InstanceFactory(version__template__name="orders")
+    fan = StepRunFactory(instance=root, node_id="fan", item_key="7", status="waiting")
+    middle = InstanceFactory(version__template__name="order", parent_step=fan)
+    repeat = StepRunFactory(instance=middle, node_id="repeat", item_key="2", status="waiting")
+    leaf = InstanceFactory(version__template__name="attempt", parent_step=repeat, status="completed")
+    with django_assert_max_num_queries(12):
+        body = operator.get(f"{URL}{leaf.pk}/").json()
+    assert body["ancestors"] == [
+        {"instance": str(root.pk), "template": "orders", "status": "running", "step": "fan", "item_key": "7"},
+        {"instance": str(middle.pk), "template": "order", "status": "running", "step": "repeat", "item_key": "2"},
+    ]
+    assert body["parent"] == {"instance": str(middle.pk), "step": "repeat"}
+    assert operator.get(f"{URL}{middle.pk}/").json()["ancestors"] == [body["ancestors"][0]]
+    assert operator.get(f"{URL}{root.pk}/").json()["ancestors"] == []
+
+
+def test_ancestors_stop_at_the_nearest_25(operator, monkeypatch):
+    instance = InstanceFactory()
+    chain = [instance]
+    for _ in range(30):
+        instance = InstanceFactory(version=instance.version, parent_step=StepRunFactory(instance=instance, node_id="down"))
+        chain.append(instance)
+    ancestors = operator.get(f"{URL}{instance.pk}/").json()["ancestors"]
+    assert [a["instance"] for a in ancestors] == [str(i.pk) for i in chain[-26:-1]]
+
+
+def test_the_detail_lists_which_item_started_each_child(operator, family):
+    parent, children = family
+    listed = operator.get(f"{URL}{parent.pk}/").json()["children"]
+    assert listed[:2] == [
+        {"id": str(children[0].pk), "status": "completed", "step": "fan", "item_key": "0"},
+        {"id": str(children[1].pk), "status": "completed", "step": "fan", "item_key": "1"},
+    ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Expression
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -25,9 +26,13 @@ class KeysetPagination(BasePagination):
     the trailing columns of an index, so that "after this row" is one index range.
 
     The cursor is the last row's values of those fields, signed: a changed or foreign cursor is a
-    400 naming ``cursor``, never trusted; one from another order is a 400 too."""
+    400 naming ``cursor``, never trusted; one from another order is a 400 too.
+
+    A key may also be a value computed from the row (``computed``: name -> expression), annotated
+    only when the order asked for uses it."""
 
     orderings: dict[str, tuple[str, ...]] = {}
+    computed: dict[str, Expression] = {}
     default_order = ""
     default_limit = 100
     max_limit = 500
@@ -40,6 +45,7 @@ class KeysetPagination(BasePagination):
             raise ValidationError({"order": [f"must be one of: {', '.join(self.orderings)}"]})
         limit = int_param(request, "limit", self.default_limit, minimum=1, maximum=self.max_limit)
         keys = self.orderings[order]
+        queryset = queryset.annotate(**{k: self.computed[k] for k in keys if k in self.computed})
         after = self.read_cursor(request.query_params.get("cursor"), order, queryset.model)
         if after is not None:
             queryset = queryset.filter(past(keys, after))
@@ -47,9 +53,12 @@ class KeysetPagination(BasePagination):
         self.next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
-            fields = [queryset.model._meta.get_field(k) for k in keys]
-            self.next_cursor = signing.dumps({"order": order, "after": [f.value_to_string(rows[-1]) for f in fields]}, salt=self.salt)
+            last = [getattr(rows[-1], k) if k in self.computed else queryset.model._meta.get_field(k).value_to_string(rows[-1]) for k in keys]
+            self.next_cursor = signing.dumps({"order": order, "after": last}, salt=self.salt)
         return rows
+
+    def key_field(self, model, key: str):
+        return self.computed[key].output_field if key in self.computed else model._meta.get_field(key)
 
     def read_cursor(self, token: str | None, order: str, model) -> list | None:
         if not token:
@@ -62,7 +71,7 @@ class KeysetPagination(BasePagination):
             values = data["after"]
             if not isinstance(values, list) or len(values) != len(keys):
                 raise ValueError(values)
-            after = [model._meta.get_field(k).to_python(v) for k, v in zip(keys, values)]
+            after = [self.key_field(model, k).to_python(v) for k, v in zip(keys, values)]
         except (signing.BadSignature, KeyError, TypeError, ValueError, DjangoValidationError):
             raise ValidationError({"cursor": ["is not one this list gave (it was changed, or belongs to another list); start again without it"]}) from None
         if data["order"] != order:

@@ -11,7 +11,7 @@ from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from workflows import lineage
+from workflows import lineage, step_summary
 from workflows.core.status import InstanceStatus, StepStatus, choices
 from workflows.models import Instance, StepRun, Template, TemplateVersion
 from workflows.query_checks import ERROR_TYPE_MAX_CHARS, no_control_characters
@@ -122,12 +122,23 @@ class TemplateFilter(django_filters.FilterSet):
 
 class StepFilter(django_filters.FilterSet):
     """One instance's step attempts (``/instances/{id}/steps/``); values longer than the columns are
-    a 400 naming the parameter."""
+    a 400 naming the parameter. ``latest`` and ``items`` make it a map's items list: each item once,
+    as it stands (its latest attempt), which ``status`` then filters as ``step_counts`` counts."""
 
     node = django_filters.CharFilter(field_name="node_id", max_length=64, help_text="node id")
     status = django_filters.MultipleChoiceFilter(choices=choices(StepStatus), help_text="one or several: ?status=failed&status=running")
     item = django_filters.CharFilter(field_name="item_key", max_length=64, help_text="item key (one item of a node that runs per item)")
+    latest = YesNoFilter(method="latest_only", help_text="true: only the latest attempt of each (node, item)")
+    items = YesNoFilter(
+        method="items_only", help_text="true: only the items of nodes that run per item (map items, loop iterations); false: only the nodes' own steps"
+    )
 
     class Meta:
         model = StepRun
-        fields = ["node", "status", "item"]
+        fields = ["node", "status", "item", "latest", "items"]
+
+    def latest_only(self, queryset, name, value):
+        return queryset.filter(step_summary.is_latest()) if value else queryset
+
+    def items_only(self, queryset, name, value):
+        return queryset.exclude(item_key="") if value else queryset.filter(item_key="")

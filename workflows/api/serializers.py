@@ -192,6 +192,21 @@ class ParentSerializer(serializers.Serializer):
     step = serializers.CharField(help_text="the node id of the step that started it")
 
 
+class ChildSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    step = serializers.CharField(help_text="the node id of the step that started it")
+    item_key = serializers.CharField(allow_blank=True, help_text="that step's item (a map item, a loop iteration), or empty")
+
+
+class AncestorSerializer(serializers.Serializer):
+    instance = serializers.UUIDField()
+    template = serializers.CharField()
+    status = serializers.CharField()
+    step = serializers.CharField(help_text="the node id of its step that started the next instance down")
+    item_key = serializers.CharField(allow_blank=True, help_text="that step's item (a map item, a loop iteration), or empty")
+
+
 # Rows read through ``lineage.with_lineage`` (the views' querysets do).
 class InstanceSerializer(serializers.ModelSerializer):
     template = serializers.SlugRelatedField(slug_field="name", read_only=True)
@@ -209,15 +224,17 @@ class InstanceSerializer(serializers.ModelSerializer):
         return lineage.parent_of(instance)
 
 
+# Steps read through ``lineage.with_child`` (the detail and the steps list do).
 class StepRunSerializer(serializers.ModelSerializer):
     node = serializers.CharField(source="node_id")
     type = serializers.CharField(source="node_type")
     duration_ms = serializers.FloatField(read_only=True, allow_null=True)
     error = serializers.SerializerMethodField()
+    child = serializers.UUIDField(read_only=True, allow_null=True, help_text="the instance this attempt started (a sub-workflow, a loop iteration, a map item's workflow)")
 
     class Meta:
         model = StepRun
-        fields = ["id", "node", "type", "item_key", "attempt", "status", "input", "output", "ports", "error", "scheduled_at", "started_at", "finished_at", "duration_ms", "worker"]
+        fields = ["id", "node", "type", "item_key", "attempt", "status", "input", "output", "ports", "error", "scheduled_at", "started_at", "finished_at", "duration_ms", "worker", "child"]
 
     def get_error(self, step) -> dict | None:
         """Type and message for everyone; the traceback (server paths, code) only for those who
@@ -239,8 +256,8 @@ class StepRunSerializer(serializers.ModelSerializer):
 class StepCountSerializer(serializers.Serializer):
     node = serializers.CharField()
     attempts = serializers.IntegerField(help_text="every attempt of the node, retries included")
-    items = serializers.IntegerField(help_text="its (node, item) steps: 1 unless the node runs per item")
-    by_status = serializers.DictField(child=serializers.IntegerField(), help_text="status -> how many items' latest attempt has it")
+    items = serializers.IntegerField(help_text="its items (a map's items, a loop's iterations, not the node's own step); 1 for a node that does not run per item")
+    by_status = serializers.DictField(child=serializers.IntegerField(), help_text="status -> how many of those items' latest attempt has it")
 
 
 # The instance read with ``step_summary.summarise`` attached as ``step_summary`` (the view does).
@@ -257,19 +274,25 @@ class InstanceDetailSerializer(InstanceSerializer):
 
     can_control = serializers.SerializerMethodField(help_text="whether the caller may cancel or retry it (operators)")
     children = serializers.SerializerMethodField(help_text="instances its steps started (the first 50; children_count says how many)")
+    ancestors = serializers.SerializerMethodField(help_text="the instances above it, root first, each with its step that started the next one down (at most 25)")
     last_seq = serializers.IntegerField(read_only=True, help_text="the seq of its latest event: events/?after=last_seq lists what follows")
 
     class Meta(InstanceSerializer.Meta):
-        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "is_test", "graph", "steps", "step_counts", "steps_truncated", "can_control", "children", "last_seq"]
+        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "is_test", "graph", "steps", "step_counts", "steps_truncated", "can_control", "children", "ancestors", "last_seq"]
 
     def get_can_control(self, instance) -> bool:
         """So the instance page can disable Cancel and Retry, with the reason, before the API refuses."""
         request = self.context.get("request")
         return can_control_instance(getattr(request, "user", None))
 
+    @extend_schema_field(ChildSerializer(many=True))
     def get_children(self, instance) -> list[dict]:
-        children = lineage.children_of(instance).order_by("created_at").values("pk", "status", "parent_step__node_id")[:50]
-        return [{"id": str(c["pk"]), "status": c["status"], "step": c["parent_step__node_id"]} for c in children]
+        children = lineage.children_of(instance).order_by("created_at").values("pk", "status", "parent_step__node_id", "parent_step__item_key")[:50]
+        return [{"id": str(c["pk"]), "status": c["status"], "step": c["parent_step__node_id"], "item_key": c["parent_step__item_key"]} for c in children]
+
+    @extend_schema_field(AncestorSerializer(many=True))
+    def get_ancestors(self, instance) -> list[dict]:
+        return lineage.ancestors(instance) if instance.parent_instance is not None else []
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models.functions import Length
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -245,9 +246,12 @@ def instance_or_404(queryset, raw) -> Instance:
 class StepPages(KeysetPagination):
     """``node``: by (node, item, attempt), a range of the attempt's unique index (instance, node_id,
     item_key, attempt); ``id``: in the order they were made, the primary key read from the cursor
-    on and filtered by instance (or, for a small instance, its rows by the instance index, sorted)."""
+    on and filtered by instance (or, for a small instance, its rows by the instance index, sorted);
+    ``item``: like ``node`` but items in number order (0, 1, 2 ... 10, not 0, 1, 10): one node's
+    rows read by that index and sorted (no index has the key's length)."""
 
-    orderings = {"node": ("node_id", "item_key", "attempt"), "id": ("id",)}
+    orderings = {"node": ("node_id", "item_key", "attempt"), "id": ("id",), "item": ("node_id", "item_length", "item_key", "attempt")}
+    computed = {"item_length": Length("item_key")}
     default_order = "node"
     salt = "flowdesk.steps.cursor"
 
@@ -256,6 +260,7 @@ class StepPages(KeysetPagination):
 class InstanceStepsView(ListAPIView):
     """One instance's step attempts, a page at a time, filtered by node, status and item: all of
     them, where the instance detail inlines at most a bounded number (its ``steps_truncated``).
+    A map's items list: ``?node=fan&items=true&latest=true&order=item`` (and ``status`` to pick).
     A failed attempt's traceback only for staff and operators, as in the detail."""
 
     permission_classes = [InstanceControl]
@@ -266,7 +271,7 @@ class InstanceStepsView(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator
             return StepRun.objects.none()
-        return StepRun.objects.filter(instance=instance_or_404(Instance.objects.only("pk"), self.kwargs["id"]))
+        return lineage.with_child(StepRun.objects.filter(instance=instance_or_404(Instance.objects.only("pk"), self.kwargs["id"])))
 
 
 class StatsView(APIView):

@@ -95,6 +95,8 @@ export interface StepRun {
   duration_ms: number | null
   /** The worker that ran it ("" until one claims it). */
   worker?: string
+  /** The instance this attempt started (a sub-workflow, a loop iteration, a map item's workflow). */
+  child?: string | null
 }
 
 export interface InstanceDetail {
@@ -122,18 +124,29 @@ export interface InstanceDetail {
   /** The instance and step that started it, when a step did. */
   parent?: { instance: string; step: string } | null
   /** Instances its steps started (the first 50). */
-  children?: { id: string; status: string; step: string }[]
+  children?: { id: string; status: string; step: string; item_key?: string }[]
+  /** The instances above it, root first, each with its step that started the next one down. */
+  ancestors?: Ancestor[]
   /** How many instances its steps started (`instances/?parent={id}` lists them all). */
   children_count?: number
+}
+
+export interface Ancestor {
+  instance: string
+  template: string
+  status: string
+  /** The node of its step that started the next instance down, and that step's item. */
+  step: string
+  item_key: string
 }
 
 export interface StepCount {
   node: string
   /** Every attempt of the node, retries included. */
   attempts: number
-  /** Its (node, item) steps: 1 unless the node runs per item. */
+  /** Its items (a map's items, a loop's iterations: not the node's own step); 1 for a node that does not run per item. */
   items: number
-  /** Status -> how many items' latest attempt has it. */
+  /** Status -> how many of those items' latest attempt has it. */
   by_status: Record<string, number>
 }
 

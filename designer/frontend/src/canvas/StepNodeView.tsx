@@ -2,6 +2,8 @@ import { Handle, Position, useUpdateNodeInternals, type NodeProps } from '@xyflo
 import { memo, useEffect, useMemo, useRef } from 'react'
 import type { StepNode } from '../graph/convert'
 import { outputPorts } from '../graph/ports'
+import { NodeProgress } from '../run/NodeProgress'
+import { PER_ITEM } from '../run/progress'
 import { latestStep } from '../run/status'
 import { useShallow } from 'zustand/react/shallow'
 import type { StepTypeDef } from '../graph/types'
@@ -148,6 +150,7 @@ function StepNodeViewImpl({ id, data, selected }: NodeProps<StepNode>) {
           {runNote && <span className="fd-node-runnote"> · {runNote}</span>}
         </div>
       )}
+      {status && PER_ITEM.has(data.kind) && <NodeProgress id={id} kind={data.kind} config={data.config} />}
       {diff && diff !== 'unchanged' && <div className={`fd-node-diff diff-tag-${diff}`}>{diff}</div>}
       {diff === 'unchanged' && layoutChange && <div className="fd-node-diff diff-tag-layout">{layoutChange}</div>}
     </div>

@@ -3,6 +3,8 @@ import type { StepRun } from '../api/types'
 import { formatDuration } from '../canvas/look'
 import { formatWhen } from '../ui/when'
 import { attemptTimings, downloadName, momentText } from './attempt'
+import { itemName } from './progress'
+import { instanceUrl } from './RunDialog'
 import { ValueView } from './ValueView'
 
 /** The clock, once a second while `running` (a component that shows a live time re-renders alone). */
@@ -25,11 +27,27 @@ export function AttemptView({ instanceId, attempt }: { instanceId: string; attem
     <div className="fd-attempt" data-status={attempt.status}>
       {attempt.error && <AttemptError error={attempt.error} />}
       <dl className="fd-facts">
-        {attempt.item_key && (
+        {attempt.item_key &&
+          (attempt.type === 'loop' ? (
+            <>
+              <dt>Iteration</dt>
+              <dd title={`item key ${attempt.item_key}`}>{itemName('loop', attempt.item_key).replace('Iteration ', '')}</dd>
+            </>
+          ) : (
+            <>
+              <dt>Item</dt>
+              <dd>
+                <code>{attempt.item_key}</code>
+              </dd>
+            </>
+          ))}
+        {attempt.child && (
           <>
-            <dt>Item</dt>
+            <dt>Child instance</dt>
             <dd>
-              <code>{attempt.item_key}</code>
+              <a href={instanceUrl(attempt.child)} data-testid="step-child" title={attempt.child}>
+                <code>{attempt.child.slice(0, 8)}</code> ↗
+              </a>
             </dd>
           </>
         )}

@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'react'
 import { Canvas } from '../canvas/Canvas'
 import { Icon } from '../ui/icons'
+import { Breadcrumb } from './Lineage'
 import { StepDrawer } from './StepDrawer'
 import { Timeline } from './Timeline'
 
@@ -30,6 +31,7 @@ export function InstanceCanvas() {
   const z = ZOOMS.indexOf(zoom)
   return (
     <>
+      <Breadcrumb />
       <div className="fd-viewbar">
         <div className="fd-seg fd-viewswitch" role="group" aria-label="View">
           {(['graph', 'timeline'] as const).map((v) => (

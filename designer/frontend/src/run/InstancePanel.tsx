@@ -2,6 +2,7 @@ import { formatDuration } from '../canvas/look'
 import { useEditor } from '../state/store'
 import { formatWhen } from '../ui/when'
 import { InstanceControls } from './InstanceControls'
+import { formatCount } from './progress'
 import { instanceUrl } from './RunDialog'
 import { RunError, RunSummary, StatusPill, StepList } from './RunDetails'
 import { ValueView } from './ValueView'
@@ -53,9 +54,15 @@ export function InstancePanel() {
                     <a className="fd-link" href={instanceUrl(c.id)}>
                       <code>{c.id.slice(0, 8)}</code>
                     </a>{' '}
-                    by <code>{c.step}</code> <StatusPill status={c.status} />
+                    by <code>{c.step}</code>
+                    {c.item_key && <span className="fd-muted">[{c.item_key}]</span>} <StatusPill status={c.status} />
                   </div>
                 ))}
+                {(i.children_count ?? 0) > i.children.length && (
+                  <div className="fd-muted" data-testid="children-more">
+                    and {formatCount((i.children_count ?? 0) - i.children.length)} more: each step's drawer links to the ones it started
+                  </div>
+                )}
               </dd>
             </>
           )}

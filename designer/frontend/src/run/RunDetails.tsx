@@ -5,6 +5,8 @@ import { selectRunAttempt, useEditor, useNodeLabel } from '../state/store'
 import { attemptName, attemptsInOrder, chooseAttempt } from './attempt'
 import { AttemptView } from './AttemptView'
 import { openRunStep } from './drawer'
+import { ItemsPanel } from './ItemsPanel'
+import { PER_ITEM } from './progress'
 import { latestStep, type RunView } from './status'
 
 export function StatusPill({ status, testid }: { status: string; testid?: string }) {
@@ -47,6 +49,7 @@ export function RunError({ error, testid }: { error: unknown; testid?: string })
 /** One step of a run: the attempt picker, and the chosen attempt in full (the latest unless one was chosen). */
 export function StepDetails({ run, id, onClose }: { run: RunView; id: string; onClose?: () => void }) {
   const label = useNodeLabel(id)
+  const kind = useEditor((s) => s.nodes.find((n) => n.id === id)?.data.kind ?? '')
   const chosen = useEditor((s) => s.runAttempt)
   const attempts = attemptsInOrder(run.steps.get(id) ?? [])
   const attempt = chooseAttempt(attempts, chosen)
@@ -61,11 +64,17 @@ export function StepDetails({ run, id, onClose }: { run: RunView; id: string; on
           </button>
         )}
       </header>
-      {attempts.length > 1 && attempt && <AttemptPicker node={id} attempts={attempts} shown={attempt} />}
-      {attempt ? (
-        <AttemptView instanceId={run.instanceId} attempt={attempt} />
+      {PER_ITEM.has(kind) && attempt ? (
+        <ItemsPanel key={id} run={run} id={id} kind={kind} />
       ) : (
-        <p className="fd-muted">{status === 'not_run' ? 'Not reached: the run ended before it got here.' : 'Not started yet.'}</p>
+        <>
+          {attempts.length > 1 && attempt && <AttemptPicker node={id} attempts={attempts} shown={attempt} />}
+          {attempt ? (
+            <AttemptView instanceId={run.instanceId} attempt={attempt} />
+          ) : (
+            <p className="fd-muted">{status === 'not_run' ? 'Not reached: the run ended before it got here.' : 'Not started yet.'}</p>
+          )}
+        </>
       )}
     </section>
   )
@@ -74,7 +83,7 @@ export function StepDetails({ run, id, onClose }: { run: RunView; id: string; on
 /** Up to this many attempts are buttons to scan at a glance; more (a fan-out) are a list to pick from. */
 const PICKER_BUTTONS = 12
 
-function AttemptPicker({ node, attempts, shown }: { node: string; attempts: StepRun[]; shown: StepRun }) {
+export function AttemptPicker({ node, attempts, shown, name = attemptName }: { node: string; attempts: StepRun[]; shown: StepRun; name?: (a: StepRun) => string }) {
   const latest = latestStep(attempts)
   // picking the latest follows the step: the next retry is shown as it starts
   const pick = (a: StepRun | undefined) => selectRunAttempt(node, !a || a === latest ? null : (a.id ?? null))
@@ -85,7 +94,7 @@ function AttemptPicker({ node, attempts, shown }: { node: string; attempts: Step
         <select value={attempts.indexOf(shown)} onChange={(e) => pick(attempts[Number(e.target.value)])} data-testid="attempt-select">
           {attempts.map((a, i) => (
             <option key={a.id ?? i} value={i}>
-              {attemptName(a)} · {STATUS_LABEL[a.status] ?? a.status}
+              {name(a)} · {STATUS_LABEL[a.status] ?? a.status}
             </option>
           ))}
         </select>
@@ -106,7 +115,7 @@ function AttemptPicker({ node, attempts, shown }: { node: string; attempts: Step
           data-status={a.status}
         >
           <span className={`fd-status-dot st-${a.status}`} aria-hidden="true" />
-          {attemptName(a)} <span className="fd-muted">{STATUS_LABEL[a.status] ?? a.status}</span>
+          {name(a)} <span className="fd-muted">{STATUS_LABEL[a.status] ?? a.status}</span>
         </button>
       ))}
     </div>

@@ -7,6 +7,7 @@ import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useStat
 import { STATUS_LABEL, formatDuration } from '../canvas/look'
 import { labelIndex, selectRunAttempt, useEditor } from '../state/store'
 import { formatTime } from '../ui/when'
+import { formatCount } from './progress'
 import { StatusPill } from './RunDetails'
 import { latestStep, type RunView } from './status'
 import {
@@ -58,7 +59,7 @@ function TimelineView({ run, zoom }: { run: RunView; zoom: number }) {
 
   const lanes = useMemo(() => {
     const labels = labelIndex(nodes)
-    return buildLanes(run.steps, nodes.map((n) => n.id), (id) => labels.get(id) ?? id, (id) => run.nodeStatus.get(id) ?? 'pending')
+    return buildLanes(run.steps, nodes.map((n) => n.id), (id) => labels.get(id) ?? id, (id) => run.nodeStatus.get(id) ?? 'pending', run.counts)
   }, [run, nodes])
   const barIndex = useMemo(() => {
     const index = new Map<string, [number, number]>()
@@ -176,6 +177,7 @@ function TimelineView({ run, zoom }: { run: RunView; zoom: number }) {
   const tipBar = tip && barIndex.get(tip.key)
   return (
     <div className="fd-timeline" ref={root} style={{ '--tl-label': `${LABEL_W}px` } as React.CSSProperties} data-testid="timeline" data-lanes={lanes.length}>
+      {run.truncated && <Truncated run={run} lanes={lanes} />}
       <div className="fd-tl-scroll" ref={scroller} onScroll={hideTip}>
         <div className="fd-tl-sheet" style={{ width: LABEL_W + width + RIGHT_PAD }}>
           <div className="fd-tl-axis">
@@ -248,8 +250,36 @@ interface LaneProps {
   onTipEnd: () => void
 }
 
+/**
+ * Said above the lanes when the detail left attempts out (a map of thousands of items): how much is
+ * drawn, and each cut node's full list of items, in its drawer.
+ */
+function Truncated({ run, lanes }: { run: RunView; lanes: readonly Lane[] }) {
+  const attempts = [...run.counts.values()].reduce((n, c) => n + c.attempts, 0)
+  const held = [...run.steps.values()].reduce((n, rows) => n + rows.length, 0)
+  const cut = lanes.filter((l) => l.totalItems > l.items)
+  return (
+    <div className="fd-tl-truncated" role="note" data-testid="timeline-truncated">
+      <span>
+        Too many attempts to draw them all: {formatCount(held)} of {formatCount(attempts)}, the latest of each step and of the first items of the biggest.
+      </span>
+      {cut.map((l) => (
+        <button key={l.node} type="button" className="fd-link-btn" onClick={() => selectRunAttempt(l.node)} data-testid="timeline-all-items" data-node={l.node}>
+          All {formatCount(l.totalItems)} items of {l.label} →
+        </button>
+      ))}
+    </div>
+  )
+}
+
 const LaneLabel = memo(function LaneLabel({ lane, selected }: { lane: Lane; selected: boolean }) {
-  const meta = lane.items ? `${lane.items} item${lane.items === 1 ? '' : 's'}` : lane.attempts > 1 ? `${lane.attempts} attempts` : ''
+  const meta = lane.items
+    ? lane.totalItems > lane.items
+      ? `${formatCount(lane.items)} of ${formatCount(lane.totalItems)} items`
+      : `${formatCount(lane.items)} item${lane.items === 1 ? '' : 's'}`
+    : lane.attempts > 1
+      ? `${lane.attempts} attempts`
+      : ''
   return (
     <button
       type="button"
@@ -257,7 +287,7 @@ const LaneLabel = memo(function LaneLabel({ lane, selected }: { lane: Lane; sele
       className={`fd-tl-label${selected ? ' is-selected' : ''}`}
       style={{ height: lane.height }}
       onClick={() => selectRunAttempt(lane.node)}
-      title={`${lane.label} (${lane.node}): ${STATUS_LABEL[lane.status] ?? lane.status}`}
+      title={`${lane.label} (${lane.node}): ${STATUS_LABEL[lane.status] ?? lane.status}${lane.totalItems > lane.items ? ` · ${formatCount(lane.items)} of its ${formatCount(lane.totalItems)} items drawn: click for all of them` : ''}`}
       data-node={lane.node}
       data-status={lane.status}
     >

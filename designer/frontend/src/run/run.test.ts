@@ -95,6 +95,22 @@ describe('a live event ahead of the detail', () => {
     expect(withEvent(retried, ev(6, 'instance_failed'))!.status).toBe('failed')
   })
 
+  it("recolours a map item's step, never the node's own", () => {
+    const map = { ...instance('running', [step('fan', 'waiting', { type: 'map', item_key: '' }), step('fan', 'running', { type: 'map', item_key: '0' })]), last_seq: 4 }
+    const next = withEvent(map, ev(5, 'step_completed', 'fan', 1, { item: '0' }))!
+    expect(next.steps.map((s) => [s.item_key, s.status])).toEqual([['', 'waiting'], ['0', 'completed']])
+    const added = withEvent(next, ev(6, 'step_running', 'fan', 1, { item: '1' }))!
+    expect(added.steps.map((s) => [s.item_key, s.status])).toEqual([['', 'waiting'], ['0', 'completed'], ['1', 'running']])
+    expect(runView(added, ['fan'], []).nodeStatus.get('fan')).toBe('waiting')
+  })
+
+  it('leaves an item it does not show to the next fetch when the detail shows some items only', () => {
+    const map = { ...instance('running', [step('fan', 'waiting', { item_key: '' })]), last_seq: 4, steps_truncated: true }
+    const next = withEvent(map, ev(5, 'step_running', 'fan', 1, { item: '9999' }))!
+    expect(next.steps).toHaveLength(1)
+    expect(next.last_seq).toBe(5)
+  })
+
   it('ignores what the instance already shows and what it cannot draw', () => {
     expect(withEvent(base, ev(4, 'step_completed', 'a', 1))).toBeNull()
     expect(withEvent(base, ev(5, 'vars_set'))).toBeNull()

@@ -1,5 +1,5 @@
 /** Step runs of an instance as canvas state: each node's status, and the edges the run took. */
-import type { InstanceDetail, StepRun } from '../api/types'
+import type { InstanceDetail, StepCount, StepRun } from '../api/types'
 import type { InstanceEvent } from './events'
 import type { GraphEdge } from '../graph/types'
 
@@ -18,6 +18,10 @@ export interface RunView {
   nodeStatus: ReadonlyMap<string, string>
   /** By edge id. */
   edgeState: ReadonlyMap<string, EdgeRunState>
+  /** By node, whole whatever `steps` leaves out: its attempts and how its items stand. */
+  counts: ReadonlyMap<string, StepCount>
+  /** `steps` holds the latest attempt of some items only (a huge map): the steps API has the rest. */
+  truncated: boolean
   instance: InstanceDetail
 }
 
@@ -52,10 +56,11 @@ export function runView(instance: InstanceDetail, nodeIds: readonly string[], ed
     const took = src?.ports ? src.ports.includes(port) : src?.status === 'completed' && port === 'out'
     edgeState.set(e.id, took ? 'taken' : src && DECIDED.has(src.status) ? 'not-taken' : 'idle')
   }
-  return { instanceId: instance.id, status: instance.status, final, steps, nodeStatus, edgeState, instance }
+  const counts = new Map((instance.step_counts ?? []).map((c) => [c.node, c]))
+  return { instanceId: instance.id, status: instance.status, final, steps, nodeStatus, edgeState, counts, truncated: !!instance.steps_truncated, instance }
 }
 
-const STEP_STATUSES = new Set(['scheduled', 'running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled', 'timed_out', 'compensated'])
+const STEP_STATUSES = new Set(['pending', 'scheduled', 'running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled', 'timed_out', 'compensated'])
 const INSTANCE_STATUSES = new Set(['running', 'paused', 'completed', 'failed', 'cancelled', 'timed_out'])
 
 /**
@@ -67,11 +72,14 @@ export function withEvent(instance: InstanceDetail, event: InstanceEvent): Insta
   if (instance.last_seq !== undefined && event.seq <= instance.last_seq) return null
   const [kind, ...rest] = event.type.split('_')
   const status = rest.join('_')
-  const data = (event.data ?? {}) as { ports?: string[]; error?: { type: string; message: string } }
+  const data = (event.data ?? {}) as { ports?: string[]; error?: { type: string; message: string }; item?: unknown }
   if (kind === 'instance' && INSTANCE_STATUSES.has(status)) return { ...instance, status, last_seq: event.seq }
   if (kind !== 'step' || !STEP_STATUSES.has(status) || !event.node || event.attempt === null) return null
+  // a map item's or a loop iteration's event names its item: it must not recolour the node's own step
+  const item = typeof data.item === 'string' ? data.item : ''
   const steps = instance.steps.slice()
-  const at = steps.findIndex((r) => r.node === event.node && r.attempt === event.attempt && !r.item_key)
+  const at = steps.findIndex((r) => r.node === event.node && r.attempt === event.attempt && (r.item_key ?? '') === item)
+  if (at < 0 && item && instance.steps_truncated) return { ...instance, last_seq: event.seq } // the detail shows some items only: the next fetch says which
   const changes: Partial<StepRun> = { status }
   if (data.ports) changes.ports = data.ports
   if (data.error) changes.error = data.error
@@ -79,7 +87,7 @@ export function withEvent(instance: InstanceDetail, event: InstanceEvent): Insta
   if (at >= 0) steps[at] = { ...steps[at], ...changes }
   else {
     const type = steps.find((r) => r.node === event.node)?.type ?? ''
-    steps.push({ node: event.node, type, attempt: event.attempt, output: null, error: null, started_at: null, finished_at: null, duration_ms: null, scheduled_at: event.created_at, ...changes, status })
+    steps.push({ node: event.node, type, item_key: item, attempt: event.attempt, output: null, error: null, started_at: null, finished_at: null, duration_ms: null, scheduled_at: event.created_at, ...changes, status })
   }
   return { ...instance, steps, last_seq: event.seq }
 }

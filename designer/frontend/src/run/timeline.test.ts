@@ -102,6 +102,15 @@ describe('timeline lanes', () => {
     expect(last.h).toBeGreaterThanOrEqual(1)
   })
 
+  it('knows how many items a fan-out has in all when the detail drew some of them only', () => {
+    const shown = [attempt('map', 'waiting', 0, null, { item_key: '' }), ...Array.from({ length: 5 }, (_, i) => attempt('map', 'completed', i, 100 + i, { item_key: String(i) }))]
+    const counts = new Map([['map', { node: 'map', attempts: 10_001, items: 10_000, by_status: { completed: 10_000 } }], ['a', { node: 'a', attempts: 1, items: 1, by_status: { completed: 1 } }]])
+    const [map, plain] = buildLanes(byNode([...shown, attempt('a', 'completed', 200, 300)]), ['map', 'a'], (id) => id, () => 'completed', counts)
+    expect(map).toMatchObject({ items: 5, totalItems: 10_000 })
+    expect(plain).toMatchObject({ items: 0, totalItems: 0 }) // not a fan-out: its one step is no item
+    expect(lanesOf(shown, ['map'])[0]).toMatchObject({ items: 5, totalItems: 5 }) // without counts: what it drew
+  })
+
   it('reuses a track once an item has finished, and keeps it while one is still open', () => {
     const lane = lanesOf(
       [

@@ -6,7 +6,7 @@
  * Times are milliseconds since the epoch, as the server wrote them; x positions are pixels from
  * the start of the track (the label column is not part of it).
  */
-import type { StepRun } from '../api/types'
+import type { StepCount, StepRun } from '../api/types'
 
 /** The label column's width (px). */
 export const LABEL_W = 230
@@ -64,8 +64,10 @@ export interface Lane {
   status: string
   bars: Bar[]
   tracks: number
-  /** Distinct fan-out item keys (0: not a fan-out). */
+  /** Distinct fan-out item keys drawn (0: not a fan-out). */
   items: number
+  /** All its items, drawn or not (the instance's `step_counts`): more than `items` when the detail left some out. */
+  totalItems: number
   /** The most attempts of one item (or of the node). */
   attempts: number
   open: boolean
@@ -141,13 +143,15 @@ export function barBox(track: number, tracks: number): { y: number; h: number } 
 /**
  * One lane per node: the ones that ran in the order they first started (ties in graph order), then
  * the ones that have not, in graph order. Nodes with attempts that the graph does not list (an
- * older version's) still get a lane.
+ * older version's) still get a lane. `counts` (whole, where `steps` may hold some items only) say
+ * how many items each fan-out has in all.
  */
 export function buildLanes(
   steps: ReadonlyMap<string, readonly StepRun[]>,
   order: readonly string[],
   label: (node: string) => string,
   status: (node: string) => string,
+  counts: ReadonlyMap<string, StepCount> = new Map(),
 ): Lane[] {
   const listed = new Set(order)
   const ids = [...order, ...[...steps.keys()].filter((id) => !listed.has(id))]
@@ -161,13 +165,15 @@ export function buildLanes(
       perItem.set(b.item, n)
       attempts = Math.max(attempts, n)
     }
+    const items = perItem.size - (perItem.has('') ? 1 : 0)
     return {
       node,
       label: label(node),
       status: status(node),
       bars,
       tracks,
-      items: perItem.size - (perItem.has('') ? 1 : 0),
+      items,
+      totalItems: items ? Math.max(items, counts.get(node)?.items ?? 0) : 0,
       attempts,
       open: bars.some((b) => b.open),
       top: 0,
