@@ -27,17 +27,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='event',
             name='item_key',
-            field=models.CharField(blank=True, default='', max_length=64),
+            field=models.CharField(blank=True, db_default='', default='', max_length=64),
         ),
         migrations.AddField(
             model_name='instance',
             name='depth',
-            field=models.PositiveSmallIntegerField(default=0, help_text="0 for a top-level instance, its parent's depth + 1 for a child"),
+            field=models.PositiveSmallIntegerField(db_default=0, default=0, help_text="0 for a top-level instance, its parent's depth + 1 for a child"),
         ),
         migrations.AddField(
             model_name='instance',
             name='waited',
-            field=models.BooleanField(default=False, help_text='a child whose parent step waits for its end (cancelled with the parent)'),
+            field=models.BooleanField(db_default=False, default=False, help_text='a child whose parent step waits for its end (cancelled with the parent)'),
         ),
         migrations.AddField(
             model_name='steprun',
@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='timer',
             name='item_key',
-            field=models.CharField(blank=True, default='', max_length=64),
+            field=models.CharField(blank=True, db_default='', default='', max_length=64),
         ),
         migrations.AddField(
             model_name='timer',
