@@ -12,13 +12,15 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.canvas import wait_ready
 from tests.browser.conftest import screenshot
 from tests.factories import InstanceFactory, StepRunFactory, VersionFactory
-from workflows.models import StepRun
+from workflows.engine.writer import CHANNEL
+from workflows.models import Event, Instance, StepRun
 from workflows.roles import OPERATORS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -181,8 +183,46 @@ def test_a_map_shows_its_progress_and_opens_its_items_page_by_page_down_to_one_i
     page.keyboard.press("Enter")
     expect(view).to_have_attribute("data-item", "1")
 
+    view.get_by_test_id("items-back").click()
+    page.set_viewport_size({"width": 1280, "height": 720})
+    expect(rows).to_have_count(50)
+    screenshot(page, "instance-map-items-1280")
+
     drawer.get_by_test_id("tab-node-step").click()
     expect(drawer.get_by_test_id("step-input")).to_be_visible()  # the map's own step: what it was given
+    assert not page.errors
+
+
+def items_move_on(instance, ended: range) -> None:
+    """As the engine would: these items complete, the next ones start; one event, its notice on commit."""
+    with transaction.atomic():
+        StepRun.objects.filter(instance=instance, node_id="fan", item_key__in=[str(i) for i in ended]).update(status="completed", started_at=moment(60), finished_at=moment(61))
+        seq = Instance.objects.get(pk=instance.pk).last_seq + 1
+        Instance.objects.filter(pk=instance.pk).update(last_seq=seq)
+        Event.objects.create(instance=instance, seq=seq, type="step_completed", node_id="fan", attempt=1, data={"item": str(ended[-1])})
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(instance.pk)])
+
+
+def test_a_running_maps_progress_and_open_items_list_follow_its_items_live(open_page):
+    instance = map_instance()
+    page = open_page(instance)
+    expect(page.get_by_test_id("live-mode")).to_have_text("live")
+    page.get_by_test_id("node-fan").click()
+    drawer = page.get_by_test_id("step-drawer")
+    drawer.locator("[data-testid=item-filter][data-group=running]").click()
+    rows = drawer.get_by_test_id("item-row")
+    expect(rows).to_have_count(10)
+
+    items_move_on(instance, range(415, 425))  # the ten running items end
+    progress = page.get_by_test_id("node-fan").get_by_test_id("node-progress")
+    expect(progress).to_have_text(re.compile(r"422 done · 3 failed\s+of 1,000"))
+    expect(drawer.get_by_test_id("drawer-progress")).to_contain_text("422 done · 3 failed")
+    expect(drawer.get_by_test_id("items-empty")).to_have_text("No running items.")  # the list read again, no reload
+    expect(drawer.locator("[data-testid=item-filter][data-group=running]")).to_contain_text("0")
+    drawer.locator("[data-testid=item-filter][data-group=done]").click()
+    expect(drawer.locator("[data-testid=item-filter][data-group=done]")).to_contain_text("422")
+    assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
     assert not page.errors
 
 

@@ -3,7 +3,7 @@ import type { StepRun } from '../api/types'
 import { formatDuration } from '../canvas/look'
 import { formatWhen } from '../ui/when'
 import { attemptTimings, downloadName, momentText } from './attempt'
-import { itemName } from './progress'
+import { itemNumber } from './progress'
 import { instanceUrl } from './RunDialog'
 import { ValueView } from './ValueView'
 
@@ -31,7 +31,7 @@ export function AttemptView({ instanceId, attempt }: { instanceId: string; attem
           (attempt.type === 'loop' ? (
             <>
               <dt>Iteration</dt>
-              <dd title={`item key ${attempt.item_key}`}>{itemName('loop', attempt.item_key).replace('Iteration ', '')}</dd>
+              <dd title={`item key ${attempt.item_key}`}>{itemNumber('loop', attempt.item_key)}</dd>
             </>
           ) : (
             <>

@@ -12,7 +12,7 @@ import { attemptsInOrder, chooseAttempt } from './attempt'
 import { AttemptView } from './AttemptView'
 import { useItemAttempts, useItemPages } from './items'
 import { ProgressView } from './NodeProgress'
-import { formatCount, itemFilters, itemName, runProgress, tally, type ItemGroup } from './progress'
+import { formatCount, itemFilters, itemName, itemNumber, runProgress, tally, type ItemGroup } from './progress'
 import { AttemptPicker, RunError, StatusPill } from './RunDetails'
 import { instanceUrl } from './RunDialog'
 import { latestStep, type RunView } from './status'
@@ -184,7 +184,7 @@ function ItemRow({ step, kind, onOpen }: { step: StepRun; kind: string; onOpen: 
   return (
     <li className="fd-item" data-status={step.status}>
       <button type="button" className="fd-item-row" onClick={() => onOpen(key)} data-testid="item-row" data-item={key} data-status={step.status} aria-label={`${name}: ${STATUS_LABEL[step.status] ?? step.status}`}>
-        <span className="fd-item-name">{kind === 'loop' ? name.replace('Iteration ', '') : key}</span>
+        <span className="fd-item-name">{itemNumber(kind, key)}</span>
         <span className="fd-item-status">
           <span className={`fd-status-dot st-${step.status}`} aria-hidden="true" />
           {STATUS_LABEL[step.status] ?? step.status}

@@ -9,7 +9,7 @@ import { enc, errorMessage, get } from '../api/client'
 import type { CursorPage, StepRun } from '../api/types'
 import { itemsQuery } from './progress'
 
-export const PAGE = 50
+const PAGE = 50
 const MAX_PAGE = 500 // the API's largest page: a refresh re-reads at most this many rows
 const REFRESH_MS = 1500
 

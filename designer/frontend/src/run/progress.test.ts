@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { StepCount, StepRun } from '../api/types'
-import { formatCount, itemFilters, itemName, itemsQuery, nodeProgress, progressText, tally } from './progress'
+import { formatCount, itemFilters, itemName, itemNumber, itemsQuery, nodeProgress, progressText, tally } from './progress'
 
 const count = (by_status: Record<string, number>): StepCount => ({ node: 'n', attempts: 0, items: 0, by_status })
 const own = (status: string, output: StepRun['output'] = null): StepRun => ({ node: 'n', type: 'map', attempt: 1, status, output, error: null, started_at: null, finished_at: null, duration_ms: null })
@@ -85,6 +85,8 @@ describe('the items list', () => {
   it('names a map item by its index and a loop iteration counting from one', () => {
     expect(itemName('map', '7')).toBe('Item 7')
     expect(itemName('loop', '2')).toBe('Iteration 3')
+    expect(itemNumber('loop', '1999')).toBe('2,000')
+    expect(itemNumber('map', '1999')).toBe('1999') // an index, as in the output's errors
     expect(formatCount(1234567)).toBe('1,234,567')
   })
 })

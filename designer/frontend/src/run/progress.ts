@@ -124,9 +124,11 @@ export function itemsQuery(node: string, statuses: readonly string[], limit: num
   return q.toString()
 }
 
-/** How the items list names an item: a map's by its index ("7"), a loop's iteration counting from 1 ("3"). */
-export function itemName(kind: string, key: string): string {
+/** An item's number as the page writes it: a map item's index ("7"), a loop iteration counting from 1 ("3" for key "2"). */
+export function itemNumber(kind: string, key: string): string {
   const n = Number(key)
-  if (kind === 'loop' && key !== '' && Number.isInteger(n)) return `Iteration ${formatCount(n + 1)}`
-  return `Item ${key}`
+  return kind === 'loop' && key !== '' && Number.isInteger(n) ? formatCount(n + 1) : key
 }
+
+/** "Item 7", "Iteration 3". */
+export const itemName = (kind: string, key: string) => `${kind === 'loop' ? 'Iteration' : 'Item'} ${itemNumber(kind, key)}`
