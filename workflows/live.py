@@ -48,6 +48,7 @@ def event_as_dict(event: Event) -> dict[str, Any]:
         "type": event.type,
         "node": event.node_id,
         "attempt": event.attempt,
+        "item": event.item_key,
         "data": event.data,
         "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
     }

@@ -199,7 +199,7 @@ def items_move_on(instance, ended: range) -> None:
         StepRun.objects.filter(instance=instance, node_id="fan", item_key__in=[str(i) for i in ended]).update(status="completed", started_at=moment(60), finished_at=moment(61))
         seq = Instance.objects.get(pk=instance.pk).last_seq + 1
         Instance.objects.filter(pk=instance.pk).update(last_seq=seq)
-        Event.objects.create(instance=instance, seq=seq, type="step_completed", node_id="fan", attempt=1, data={"item": str(ended[-1])})
+        Event.objects.create(instance=instance, seq=seq, type="step_completed", node_id="fan", item_key=str(ended[-1]), attempt=1, data={})
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(instance.pk)])
 

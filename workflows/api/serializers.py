@@ -297,10 +297,11 @@ class InstanceDetailSerializer(InstanceSerializer):
 
 class EventSerializer(serializers.ModelSerializer):
     node = serializers.CharField(source="node_id")
+    item = serializers.CharField(source="item_key", help_text="a map item's or a loop iteration's key; empty for the node's own step")
 
     class Meta:
         model = Event
-        fields = ["seq", "type", "node", "attempt", "data", "created_at"]
+        fields = ["seq", "type", "node", "item", "attempt", "data", "created_at"]
 
 
 class EventPageSerializer(serializers.Serializer):

@@ -7,6 +7,8 @@ export interface InstanceEvent {
   type: string
   node: string
   attempt: number | null
+  /** a map item's or a loop iteration's key; "" for the node's own step */
+  item?: string
   data: Json
   created_at: string
 }

@@ -79,7 +79,10 @@ describe('followInstance', () => {
 })
 
 describe('a live event ahead of the detail', () => {
-  const ev = (seq: number, type: string, node = '', attempt: number | null = null, data = {}) => ({ seq, type, node, attempt, data, created_at: '2026-01-01T00:00:01Z' })
+  const ev = (seq: number, type: string, node = '', attempt: number | null = null, data: { item?: string } & Record<string, unknown> = {}) => {
+    const { item = '', ...rest } = data
+    return { seq, type, node, attempt, item, data: rest, created_at: '2026-01-01T00:00:01Z' }
+  }
   const base = { ...instance('running', [step('a', 'running')]), last_seq: 4 }
 
   it('recolours the step it names at once', () => {

@@ -72,11 +72,11 @@ export function withEvent(instance: InstanceDetail, event: InstanceEvent): Insta
   if (instance.last_seq !== undefined && event.seq <= instance.last_seq) return null
   const [kind, ...rest] = event.type.split('_')
   const status = rest.join('_')
-  const data = (event.data ?? {}) as { ports?: string[]; error?: { type: string; message: string }; item?: unknown }
+  const data = (event.data ?? {}) as { ports?: string[]; error?: { type: string; message: string } }
   if (kind === 'instance' && INSTANCE_STATUSES.has(status)) return { ...instance, status, last_seq: event.seq }
   if (kind !== 'step' || !STEP_STATUSES.has(status) || !event.node || event.attempt === null) return null
   // a map item's or a loop iteration's event names its item: it must not recolour the node's own step
-  const item = typeof data.item === 'string' ? data.item : ''
+  const item = event.item ?? ''
   const steps = instance.steps.slice()
   const at = steps.findIndex((r) => r.node === event.node && r.attempt === event.attempt && (r.item_key ?? '') === item)
   if (at < 0 && item && instance.steps_truncated) return { ...instance, last_seq: event.seq } // the detail shows some items only: the next fetch says which
