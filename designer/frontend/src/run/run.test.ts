@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { InstanceDetail, StepRun } from '../api/types'
+import type { Json } from '../graph/types'
 import { SAMPLE } from '../graph/fixtures'
 import { socketUrl } from './follow'
 import { NEW_MOCK, buildMocks, parseInputObject } from './inputs'
@@ -79,9 +80,9 @@ describe('followInstance', () => {
 })
 
 describe('a live event ahead of the detail', () => {
-  const ev = (seq: number, type: string, node = '', attempt: number | null = null, data: { item?: string } & Record<string, unknown> = {}) => {
+  const ev = (seq: number, type: string, node = '', attempt: number | null = null, data: { [key: string]: Json } = {}) => {
     const { item = '', ...rest } = data
-    return { seq, type, node, attempt, item, data: rest, created_at: '2026-01-01T00:00:01Z' }
+    return { seq, type, node, attempt, item: String(item), data: rest, created_at: '2026-01-01T00:00:01Z' }
   }
   const base = { ...instance('running', [step('a', 'running')]), last_seq: 4 }
 
