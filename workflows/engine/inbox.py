@@ -2,11 +2,12 @@
 order, exactly once, by the instance's own next transition.
 
 Sending: append the message (committed with whatever sent it), then, after commit, ``deliver``:
-try the instance's lock without waiting. If another transition holds it, that one looks at the
-inbox again after it commits (``transition``), and sees the message: it was committed before our
-attempt failed, which was before that holder committed. So a message is never stranded, no
-transaction ever waits for a second instance's lock, and parents and children cannot deadlock.
-A burst (200 results of a fan-out finding the instance busy) is consumed by one transition.
+take the instance's lock and consume what waits. The sender holds no lock by then (its own
+transaction has committed), so no transaction ever waits for a second instance's lock, and parents
+and children cannot deadlock. The message was committed before the deliverer asked for the lock,
+so whoever takes the lock first sees it: it is never stranded. A burst (200 results of a fan-out
+that found the instance busy) is consumed by the first transition to get the lock; the deliveries
+queued behind it find an empty inbox and return at once, without reading a row.
 """
 
 from __future__ import annotations
@@ -48,14 +49,10 @@ def take(instance_id) -> list[object]:
     return [messages.decode(field.from_db_value(raw, None, connection)) for _, raw in sorted(found, key=lambda r: r[0])]
 
 
-def has_mail(instance_id) -> bool:
-    return InboxMessage.objects.filter(instance_id=instance_id).exists()
-
-
 def deliver(*instance_ids) -> None:
-    """Let each instance consume its inbox now, unless another transition holds it (which then
-    will). Nested deliveries (a child's end reaching its parent, whose end reaches its own) queue
-    up here instead of recursing."""
+    """Let each instance consume its inbox now (called after commit, holding no lock). Nested
+    deliveries (a child's end reaching its parent, whose end reaches its own) queue up here
+    instead of recursing."""
     queue = getattr(_local, "queue", None)
     if queue is not None:
         queue.extend(instance_ids)
@@ -67,7 +64,7 @@ def deliver(*instance_ids) -> None:
         while queue:
             instance_id = queue.popleft()
             try:
-                transition(instance_id, None, wait=False)
+                transition(instance_id, None)
             except Exception:
                 # One instance that cannot consume its mail must not stop the others; the timer
                 # loop's sweep (``stranded``) tries it again and records the fault.

@@ -56,13 +56,16 @@ def transition(instance_id, make_event=None, *, check=None, claim_for: str | Non
     ``make_event(rows)`` returns the caller's own event (or None), decided after the inbox's
     messages; ``check(instance, rows)`` may raise to refuse; ``claim_for`` claims one due step for
     a worker in the same transaction (eager continuation). ``wait=False`` returns ``(BUSY, None)``
-    at once if another transition holds the instance. Returns ``(instance, claim)``.
+    at once if another transition holds the instance (its caller then posts to the inbox and
+    ``deliver``s). Returns ``(instance, claim)``.
     """
     now = time.time()
     with transaction.atomic():
         instance = reads.lock(instance_id, wait=wait)
         if instance is None:
             return BUSY, None
+        if make_event is None and claim_for is None and not instance.has_mail:
+            return instance, None  # a delivery that an earlier transition already consumed
         rows = reads.rows_now(instance)
         if check is not None:
             check(instance, rows)
@@ -72,12 +75,14 @@ def transition(instance_id, make_event=None, *, check=None, claim_for: str | Non
             events.append(own)
         events = _current(events, rows)
         writer = Writer(instance, rows, now)
+        writer.claim_for = claim_for if claim_only is None else None
         if events:
             graph = graph_of(instance.version_id)
             snapshot = reads.snapshot(instance, rows, now)
             writer.apply(d.decide(graph, snapshot, events, limits=limits()), graph)
-        claimed = writer.claim(claim_for, only=claim_only) if claim_for else None
+        claimed = writer.claim(claim_for, only=claim_only) if claim_for and not writer.item_claim else None
         writer.save()
+        claimed = claimed or writer.item_claimed
         if claim_for and claimed is None and claim_only is None and _items_may_be_due(writer.rows):
             claimed = writer.claim_item(claim_for)
             if claimed is not None:
@@ -88,23 +93,15 @@ def transition(instance_id, make_event=None, *, check=None, claim_for: str | Non
         if extra:
             count = min(extra, settings.FLOWDESK["DISPATCH_FANOUT"])
             transaction.on_commit(lambda: dispatch.ring(instance.pk, count))
-        # Messages sent while this transition held the lock wait for it: look after commit.
-        doorbells = [*writer.doorbells, instance.pk]
-        transaction.on_commit(lambda: _after(doorbells))
+        if writer.doorbells:
+            doorbells = list(writer.doorbells)
+            transaction.on_commit(lambda: inbox.deliver(*doorbells))
     return instance, (_claim_of(claimed, instance) if claimed is not None else None)
 
 
 def _items_may_be_due(rows: reads.Rows) -> bool:
     """A map of handlers is waiting on its items: one of them may be due (they are not in memory)."""
     return any(not k[1] and r.status == S.WAITING and r.node_type == "map" for k, r in rows.items())
-
-
-def _after(doorbells: list) -> None:
-    *others, own = doorbells
-    if inbox.has_mail(own):
-        others.append(own)
-    if others:
-        inbox.deliver(*others)
 
 
 def _current(events: list, rows: reads.Rows) -> list:

@@ -9,6 +9,7 @@ starting a child appends its ``Start``, cancelling one its ``CancelRequested``, 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -59,6 +60,11 @@ class Writer:
         self.cancel_children = False
         self.doorbells: list[Any] = []  # instances with new mail, to deliver to after commit
         self.mail: list[tuple[Any, object]] = []
+        #: a worker this transition may hand one started item to (eager continuation through a
+        #: map: the item that starts as another ends goes to the worker that ended it, no queue)
+        self.claim_for: str | None = None
+        self.item_claim: tuple[int, str, str, datetime] | None = None  # statement, node, its type, deadline
+        self.item_claimed: Row | None = None
 
     def event(self, type: str, node_id: str = "", attempt: int | None = None, item: str = "", **data: Any) -> None:
         self.instance.last_seq += 1
@@ -207,6 +213,15 @@ class Writer:
             if c.child:
                 changes["started_at"] = self.now_dt
             column = sql.column(StepRun, "item_key")
+            if not c.child and self.claim_for and self.item_claim is None and self.instance.status == I.RUNNING:
+                item, *waiting = waiting
+                deadline = to_dt(self.now + _timeout(graph.nodes[c.node]))
+                claim = {**changes, "status": S.RUNNING, "worker": self.claim_for, "started_at": self.now_dt,
+                         "lease_until": to_dt(self.now + settings.FLOWDESK["LEASE_S"]), "deadline_at": deadline}  # fmt: skip
+                statement = _update_items(self.batch, self.instance.pk, c.node, claim, f"{column} = %s", [item], [str(S.PENDING)], returning=True)
+                self.item_claim = (statement, c.node, graph.nodes[c.node].type, deadline)
+                self.due_steps -= 1
+                self.event("step_running", c.node, None, item, worker=self.claim_for)
             for item in waiting:  # by equality on the unique index's columns: one row read, not the map's N
                 statement = _update_items(self.batch, self.instance.pk, c.node, changes, f"{column} = %s", [item], [str(S.PENDING)], returning=c.child)
                 if c.child:
@@ -256,8 +271,7 @@ class Writer:
         if not candidates or self.instance.status != I.RUNNING:
             return None
         row = min(candidates, key=lambda r: (r.pk is None, r.pk or 0))
-        node = graph_of(self.instance.version_id).nodes[row.node_id]
-        timeout = clamp(node.config.get("timeout_s"), WORKER_PROPERTIES["timeout_s"]) or settings.FLOWDESK["DEFAULT_STEP_TIMEOUT_S"]
+        timeout = _timeout(graph_of(self.instance.version_id).nodes[row.node_id])
         row.status, row.worker, row.started_at = S.RUNNING, worker, self.now_dt
         row.lease_until = to_dt(self.now + settings.FLOWDESK["LEASE_S"])
         row.deadline_at = to_dt(self.now + timeout)
@@ -303,10 +317,17 @@ class Writer:
             self.batch.add("SELECT pg_notify(%s, %s)", [CHANNEL, str(self.instance.pk)])
         results = self.batch.run()
         sql.assign_pks(results, new_steps)
+        decode_input = StepRun._meta.get_field("input").from_db_value
         if self.claimed:
             row, index = self.claimed
             ((stored,),) = results[index]
             row.input = StepRun._meta.get_field("input").from_db_value(stored, None, connection)
+        if self.item_claim:
+            index, node, node_type, deadline = self.item_claim
+            for pk, item, attempt, raw in results.get(index, []):
+                self.item_claimed = _Row(pk, self.instance.pk, node, node_type, item, attempt, str(S.RUNNING), [], None, self.claim_for, 0,
+                                         decode_input(raw, None, connection), deadline_at=deadline)  # fmt: skip
+            self.item_claim = None
         self.others(results)
         self.events, self.new_steps, self.instance_fields, self.claimed = [], [], set(), None
 
@@ -383,6 +404,10 @@ def _outcome_data(status: S, output: Any, ports, failure: Failure | None) -> dic
         if ports:
             data["ports"] = list(ports)
     return data
+
+
+def _timeout(node) -> float:
+    return clamp(node.config.get("timeout_s"), WORKER_PROPERTIES["timeout_s"]) or settings.FLOWDESK["DEFAULT_STEP_TIMEOUT_S"]
 
 
 def _update_items(batch: sql.Batch, instance_id, node: str, changes: dict, condition: str, params: list, statuses: list, *, returning: bool) -> int:
