@@ -1,5 +1,6 @@
 """Demo handlers: the seed scenarios (staff schedules, image generation) doing real, small work,
-plus generic building blocks (noop, sleep, fail, flaky) used by the benchmark and the tests."""
+plus generic building blocks (noop, sleep, fail, flaky) used by the benchmark and the tests. The
+audit, learning-path and media scenarios have their own modules, registered from here."""
 
 from __future__ import annotations
 
@@ -19,17 +20,13 @@ from django.core.mail import send_mail
 
 from workflows import handler
 from workflows.core.errors import NonRetryableError, StepError, ValidationError
+from workflows.demo import audit, learning, media  # noqa: F401  (register the scenario handlers)
+from workflows.demo.schemas import DAY, reads
 
 log = logging.getLogger(__name__)
 
 
-def reads(properties: dict, *required: str) -> dict:
-    """The input schema of a handler that reads ``properties`` (the designer lists them)."""
-    return {"type": "object", "properties": properties, "required": list(required)}
-
-
 NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
-DAY = {"type": "string", "format": "date"}
 ASSIGNMENTS = {
     "type": "array",
     "description": "the generated schedule: date, shift and person (null when unfilled)",

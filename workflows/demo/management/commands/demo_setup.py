@@ -20,6 +20,35 @@ from workflows.authoring import load_template
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 
+def demo_templates() -> list[dict]:
+    """The demo template files, each after the templates it starts as children: publishing checks
+    that a child's name is a published template."""
+    files = {data["name"]: data for data in (json.loads(path.read_text()) for path in sorted(TEMPLATES_DIR.glob("*.json")))}
+    ordered: list[dict] = []
+
+    def visit(name: str) -> None:
+        data = files.pop(name, None)
+        if data is None:
+            return  # loaded already, or not a demo template (validation names it)
+        for child in children(data["graph"]):
+            visit(child)
+        ordered.append(data)
+
+    for name in list(files):
+        visit(name)
+    return ordered
+
+
+def children(graph: dict) -> list[str]:
+    """The template names a graph's nodes start: a literal Workflow, or its Allowed workflows."""
+    names = []
+    for node in graph.get("nodes", []):
+        config = node.get("config") or {}
+        workflow = config.get("workflow")
+        names += config.get("allowed_workflows") or ([workflow] if isinstance(workflow, str) and "{{" not in workflow else [])
+    return names
+
+
 class Command(BaseCommand):
     help = "Load the demo workflow templates and, for a local run, create the demo login."
 
@@ -51,8 +80,8 @@ class Command(BaseCommand):
             user.set_password(options["password"])
             user.save()
             created = True
-        for path in sorted(TEMPLATES_DIR.glob("*.json")):
-            version, changed = load_template(json.loads(path.read_text()), change_note="demo template", user=user)
+        for data in demo_templates():
+            version, changed = load_template(data, change_note="demo template", user=user)
             self.stdout.write(f"  template {version.template.name} v{version.number} {'loaded' if changed else 'up to date'}")
         if user is None:
             why = "as asked" if options["demo_login"] is False else "this is not the embedded local run (or DEBUG)"
