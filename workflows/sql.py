@@ -33,11 +33,13 @@ def _prep(field: models.Field, value: Any) -> Any:
     return field.get_db_prep_value(value, connection, prepared=False)
 
 
+@lru_cache(maxsize=None)
 def column(model: type[models.Model], name: str) -> str:
     """A field's quoted column name, for conditions written by hand."""
     return connection.ops.quote_name(model._meta.get_field(name).column)
 
 
+@lru_cache(maxsize=None)
 def table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 

@@ -44,6 +44,10 @@ def drain(instance_id: str) -> int:
             break
         keep_going = time.monotonic() < budget_end
         claim = record_outcome(claim, ok, result, me, claim_next=keep_going)
+        if claim is None and keep_going:
+            # Nothing handed over (the result found the instance busy and went to its inbox, or
+            # this branch ended): other steps of the instance may be due, with no doorbell left.
+            claim = faults.isolated(Fault.Source.COMMIT, f"claim:{instance_id}", lambda: engine.claim_step(instance_id, me), instance_id=instance_id)
         if claim is None:
             break
         if not keep_going:

@@ -51,7 +51,7 @@ def _finish(claim: Claim, worker: str, claim_next: bool, event) -> Claim | None:
     if instance is BUSY:
         with transaction.atomic():
             inbox.post(claim.instance_id, event)
-        inbox.deliver(claim.instance_id)
+        inbox.deliver(claim.instance_id, wait=False)  # busy again: its holder reads the inbox after commit
         return None
     return nxt
 

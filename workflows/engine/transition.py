@@ -96,7 +96,21 @@ def transition(instance_id, make_event=None, *, check=None, claim_for: str | Non
         if writer.doorbells:
             doorbells = list(writer.doorbells)
             transaction.on_commit(lambda: inbox.deliver(*doorbells))
-    return instance, (_claim_of(claimed, instance) if claimed is not None else None)
+        if _others_may_post(writer.rows, claimed):
+            transaction.on_commit(lambda: inbox.deliver_if_mail(instance.pk))
+        # Made now: the hooks above run at commit, and a delivery re-uses (and clears) these rows.
+        claim = _claim_of(claimed, instance) if claimed is not None else None
+    return instance, claim
+
+
+def _others_may_post(rows: reads.Rows, claimed) -> bool:
+    """Another worker may have left its result in the inbox while this transition held the lock:
+    a step other than the one just claimed is running, or a map's items are. A lone chain never
+    pays for the extra read."""
+    return any(
+        (r.status == S.RUNNING and r is not claimed) or (r.status == S.WAITING and r.node_type == "map")
+        for r in rows.values()
+    )
 
 
 def _items_may_be_due(rows: reads.Rows) -> bool:
