@@ -189,7 +189,9 @@ class StepRun(models.Model):
             # The claim query: scheduled steps of one instance.
             models.Index(fields=["instance", "status"], name="steprun_instance_status"),
             # A map's items in number order (0, 1, 2 ... 10), a page at a time (the steps API's order=item).
-            models.Index(F("instance"), F("node_id"), Length("item_key"), F("item_key"), F("attempt"), name="steprun_item_order"),
+            models.Index(
+                F("instance"), F("node_id"), Length("item_key"), F("item_key"), F("attempt"), condition=~Q(item_key=""), name="steprun_item_order"
+            ),
             # A transition's read: every node's own steps, never the 10,000 items of a map beside them.
             models.Index(fields=["instance", "node_id", "attempt"], condition=Q(item_key=""), name="steprun_node_steps"),
             # The sweep: scheduled steps nobody started, running steps whose lease or deadline passed.

@@ -17,6 +17,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='steprun',
-            index=models.Index(models.F('instance'), models.F('node_id'), django.db.models.functions.text.Length('item_key'), models.F('item_key'), models.F('attempt'), name='steprun_item_order'),
+            index=models.Index(models.F('instance'), models.F('node_id'), django.db.models.functions.text.Length('item_key'), models.F('item_key'), models.F('attempt'), condition=models.Q(('item_key', ''), _negated=True), name='steprun_item_order'),
         ),
     ]
