@@ -175,7 +175,7 @@ def insert(batch: Batch, objs: list[models.Model]) -> list[tuple[int, list[model
         for obj in chunk:
             values = [_prep(f, getattr(obj, f.attname)) for f in fields]
             rows.append(_placeholders(values))
-            params.extend(v for v in values if v is not None)
+            params.extend(v for v in values if _literal(v) is None)
         statement = f"INSERT INTO {table} ({cols}) VALUES {', '.join(rows)}"
         if generated:
             pending.append((batch.add(statement + f" RETURNING {pk}", params, returns=True), chunk))
@@ -185,14 +185,24 @@ def insert(batch: Batch, objs: list[models.Model]) -> list[tuple[int, list[model
 
 
 @lru_cache(maxsize=256)
-def _row(nulls: tuple[bool, ...]) -> str:
-    return "(" + ", ".join("NULL" if null else "%s" for null in nulls) + ")"
+def _row(literals: tuple[str | None, ...]) -> str:
+    return "(" + ", ".join(literal or "%s" for literal in literals) + ")"
+
+
+def _literal(value: Any) -> str | None:
+    """NULL or '' written in the statement, not sent as a parameter."""
+    if value is None:
+        return "NULL"
+    if type(value) is str and not value:
+        return "''"
+    return None
 
 
 def _placeholders(values: list[Any]) -> str:
-    """NULLs written in the text, not sent as parameters: psycopg caches the parsing of a query
-    only up to 50 parameters, and a step's batch is just over that when each NULL is one."""
-    return _row(tuple(v is None for v in values))
+    """NULLs and empty strings written in the text, not sent as parameters: psycopg caches the
+    parsing of a query only up to 50 parameters, and a step's batch is just over that when each
+    NULL (or each event's empty item key) is one."""
+    return _row(tuple(_literal(v) for v in values))
 
 
 def assign_pks(results: dict[int, list[tuple]], pending: list[tuple[int, list[models.Model]]]) -> None:
