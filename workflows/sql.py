@@ -70,7 +70,6 @@ def select(
     for_update: bool = False,
     convert: Mapping[str, Any] | None = None,
     also: tuple[str, list[Any]] | None = None,
-    skip_locked: bool = False,
     extra: tuple[str, list[Any]] | None = None,
 ) -> list[tuple]:
     """SELECT ``names`` (field names) of the rows matching ``where`` (field name = value) and the
@@ -78,7 +77,7 @@ def select(
     ORM converts them, or by ``convert[name](raw value)`` where given.
 
     ``for_update`` locks the rows where the database can (SQLite's IMMEDIATE transactions already
-    serialise writers), ``skip_locked`` passing over rows another transaction holds. ``extra`` is
+    serialise writers). ``extra`` is
     one more SQL expression (text, params; the engine's own) returned as the last value of each row.
     """
     meta = model._meta
@@ -108,8 +107,6 @@ def select(
         # SHARE lock that inserting a row referring to it takes (a message into its inbox, from
         # a transaction that holds another instance: two of those crossing would deadlock).
         statement += " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else " FOR UPDATE"
-        if skip_locked and connection.features.has_select_for_update_skip_locked:
-            statement += " SKIP LOCKED"
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()

@@ -7,11 +7,8 @@ transaction has committed), so no transaction ever waits for a second instance's
 and children cannot deadlock. The message was committed before the deliverer asked for the lock,
 so whoever takes the lock first sees it: it is never stranded.
 
-A worker's result that finds its instance busy does not queue for the lock at all
-(``deliver(wait=False)``): it is left for the transition holding the lock, which reads the inbox
-again after its commit whenever another step of the instance is running (``transition``). So a
-burst (200 results of a fan-out) is consumed by a few transitions, not 200 in turn; the timer
-loop's sweep (``stranded``) is the safety net.
+Several messages waiting are decided on in one transition. The timer loop's sweep (``stranded``)
+is the safety net for a sender that died between its commit and its delivery.
 """
 
 from __future__ import annotations
@@ -53,34 +50,28 @@ def take(instance_id) -> list[object]:
     return [messages.decode(field.from_db_value(raw, None, connection)) for _, raw in sorted(found, key=lambda r: r[0])]
 
 
-def deliver(*instance_ids, wait: bool = True) -> None:
+def deliver(*instance_ids) -> None:
     """Let each instance consume its inbox now (called after commit, holding no lock). Nested
     deliveries (a child's end reaching its parent, whose end reaches its own) queue up here
     instead of recursing."""
     queue = getattr(_local, "queue", None)
     if queue is not None:
-        queue.extend((i, wait) for i in instance_ids)
+        queue.extend(instance_ids)
         return
-    queue = _local.queue = deque((i, wait) for i in instance_ids)
+    queue = _local.queue = deque(instance_ids)
     try:
         from .transition import transition
 
         while queue:
-            instance_id, waits = queue.popleft()
+            instance_id = queue.popleft()
             try:
-                transition(instance_id, None, wait=waits)
+                transition(instance_id, None)
             except Exception:
                 # One instance that cannot consume its mail must not stop the others; the timer
                 # loop's sweep (``stranded``) tries it again and records the fault.
                 log.exception("delivering the inbox of %s failed", instance_id)
     finally:
         _local.queue = None
-
-
-def deliver_if_mail(instance_id) -> None:
-    """After a transition that others may have tried to reach while it held the lock."""
-    if InboxMessage.objects.filter(instance_id=instance_id).exists():
-        deliver(instance_id, wait=False)
 
 
 def stranded(older_than, limit: int = 200) -> list:

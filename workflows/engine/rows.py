@@ -87,21 +87,12 @@ def _ports(raw: Any) -> tuple[str, ...]:
     return tuple(value or ())
 
 
-def lock(instance_id, *, wait: bool = True) -> Instance | None:
-    """Lock the instance row: every transition of one instance runs one at a time (joins).
-
-    ``wait=False`` gives up at once (None) when another transition holds it: that one reads the
-    inbox after it commits, so a message left there is not stranded (``workflows.engine.inbox``).
-    The instance's ``has_mail`` says whether messages were waiting as the lock was taken.
-    """
+def lock(instance_id) -> Instance:
+    """Lock the instance row: every transition of one instance runs one at a time (joins). The
+    instance's ``has_mail`` says whether messages were waiting in its inbox as the lock was taken."""
     mail = f"EXISTS (SELECT 1 FROM {sql.table(InboxMessage)} m WHERE m.{sql.column(InboxMessage, 'instance')} = %s)"
-    found = sql.select(
-        Instance, _INSTANCE_FIELDS, {"id": instance_id}, for_update=True, skip_locked=not wait,
-        extra=(mail, [sql.value(Instance, "id", instance_id)]),
-    )  # fmt: skip
+    found = sql.select(Instance, _INSTANCE_FIELDS, {"id": instance_id}, for_update=True, extra=(mail, [sql.value(Instance, "id", instance_id)]))
     if not found:
-        if not wait and Instance.objects.filter(pk=instance_id).exists():
-            return None
         raise Instance.DoesNotExist(f"no instance {instance_id}")
     values = dict(zip(_INSTANCE_FIELDS, found[0]))
     values["version_id"] = values.pop("version")

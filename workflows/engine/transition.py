@@ -47,23 +47,16 @@ def idempotency_key(row) -> str:
     return f"{row.instance_id}:{row.node_id}{suffix}"
 
 
-BUSY = object()  # ``transition(wait=False)`` found the instance locked by another transition
-
-
-def transition(instance_id, make_event=None, *, check=None, claim_for: str | None = None, claim_only: int | None = None, wait: bool = True):
+def transition(instance_id, make_event=None, *, check=None, claim_for: str | None = None, claim_only: int | None = None):
     """Lock, read the inbox, snapshot, decide, apply, commit; then ring and deliver.
 
     ``make_event(rows)`` returns the caller's own event (or None), decided after the inbox's
     messages; ``check(instance, rows)`` may raise to refuse; ``claim_for`` claims one due step for
-    a worker in the same transaction (eager continuation). ``wait=False`` returns ``(BUSY, None)``
-    at once if another transition holds the instance (its caller then posts to the inbox and
-    ``deliver``s). Returns ``(instance, claim)``.
+    a worker in the same transaction (eager continuation). Returns ``(instance, claim)``.
     """
     now = time.time()
     with transaction.atomic():
-        instance = reads.lock(instance_id, wait=wait)
-        if instance is None:
-            return BUSY, None
+        instance = reads.lock(instance_id)
         if make_event is None and claim_for is None and not instance.has_mail:
             return instance, None  # a delivery that an earlier transition already consumed
         rows = reads.rows_now(instance)
@@ -96,21 +89,9 @@ def transition(instance_id, make_event=None, *, check=None, claim_for: str | Non
         if writer.doorbells:
             doorbells = list(writer.doorbells)
             transaction.on_commit(lambda: inbox.deliver(*doorbells))
-        if _others_may_post(writer.rows, claimed):
-            transaction.on_commit(lambda: inbox.deliver_if_mail(instance.pk))
         # Made now: the hooks above run at commit, and a delivery re-uses (and clears) these rows.
         claim = _claim_of(claimed, instance) if claimed is not None else None
     return instance, claim
-
-
-def _others_may_post(rows: reads.Rows, claimed) -> bool:
-    """Another worker may have left its result in the inbox while this transition held the lock:
-    a step other than the one just claimed is running, or a map's items are. A lone chain never
-    pays for the extra read."""
-    return any(
-        (r.status == S.RUNNING and r is not claimed) or (r.status == S.WAITING and r.node_type == "map")
-        for r in rows.values()
-    )
 
 
 def _items_may_be_due(rows: reads.Rows) -> bool:
