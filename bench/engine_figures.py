@@ -99,11 +99,11 @@ def chains(rounds: int = 3):
     ]
 
 
-def _walls(name: str, runs: int, input=None) -> list[float]:
+def _walls(name: str, runs: int, input=None, *, timeout: float = 120.0) -> list[float]:
     """Instance wall times (created -> finished) of ``runs`` instances run one after another."""
     walls = []
     for _ in range(runs):
-        (instance,) = _wait_all(_start_all(name, 1, input))
+        (instance,) = _wait_all(_start_all(name, 1, input), timeout=timeout)
         walls.append((instance.finished_at - instance.created_at).total_seconds())
     return walls
 
@@ -147,7 +147,7 @@ def maps():
     _walls(small, 1, {"xs": list(range(1000))})
     walls = [(w, 1000) for w in _walls(small, 3, {"xs": list(range(1000))})]
     large = _load("bench-map-10000", _map(10_000, 50))
-    big = _walls(large, 1, {"xs": list(range(10_000))})
+    big = _walls(large, 1, {"xs": list(range(10_000))}, timeout=900)
     small_median = median([w for w, _ in walls])
     return [
         figure("map_1000_wall", small_median, "s", workload="map of 1,000 no-op items, concurrency 50, median of 3", runs=[round(w, 3) for w, _ in walls]),
