@@ -41,10 +41,6 @@ from .values import InvalidValue, Limits, check
 Key = tuple[str, str]  # (node id, item): item "" is the node's own step
 
 
-def key(node: str, item: str = "") -> Key:
-    return (node, item)
-
-
 @dataclass(frozen=True)
 class NodeState:
     """The latest attempt of one step."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from typing import Any
 
 from django.db import connection
 
@@ -26,16 +25,6 @@ from workflows.models import InboxMessage
 
 _local = threading.local()
 log = logging.getLogger(__name__)
-
-
-def post(instance_id, event: object) -> None:
-    """Append a message (in the caller's transaction); ``deliver`` it after commit."""
-    InboxMessage.objects.create(instance_id=instance_id, message=messages.encode(event))
-
-
-def post_many(items: list[tuple[Any, object]]) -> None:
-    if items:
-        InboxMessage.objects.bulk_create([InboxMessage(instance_id=i, message=messages.encode(e)) for i, e in items])
 
 
 def take(instance_id) -> list[object]:

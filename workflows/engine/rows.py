@@ -64,15 +64,10 @@ _ITEM_COLUMNS = (*_ROW_COLUMNS, "input", "output")
 
 
 class Rows(dict):
-    """(node, item) -> latest attempt. Every node's own step is here; an item is read when asked
-    for (``item``), by the transition whose event names it."""
+    """(node, item) -> latest attempt. Every node's own step is here; items only once a
+    transition's events name them (``load_items``)."""
 
     instance_id: Any = None
-
-    def item(self, key: Key) -> Row | None:
-        if key not in self and key[1]:
-            load_items(self, [key])
-        return self.get(key)
 _INSTANCE_FIELDS = (
     "id", "version", "status", "input", "vars", "priority", "business_key", "started_at", "last_seq", "mocks",
     "parent_step", "waited", "depth", "is_test",
