@@ -91,7 +91,11 @@ def test_a_running_instance_grows_its_bars_and_adds_each_retry_and_the_wait_with
     pack = bar(page, "pack")
     expect(pack).to_have_attribute("data-status", "running", timeout=15_000)
     expect(page.get_by_test_id("timeline-now")).to_be_visible()
-    width = pack.bounding_box()["width"]
+    # read in the page: the bar is redrawn as the run goes on, so a handle may be gone by the next call
+    width = page.wait_for_function(
+        "sel => { const el = document.querySelector(sel); return el ? {w: el.getBoundingClientRect().width} : null }",
+        arg='[data-testid="timeline-bar"][data-node="pack"]',
+    ).json_value()["w"]
     page.wait_for_function(
         """([sel, w]) => { const el = document.querySelector(sel); return el && el.dataset.status === 'running' && el.getBoundingClientRect().width > w + 4 }""",
         arg=['[data-testid="timeline-bar"][data-node="pack"]', width],
