@@ -38,6 +38,16 @@ def chain_graph(*ids: str, handler: str = "demo.noop", **config) -> dict:
     }
 
 
+def graph_of(nodes, edges=(), **settings) -> dict:
+    """Graph JSON from ``(id, type, config)`` nodes and ``(source, target[, port])`` edges."""
+    return {
+        "version": 1,
+        "settings": settings,
+        "nodes": [{"id": n, "type": t, "config": c} for n, t, c in nodes],
+        "edges": [{"id": f"e{i}", "source": e[0], "target": e[1], "port": e[2] if len(e) > 2 else "out"} for i, e in enumerate(edges)],
+    }
+
+
 class VersionFactory(factory.django.DjangoModelFactory):
     """A published version; pass ``graph=...`` (defaults to a two-step no-op chain)."""
 

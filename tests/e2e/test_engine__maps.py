@@ -11,20 +11,14 @@ import pytest
 from django.db import close_old_connections
 
 from tests.e2e.conftest import Engine, wait_for, wait_until
-from tests.factories import VersionFactory
+from tests.factories import VersionFactory, graph_of
 from workflows import engine
 from workflows.models import Event, InboxMessage, Instance, StepRun
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def g(nodes, edges=(), **settings):
-    return {
-        "version": 1,
-        "settings": settings,
-        "nodes": [{"id": n, "type": t, "config": c} for n, t, c in nodes],
-        "edges": [{"id": f"e{i}", "source": e[0], "target": e[1], "port": e[2] if len(e) > 2 else "out"} for i, e in enumerate(edges)],
-    }
+g = graph_of
 
 
 def test_a_map_of_1000_items_never_runs_more_than_its_concurrency(cluster):

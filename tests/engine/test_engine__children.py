@@ -6,20 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import VersionFactory
+from tests.factories import VersionFactory, graph_of
 from workflows import engine, worker
 from workflows.models import Event, InboxMessage, Instance, StepRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def g(nodes, edges=(), **settings):
-    return {
-        "version": 1,
-        "settings": settings,
-        "nodes": [{"id": n, "type": t, "config": c} for n, t, c in nodes],
-        "edges": [{"id": f"e{i}", "source": e[0], "target": e[1], "port": e[2] if len(e) > 2 else "out"} for i, e in enumerate(edges)],
-    }
+g = graph_of
 
 
 def publish(graph: dict, name: str | None = None) -> str:

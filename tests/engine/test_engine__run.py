@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 
 from tests.engine.conftest import drain_all
-from tests.factories import chain_graph
+from tests.factories import chain_graph, graph_of
 from workflows import engine, timers, worker
 from workflows.core.errors import Failure
 from workflows.models import Event, Instance, StepRun, Timer
@@ -16,13 +16,7 @@ from workflows.models import Event, Instance, StepRun, Timer
 pytestmark = pytest.mark.django_db
 
 
-def g(nodes, edges=(), **settings):
-    return {
-        "version": 1,
-        "settings": settings,
-        "nodes": [{"id": n, "type": t, "config": c} for n, t, c in nodes],
-        "edges": [{"id": f"e{i}", "source": e[0], "target": e[1], "port": e[2] if len(e) > 2 else "out"} for i, e in enumerate(edges)],
-    }
+g = graph_of
 
 
 def test_a_chain_completes_with_one_step_run_and_gap_free_events(publish, run_to_rest):
