@@ -61,7 +61,39 @@ def _reader(model: type[models.Model], names: tuple[str, ...]) -> tuple[str, lis
     return ", ".join(connection.ops.quote_name(f.column) for f in fields), cols
 
 
-def select(
+class Select:
+    """A SELECT built by ``selecting``: run it alone (``select``) or in a ``Batch`` with others,
+    then ``rows(raw)`` converts what came back like the ORM would."""
+
+    __slots__ = ("statement", "params", "converters")
+
+    def __init__(self, statement: str, params: list[Any], converters: list) -> None:
+        self.statement, self.params, self.converters = statement, params, converters
+
+    def add_to(self, batch: Batch) -> int:
+        return batch.add(self.statement, self.params, returns=True)
+
+    def run(self) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(self.statement, self.params)
+            return self.rows(cursor.fetchall())
+
+    def rows(self, raw: list[tuple]) -> list[tuple]:
+        converters = self.converters
+        if not any(funcs for _, funcs in converters):
+            return raw
+        converted = []
+        for row in raw:
+            values = []
+            for value, (col, funcs) in zip(row, converters):
+                for func in funcs:
+                    value = func(value, col, connection)
+                values.append(value)
+            converted.append(tuple(values) + tuple(row[len(converters) :]))
+        return converted
+
+
+def selecting(
     model: type[models.Model],
     names: tuple[str, ...],
     where: Mapping[str, Any],
@@ -71,14 +103,14 @@ def select(
     convert: Mapping[str, Any] | None = None,
     also: tuple[str, list[Any]] | None = None,
     extra: tuple[str, list[Any]] | None = None,
-) -> list[tuple]:
+) -> Select:
     """SELECT ``names`` (field names) of the rows matching ``where`` (field name = value) and the
     SQL condition ``also`` (text, params; built by the engine, never from input), converted like the
     ORM converts them, or by ``convert[name](raw value)`` where given.
 
     ``for_update`` locks the rows where the database can (SQLite's IMMEDIATE transactions already
-    serialise writers). ``extra`` is
-    one more SQL expression (text, params; the engine's own) returned as the last value of each row.
+    serialise writers). ``extra`` is one more SQL expression (text, params; the engine's own)
+    returned as the last value of each row.
     """
     meta = model._meta
     table = connection.ops.quote_name(meta.db_table)
@@ -107,20 +139,12 @@ def select(
         # SHARE lock that inserting a row referring to it takes (a message into its inbox, from
         # a transaction that holds another instance: two of those crossing would deadlock).
         statement += " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        rows = cursor.fetchall()
-    if not any(funcs for _, funcs in converters):
-        return rows
-    converted = []
-    for row in rows:
-        values = []
-        for value, (col, funcs) in zip(row, converters):
-            for func in funcs:
-                value = func(value, col, connection)
-            values.append(value)
-        converted.append(tuple(values) + tuple(row[len(converters):]))
-    return converted
+    return Select(statement, params, converters)
+
+
+def select(model: type[models.Model], names: tuple[str, ...], where: Mapping[str, Any], **options: Any) -> list[tuple]:
+    """Run one ``selecting`` query now."""
+    return selecting(model, names, where, **options).run()
 
 
 class Batch:

@@ -42,25 +42,25 @@ def checked(monkeypatch):
     rng = random.Random(4)
     kept: list[tuple[int, dict]] = []
     stats = {"transitions": 0, "stale": 0, "cached": 0}
-    rows_now, keep = engine.rows.rows_now, engine.rows.seen.keep
+    read, keep = engine.rows.read, engine.rows.seen.keep
 
     def remembering(instance_id, seq, rows):
         kept.append((seq, copy.deepcopy(rows)))
         keep(instance_id, seq, rows)
 
-    def rows_checked(instance):
+    def read_checked(instance_id, items=()):
         stats["transitions"] += 1
         if kept and rng.random() < 0.5:
             seq, rows = rng.choice(kept)
-            engine.rows.seen.entries[instance.pk] = (seq, copy.deepcopy(rows))
+            engine.rows.seen.entries[instance_id] = (seq, copy.deepcopy(rows))
             stats["stale"] += 1
-        stats["cached"] += instance.pk in engine.rows.seen.entries
-        rows = rows_now(instance)
-        assert view(rows) == view(engine.rows.latest_rows(instance.pk))
-        return rows
+        stats["cached"] += instance_id in engine.rows.seen.entries
+        instance, rows, mail = read(instance_id, items)
+        assert view(rows) == view(engine.rows.latest_rows(instance_id))
+        return instance, rows, mail
 
     monkeypatch.setattr(engine.rows.seen, "keep", remembering)
-    monkeypatch.setattr(engine.rows, "rows_now", rows_checked)
+    monkeypatch.setattr(engine.rows, "read", read_checked)
     return stats
 
 

@@ -56,6 +56,8 @@ class NodeState:
 class Snapshot:
     instance_id: str
     status: I
+    #: the instance's input, or a function giving it: the adapter may read it only when an
+    #: expression needs it (a map's input may be a 10,000-item list no completion looks at)
     input: Any
     vars: Mapping[str, Any]
     #: (node, item) -> latest attempt: every node's own step, and the items the events name (a
@@ -784,7 +786,7 @@ class _Decision:
     def scope(self) -> dict[str, Any]:
         if self._scope is None:
             self._scope = build_scope(
-                input=self.snap.input,
+                input=self.snap.input() if callable(self.snap.input) else self.snap.input,
                 steps=_StepsView(self.nodes, self.outputs),
                 vars=self.vars,
                 instance={

@@ -27,14 +27,15 @@ _local = threading.local()
 log = logging.getLogger(__name__)
 
 
-def take(instance_id) -> list[object]:
-    """Remove and return the instance's messages, oldest first (under its lock)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {sql.table(InboxMessage)} WHERE {sql.column(InboxMessage, 'instance')} = %s RETURNING id, message",
-            [sql.value(InboxMessage, "instance", instance_id)],
-        )
-        found = cursor.fetchall()
+def take_into(batch: sql.Batch, instance_id) -> int:
+    """Add the removal of the instance's messages to ``batch`` (run under its lock); ``opened``
+    makes messages of what it returns."""
+    statement = f"DELETE FROM {sql.table(InboxMessage)} WHERE {sql.column(InboxMessage, 'instance')} = %s RETURNING id, message"
+    return batch.add(statement, [sql.value(InboxMessage, "instance", instance_id)], returns=True)
+
+
+def opened(found: list[tuple]) -> list[object]:
+    """The taken messages, oldest first."""
     field = InboxMessage._meta.get_field("message")
     return [messages.decode(field.from_db_value(raw, None, connection)) for _, raw in sorted(found, key=lambda r: r[0])]
 

@@ -26,6 +26,7 @@ from django.conf import settings
 
 from workflows.models import Event, InboxMessage, Instance, StepRun
 
+from . import inbox
 from .clock import to_epoch
 
 
@@ -44,13 +45,13 @@ class _Row:
     not_before: datetime | None
     worker: str
     lost: int
+    state: Any = None  # a map's or loop's counters (node rows only)
     input: Any = None  # loaded only for the row a worker claims
     output: Any = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
     lease_until: datetime | None = None
     deadline_at: datetime | None = None
-    state: Any = None
     error_type: str = ""
     error_message: str = ""
     error_traceback: str = ""
@@ -60,7 +61,8 @@ Row = _Row | StepRun
 Key = tuple[str, str]
 
 _ROW_COLUMNS = ("id", "instance", "node_id", "node_type", "item_key", "attempt", "status", "ports", "not_before", "worker", "lost")
-_ITEM_COLUMNS = (*_ROW_COLUMNS, "input", "output")
+_NODE_COLUMNS = (*_ROW_COLUMNS, "state")
+_ITEM_COLUMNS = (*_NODE_COLUMNS, "input", "output")
 
 
 class Rows(dict):
@@ -68,10 +70,12 @@ class Rows(dict):
     transition's events name them (``load_items``)."""
 
     instance_id: Any = None
+
+
 _INSTANCE_FIELDS = (
-    "id", "version", "status", "input", "vars", "priority", "business_key", "started_at", "last_seq", "mocks",
+    "id", "version", "status", "vars", "priority", "business_key", "started_at", "last_seq", "mocks",
     "parent_step", "waited", "depth", "is_test",
-)
+)  # not ``input``: it may be a 10,000-item list, and few transitions look at it (``input_of``)
 _STATUS = {str(s): s for s in S}
 
 
@@ -82,26 +86,49 @@ def _ports(raw: Any) -> tuple[str, ...]:
     return tuple(value or ())
 
 
-def lock(instance_id) -> Instance:
-    """Lock the instance row: every transition of one instance runs one at a time (joins). The
-    instance's ``has_mail`` says whether messages were waiting in its inbox as the lock was taken."""
-    mail = f"EXISTS (SELECT 1 FROM {sql.table(InboxMessage)} m WHERE m.{sql.column(InboxMessage, 'instance')} = %s)"
-    found = sql.select(Instance, _INSTANCE_FIELDS, {"id": instance_id}, for_update=True, extra=(mail, [sql.value(Instance, "id", instance_id)]))
+def read(instance_id, items: list[Key] = ()) -> tuple[Instance, Rows, list[object]]:
+    """Lock the instance and read what a transition needs, in one round trip: the instance, its
+    inbox (taken), the node rows changed since this process last saw it, and ``items``.
+
+    One batch is safe: under READ COMMITTED each statement sees what was committed when it began,
+    so the reads after the lock see everything the previous holder of the lock wrote.
+    """
+    kept = seen.take(instance_id)
+    batch = sql.Batch()
+    lock = sql.selecting(Instance, _INSTANCE_FIELDS, {"id": instance_id}, for_update=True)
+    at_lock = lock.add_to(batch)
+    at_mail = inbox.take_into(batch, instance_id)
+    nodes = _nodes_query(instance_id, changed_after=kept[0] if kept else None)
+    at_nodes = nodes.add_to(batch)
+    keys = [k for k in dict.fromkeys(items) if k[1]]
+    wanted = _items_query(instance_id, keys) if keys else None
+    at_items = wanted.add_to(batch) if wanted else None
+    results = batch.run()
+    found = lock.rows(results[at_lock])
     if not found:
         raise Instance.DoesNotExist(f"no instance {instance_id}")
     values = dict(zip(_INSTANCE_FIELDS, found[0]))
     values["version_id"] = values.pop("version")
     values["parent_step_id"] = values.pop("parent_step")
     instance = Instance(**values)
-    instance.has_mail = found[0][-1]
-    return instance
+    if kept is not None and kept[0] <= instance.last_seq:
+        rows = kept[1]
+        for row in rows.values():
+            row.input = None  # a claim loads its row's input afresh
+        _merge(rows, nodes.rows(results[at_nodes]))
+    elif kept is None:
+        rows = _merge(Rows(), nodes.rows(results[at_nodes]))
+    else:  # the cache is ahead of the database (it was reset): read everything again
+        rows = latest_rows(instance.pk)
+    rows.instance_id = instance.pk
+    if wanted is not None:
+        _merge(rows, wanted.rows(results[at_items]))
+    return instance, rows, inbox.opened(results[at_mail])
 
 
-def latest_rows(instance_id, rows: Rows | None = None, *, changed_after: int | None = None) -> Rows:
+def _nodes_query(instance_id, *, changed_after: int | None = None) -> sql.Select:
     """The latest attempt of each node's own step, without the (possibly large) JSON columns;
-    with ``changed_after``, only those of nodes named by a later event, merged into ``rows``."""
-    rows = Rows() if rows is None else rows
-    rows.instance_id = instance_id
+    with ``changed_after``, only those of nodes named by a later event."""
     also = None
     if changed_after is not None:
         also = (
@@ -110,23 +137,36 @@ def latest_rows(instance_id, rows: Rows | None = None, *, changed_after: int | N
             [sql.value(Event, "instance", instance_id), changed_after],
         )
     where = {"instance": instance_id, "item_key": ""}
-    for values in sql.select(StepRun, (*_ROW_COLUMNS, "state"), where, order_by="attempt", convert={"ports": _ports}, also=also):
-        row = _Row(*values[:-1], state=values[-1])
-        rows[(row.node_id, "")] = row
+    return sql.selecting(StepRun, _NODE_COLUMNS, where, order_by="attempt", convert={"ports": _ports}, also=also)
+
+
+def _items_query(instance_id, keys: list[Key]) -> sql.Select:
+    """The latest attempts of these items, input and output included (an item's retry runs its
+    input again): one indexed read however large the map."""
+    pairs = ", ".join(["(%s, %s)"] * len(keys))
+    also = (f"({sql.column(StepRun, 'node_id')}, {sql.column(StepRun, 'item_key')}) IN ({pairs})", [v for k in keys for v in k])
+    return sql.selecting(StepRun, _ITEM_COLUMNS, {"instance": instance_id}, order_by="attempt", convert={"ports": _ports}, also=also)
+
+
+def _merge(rows: Rows, found: list[tuple]) -> Rows:
+    for values in found:  # ordered by attempt: the latest one wins
+        row = _Row(*values)
+        rows[(row.node_id, row.item_key)] = row
     return rows
 
 
+def latest_rows(instance_id) -> Rows:
+    """Every node's latest attempt, read on its own."""
+    rows = Rows()
+    rows.instance_id = instance_id
+    return _merge(rows, _nodes_query(instance_id).run())
+
+
 def load_items(rows: Rows, keys: list[Key]) -> None:
-    """The latest attempts of these items, input and output included (an item's retry runs its
-    input again), into ``rows``: one indexed read however large the map."""
+    """Items named by messages found in the inbox (the caller's own are read with the lock)."""
     keys = [k for k in dict.fromkeys(keys) if k[1] and k not in rows]
-    if not keys:
-        return
-    pairs = ", ".join(["(%s, %s)"] * len(keys))
-    also = (f"({sql.column(StepRun, 'node_id')}, {sql.column(StepRun, 'item_key')}) IN ({pairs})", [v for k in keys for v in k])
-    for values in sql.select(StepRun, _ITEM_COLUMNS, {"instance": rows.instance_id}, order_by="attempt", convert={"ports": _ports}, also=also):
-        row = _Row(*values)
-        rows[(row.node_id, row.item_key)] = row
+    if keys:
+        _merge(rows, _items_query(rows.instance_id, keys).run())
 
 
 def item_results(instance_id, node: str) -> list[tuple[str, Any, dict]]:
@@ -173,17 +213,33 @@ class SeenRows:
 seen = SeenRows()
 
 
-def rows_now(instance: Instance) -> Rows:
-    """The latest attempt of each node as committed, for the locked ``instance``."""
-    kept = seen.take(instance.pk)
-    if kept is None or kept[0] > instance.last_seq:
-        return latest_rows(instance.pk)
-    seq, rows = kept
-    for row in rows.values():
-        row.input = None  # a claim loads its row's input afresh
-    if seq < instance.last_seq:
-        latest_rows(instance.pk, rows, changed_after=seq)
-    return rows
+class Inputs:
+    """Instances' inputs, read when an expression first needs one and kept: an input never changes
+    after the instance is created. Only small ones are kept (a map's 10,000-item input is read
+    again by the few transitions that look at it, not held in every worker)."""
+
+    def __init__(self, size: int = 64, max_chars: int = 64 * 1024):
+        self.size, self.max_chars = size, max_chars
+        self.entries: OrderedDict[Any, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def of(self, instance_id) -> Any:
+        with self.lock:
+            if instance_id in self.entries:
+                self.entries.move_to_end(instance_id)
+                return self.entries[instance_id]
+        found = sql.select(Instance, ("input",), {"id": instance_id}, convert={"input": lambda raw: raw})
+        raw = found[0][0] if found else None
+        value = json.loads(raw) if isinstance(raw, str) else raw
+        if isinstance(raw, str) and len(raw) <= self.max_chars:
+            with self.lock:
+                self.entries[instance_id] = value
+                while len(self.entries) > self.size:
+                    self.entries.popitem(last=False)
+        return value
+
+
+inputs = Inputs()
 
 
 class LazyOutputs(Mapping):
@@ -220,7 +276,7 @@ def snapshot(instance: Instance, rows: Rows, now: float) -> d.Snapshot:
     return d.Snapshot(
         instance_id=str(instance.pk),
         status=I(instance.status),
-        input=instance.input,
+        input=lambda: inputs.of(pk),  # read while deciding, only if an expression needs it
         vars=instance.vars or {},
         nodes=nodes,
         now=now,

@@ -46,7 +46,8 @@ def fail_attempt(claim: Claim, failure: Failure, *, worker: str, timed_out: bool
 def _finish(claim: Claim, worker: str, claim_next: bool, event) -> Claim | None:
     # Only the worker that owns the attempt may finish it (the event names it): a late result from
     # a worker whose lease expired, and whose attempt was failed and retried, changes nothing.
-    _, nxt = transition(claim.instance_id, lambda rows: event, claim_for=worker if claim_next else None)
+    item = (claim.node_id, claim.item) if claim.item else None
+    _, nxt = transition(claim.instance_id, lambda rows: event, claim_for=worker if claim_next else None, item=item)
     return nxt
 
 

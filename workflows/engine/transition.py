@@ -47,22 +47,25 @@ def idempotency_key(row) -> str:
     return f"{row.instance_id}:{row.node_id}{suffix}"
 
 
-def transition(instance_id, make_event=None, *, check=None, claim_for: str | None = None, claim_only: int | None = None):
+def transition(
+    instance_id, make_event=None, *, check=None, claim_for: str | None = None, claim_only: int | None = None, item: tuple[str, str] | None = None
+):
     """Lock, read the inbox, snapshot, decide, apply, commit; then ring and deliver.
 
     ``make_event(rows)`` returns the caller's own event (or None), decided after the inbox's
     messages; ``check(instance, rows)`` may raise to refuse; ``claim_for`` claims one due step for
-    a worker in the same transaction (eager continuation). Returns ``(instance, claim)``.
+    a worker in the same transaction (eager continuation); ``item`` is the (node, item) the own
+    event is about, read with the lock. Returns ``(instance, claim)``.
     """
     now = time.time()
     with transaction.atomic():
-        instance = reads.lock(instance_id)
-        if make_event is None and claim_for is None and not instance.has_mail:
+        instance, rows, events = reads.read(instance_id, [item] if item else [])
+        # at commit, what this transition leaves (rows are updated in place, last_seq too)
+        transaction.on_commit(lambda: reads.seen.keep(instance.pk, instance.last_seq, rows))
+        if make_event is None and claim_for is None and not events:
             return instance, None  # a delivery that an earlier transition already consumed
-        rows = reads.rows_now(instance)
         if check is not None:
             check(instance, rows)
-        events = inbox.take(instance.pk) if instance.has_mail else []
         own = make_event(rows) if make_event is not None else None
         if own is not None:
             events.append(own)
@@ -80,8 +83,6 @@ def transition(instance_id, make_event=None, *, check=None, claim_for: str | Non
             claimed = writer.claim_item(claim_for)
             if claimed is not None:
                 writer.save()
-        kept = (instance.pk, instance.last_seq, writer.rows)
-        transaction.on_commit(lambda: reads.seen.keep(*kept))
         extra = writer.due_steps
         if extra:
             count = min(extra, settings.FLOWDESK["DISPATCH_FANOUT"])

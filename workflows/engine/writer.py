@@ -326,7 +326,7 @@ class Writer:
             index, node, node_type, deadline = self.item_claim
             for pk, item, attempt, raw in results.get(index, []):
                 self.item_claimed = _Row(pk, self.instance.pk, node, node_type, item, attempt, str(S.RUNNING), [], None, self.claim_for, 0,
-                                         decode_input(raw, None, connection), deadline_at=deadline)  # fmt: skip
+                                         input=decode_input(raw, None, connection), deadline_at=deadline)  # fmt: skip
             self.item_claim = None
         self.others(results)
         self.events, self.new_steps, self.instance_fields, self.claimed = [], [], set(), None
@@ -337,7 +337,7 @@ class Writer:
         decode = StepRun._meta.get_field("input").from_db_value
         for index, node in self.started:
             for pk, item, attempt, raw in results.get(index, []):
-                row = _Row(pk, self.instance.pk, node, "", item, attempt, str(S.WAITING), [], None, "", 0, decode(raw, None, connection))
+                row = _Row(pk, self.instance.pk, node, "", item, attempt, str(S.WAITING), [], None, "", 0, input=decode(raw, None, connection))
                 self.children.append((row, None))
         if self.children:
             self.start_children()
