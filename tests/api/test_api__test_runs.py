@@ -112,3 +112,14 @@ def test_expressions_are_checked_as_the_analyst_types(reviewer, text, kind, vali
     body = reviewer.post("/api/v1/expressions/check/", {"text": text, "kind": kind}, format="json").json()
     assert body["valid"] is valid
     assert (body["message"] is None) is valid
+
+
+def test_a_draft_that_starts_its_own_template_is_refused_before_it_runs(analyst, published):
+    """Validation knows the draft's own name when test-running it, as it does at publish."""
+    graph = {"version": 1, "settings": {}, "nodes": [{"id": "again", "type": "subworkflow", "config": {"workflow": "billing"}}], "edges": []}
+    assert analyst.put(f"{URL}/draft/", {"graph": graph}, format="json").status_code == 200
+    before = Instance.objects.count()
+    response = analyst.post(f"{URL}/test-runs/", {"input": {}}, format="json")
+    assert response.status_code == 400, response.json()
+    assert any(e.get("node") == "again" and "itself" in e["message"] for e in response.json()["errors"]), response.json()
+    assert Instance.objects.count() == before

@@ -95,7 +95,7 @@ def start_test_run(template: str | Template, *, input: Any = None, mocks: Any = 
     draft = tpl.draft()
     if draft is None:
         raise Conflict(f"template {tpl.name!r} has no draft to test", field="template")
-    result = authoring.validate_graph(draft.graph)
+    result = authoring.validate_graph(draft.graph, template=tpl.name)  # a draft that starts itself is refused
     if not result.valid:
         raise InvalidGraph(result.errors)
     mocks = _checked_mocks(mocks, result.graph)
