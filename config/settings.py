@@ -263,6 +263,9 @@ FLOWDESK = {
     "TICK_S": env_float("FLOWDESK_TICK_S", 0.05),
     # A worker keeps running one instance's ready steps for at most this long before yielding.
     "DRAIN_BUDGET_S": env_float("FLOWDESK_DRAIN_BUDGET_S", 2.0),
+    # How many attempts of one instance a worker process runs at once, each handler on a thread of
+    # its own (finished ones are recorded, and as many new ones claimed, in one transition).
+    "WORKER_SLOTS": max(1, env_int("FLOWDESK_WORKER_SLOTS", 8)),
     # Extra dispatches rung when a transition makes several steps ready at once.
     "DISPATCH_FANOUT": env_int("FLOWDESK_DISPATCH_FANOUT", FLOWDESK_WORKERS * 2),
     "DEFAULT_STEP_TIMEOUT_S": env_float("FLOWDESK_DEFAULT_STEP_TIMEOUT_S", 300.0),

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThan
 
 from workflows.core.graph import behaviour_checksum, with_edge_ids
 from workflows.core.status import InstanceStatus, StepStatus, choices
@@ -186,12 +187,18 @@ class StepRun(models.Model):
             models.UniqueConstraint(fields=["instance", "node_id", "item_key", "attempt"], name="steprun_attempt_unique"),
         ]
         indexes = [
-            # The claim query: scheduled steps of one instance.
-            models.Index(fields=["instance", "status"], name="steprun_instance_status"),
+            # The claim query: scheduled steps of one instance. Partial, so that no other lookup by
+            # status can choose it: an (instance, status) index once made starting one pending map
+            # item scan all 10,000 pending ones, where the unique key finds it directly.
+            models.Index(fields=["instance"], condition=Q(status="scheduled"), name="steprun_instance_scheduled"),
             # A map's items in number order (0, 1, 2 ... 10), a page at a time (the steps API's order=item).
+            # Partial on length(item_key) > 0, which only that query states: the planner could prove
+            # ``item_key <> ''`` from a lookup by key and, its statistics not yet counting a map's
+            # 10,000 new items, chose this index and scanned them all instead of the unique key.
             models.Index(
-                F("instance"), F("node_id"), Length("item_key"), F("item_key"), F("attempt"), condition=~Q(item_key=""), name="steprun_item_order"
-            ),
+                F("instance"), F("node_id"), Length("item_key"), F("item_key"), F("attempt"),
+                condition=Q(GreaterThan(Length("item_key"), 0)), name="steprun_item_order",
+            ),  # fmt: skip
             # A transition's read: every node's own steps, never the 10,000 items of a map beside them.
             models.Index(fields=["instance", "node_id", "attempt"], condition=Q(item_key=""), name="steprun_node_steps"),
             # The sweep: scheduled steps nobody started, running steps whose lease or deadline passed.

@@ -1,14 +1,17 @@
-"""What a django-q2 worker runs: claim an instance's ready steps, run them, record the outcome.
+"""What a django-q2 worker runs: claim an instance's ready steps, run them, record the outcomes.
 
-Eager continuation (DESIGN §5, speed): recording an outcome and claiming the instance's next
-ready step happen in one transaction, so a worker walks a chain of steps with one commit per step
-and no queue round trip, while every step is still committed before the next one starts.
+Eager continuation (DESIGN §5, speed): recording outcomes and claiming the instance's next ready
+steps happen in one transaction, so a worker walks a chain of steps with one commit per step and
+no queue round trip, while every step is still committed before the next one starts. A worker
+runs up to ``WORKER_SLOTS`` steps of one instance at once (a fan-out, a map's items), each
+handler on its own thread, and records those that ended together.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import queue
 import socket
 import threading
 import time
@@ -16,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 
-from workflows import dispatch, engine, faults
+from workflows import engine, faults
 from workflows.core.decider import failure_from
 from workflows.core.errors import Failure
 from workflows.core.steps import StepContext, step_types
@@ -30,40 +33,60 @@ def worker_name() -> str:
 
 
 def drain(instance_id: str) -> int:
-    """Run the instance's ready steps until none is left or the time budget is spent."""
+    """Run the instance's ready steps, up to ``WORKER_SLOTS`` at once, until none is left or the
+    time budget is spent. Returns how many attempts ran."""
     me = worker_name()
+    slots = settings.FLOWDESK["WORKER_SLOTS"]
     budget_end = time.monotonic() + settings.FLOWDESK["DRAIN_BUDGET_S"]
-    # A claim that raises (a transition that cannot be applied) is a fault of this instance only.
-    claim = faults.isolated(Fault.Source.COMMIT, f"claim:{instance_id}", lambda: engine.claim_step(instance_id, me), instance_id=instance_id)
+    attempts = Attempts(me)
+    attempts.start(_claim(instance_id, me, slots))
     ran = 0
-    while claim is not None:
-        ok, result = run_attempt(claim, me)
-        ran += 1
-        if ok is None:
-            claim = None  # we lost the step (cancelled, or our lease expired): stop quietly
-            break
+    while attempts.running:
+        ended = attempts.wait()
+        ran += len(ended)
         keep_going = time.monotonic() < budget_end
-        claim = record_outcome(claim, ok, result, me, claim_next=keep_going)
-        if claim is None and keep_going:
-            # Nothing handed over (the result found the instance busy and went to its inbox, or
-            # this branch ended): other steps of the instance may be due, with no doorbell left.
-            claim = faults.isolated(Fault.Source.COMMIT, f"claim:{instance_id}", lambda: engine.claim_step(instance_id, me), instance_id=instance_id)
-        if claim is None:
-            break
-        if not keep_going:
-            dispatch.ring(instance_id)  # yield to other instances; come back through the queue
-            break
+        # Past the budget nothing new is claimed: the transition rings for the steps it makes due.
+        room = slots - len(attempts.running) if keep_going else 0
+        new = record_outcomes([e for e in ended if e[1] is not None], me, claim=room)
+        if not new and keep_going and not attempts.running:
+            # Nothing handed over (this branch ended, or the results failed to commit): other steps
+            # of the instance may be due, with no doorbell left.
+            new = _claim(instance_id, me, slots)
+        attempts.start(new)
     return ran
 
 
+def _claim(instance_id: str, me: str, count: int) -> list[engine.Claim]:
+    # A claim that raises (a transition that cannot be applied) is a fault of this instance only.
+    claims = faults.isolated(Fault.Source.COMMIT, f"claim:{instance_id}", lambda: engine.claim_steps(instance_id, me, count), instance_id=instance_id)
+    return claims or []
+
+
+def record_outcomes(ended: list[tuple[engine.Claim, bool, Any]], me: str, *, claim: int) -> list[engine.Claim]:
+    """Commit the attempts' outcomes together (and claim up to ``claim`` next steps). If that
+    raises, each outcome is recorded on its own, so one result that cannot be written does not
+    hold back the others'."""
+    if not ended:
+        return []
+    if len(ended) > 1:
+        try:
+            return engine.finish_attempts(ended, worker=me, claim=claim)
+        except Exception:
+            log.exception("recording %d outcomes together failed; recording them one by one", len(ended))
+            for claim_, ok, result in ended:
+                record_outcome(claim_, ok, result, me, claim_next=False)
+            return []
+    return [c for c in [record_outcome(*ended[0], me, claim_next=bool(claim))] if c is not None]
+
+
 def record_outcome(claim: engine.Claim, ok: bool, result: Any, me: str, *, claim_next: bool) -> engine.Claim | None:
-    """Commit the attempt's outcome (and claim the next step). A commit that raises is recorded as
+    """Commit one attempt's outcome (and claim the next step). A commit that raises is recorded as
     a fault and turned into a failed attempt, so the step does not sit ``running`` until its lease
     expires; if even that cannot be written, the lease expiry (isolated too) takes over."""
     try:
         if ok:
             return engine.complete_attempt(claim, result, worker=me, claim_next=claim_next)
-        return engine.fail_attempt(claim, result, worker=me, timed_out=result.type == "StepTimeout", claim_next=claim_next)
+        return engine.fail_attempt(claim, result, worker=me, claim_next=claim_next)
     except Exception as exc:
         faults.record(Fault.Source.COMMIT, claim.step_id, exc, instance_id=claim.instance_id)
         failure = Failure("CommitFailed", f"recording the step's result failed: {type(exc).__name__}: {exc}", retryable=True)
@@ -75,53 +98,97 @@ def record_outcome(claim: engine.Claim, ok: bool, result: Any, me: str, *, claim
 
 
 def run_attempt(claim: engine.Claim, me: str) -> tuple[bool | None, Any]:
-    """Run one attempt: ``(True, output)``, ``(False, Failure)``, or ``(None, None)`` if lost.
+    """Run one attempt: ``(True, output)``, ``(False, Failure)``, or ``(None, None)`` if lost."""
+    attempts = Attempts(me)
+    attempts.start([claim])
+    ((_, ok, result),) = attempts.wait()
+    return ok, result
 
-    The handler runs in a thread so the worker can renew its lease while it runs and give up
-    at the step's deadline; a handler that hangs is abandoned, not waited for.
-    """
-    if claim.mock is not None:  # a test run: the mock answers instead of the handler
-        fail = claim.mock.get("fail")
-        if fail:
-            return False, Failure(fail["type"], fail.get("message") or "mocked failure", retryable=False)
-        return True, claim.mock.get("output")
-    config = engine.graph_of(claim.version_id).nodes[claim.node_id].config
-    step_type = step_types.get(claim.node_type)
-    gave_up = threading.Event()
-    ctx = StepContext(
-        instance_id=str(claim.instance_id),
-        node_id=claim.node_id,
-        attempt=claim.attempt,
-        idempotency_key=claim.idempotency_key,
-        deadline=claim.deadline,
-        vars=claim.vars,
-        heartbeat=lambda: engine.renew_lease(claim.step_id, me),
-        egress=settings.FLOWDESK_EGRESS,
-        abandoned=gave_up.is_set,
-    )
-    box: dict[str, Any] = {}
 
-    def target() -> None:
-        try:
-            box["output"] = step_type.execute(config, claim.input, ctx)
-        except BaseException as exc:  # errors are data: the worker never dies of a handler's exception
-            box["error"] = exc
+class _Attempt:
+    """One attempt's handler, on a thread of its own."""
 
-    thread = threading.Thread(target=target, name=f"step-{claim.step_id}", daemon=True)
-    thread.start()
-    renew_every = settings.FLOWDESK["LEASE_S"] / 3
-    while True:
-        remaining = (claim.deadline or float("inf")) - time.time()
-        thread.join(timeout=max(0.0, min(renew_every, remaining)))
-        if not thread.is_alive():
-            break
-        if time.time() >= (claim.deadline or float("inf")):
-            gave_up.set()
-            return False, Failure("StepTimeout", "the step did not finish within its timeout", retryable=True)
-        if not engine.renew_lease(claim.step_id, me):
-            gave_up.set()
-            return None, None
-    if "error" in box:
-        return False, failure_from(box["error"])
-    return True, box.get("output")  # the engine checks it is storable JSON before recording it
+    def __init__(self, claim: engine.Claim, me: str, ended: queue.SimpleQueue):
+        self.claim = claim
+        self.gave_up = threading.Event()
+        self.result: tuple[bool, Any] | None = None
+        if claim.mock is not None:  # a test run: the mock answers instead of the handler
+            fail = claim.mock.get("fail")
+            if fail:
+                self.result = (False, Failure(fail["type"], fail.get("message") or "mocked failure", retryable=False))
+            else:
+                self.result = (True, claim.mock.get("output"))
+            ended.put(self)
+            return
+        config = engine.graph_of(claim.version_id).nodes[claim.node_id].config
+        step_type = step_types.get(claim.node_type)
+        ctx = StepContext(
+            instance_id=str(claim.instance_id),
+            node_id=claim.node_id,
+            attempt=claim.attempt,
+            idempotency_key=claim.idempotency_key,
+            deadline=claim.deadline,
+            vars=claim.vars,
+            heartbeat=lambda: engine.renew_lease(claim.step_id, me),
+            egress=settings.FLOWDESK_EGRESS,
+            abandoned=self.gave_up.is_set,
+        )
 
+        def target() -> None:
+            try:
+                self.result = (True, step_type.execute(config, claim.input, ctx))
+            except BaseException as exc:  # errors are data: the worker never dies of a handler's exception
+                self.result = (False, failure_from(exc))
+            ended.put(self)
+
+        threading.Thread(target=target, name=f"step-{claim.step_id}", daemon=True).start()
+
+
+class Attempts:
+    """The attempts a worker runs at once. Each handler runs on its own thread, so the worker can
+    renew all their leases together while they run and give up on one at its deadline; a handler
+    that hangs is abandoned, not waited for."""
+
+    def __init__(self, me: str):
+        self.me = me
+        self.running: dict[int, _Attempt] = {}
+        self.ended: queue.SimpleQueue = queue.SimpleQueue()
+        self.renew_every = settings.FLOWDESK["LEASE_S"] / 3
+        self.renew_at = time.time() + self.renew_every
+
+    def start(self, claims: list[engine.Claim]) -> None:
+        for claim in claims:
+            self.running[claim.step_id] = _Attempt(claim, self.me, self.ended)
+
+    def wait(self) -> list[tuple[engine.Claim, bool | None, Any]]:
+        """Block until at least one attempt ends; every attempt that ended by then, as
+        ``(claim, True, output)``, ``(claim, False, Failure)`` or ``(claim, None, None)`` if lost
+        (cancelled, or its lease expired: the worker stops quietly)."""
+        while True:
+            now = time.time()
+            deadline = min((a.claim.deadline or float("inf") for a in self.running.values()), default=float("inf"))
+            finished: list[_Attempt] = []
+            try:
+                finished.append(self.ended.get(timeout=max(0.0, min(self.renew_at, deadline) - now)))
+                while True:
+                    finished.append(self.ended.get_nowait())
+            except queue.Empty:
+                pass
+            # one given up on (timed out or lost) may still end later: it is no longer ours
+            ended = [(a.claim, *a.result) for a in finished if self.running.pop(a.claim.step_id, None) is a]
+            now = time.time()
+            for step_id, attempt in list(self.running.items()):
+                if now >= (attempt.claim.deadline or float("inf")):
+                    del self.running[step_id]
+                    attempt.gave_up.set()
+                    ended.append((attempt.claim, False, Failure("StepTimeout", "the step did not finish within its timeout", retryable=True)))
+            if now >= self.renew_at:
+                if self.running:
+                    owned = engine.renew_leases(list(self.running), self.me)
+                    for step_id in [s for s in self.running if s not in owned]:
+                        attempt = self.running.pop(step_id)
+                        attempt.gave_up.set()
+                        ended.append((attempt.claim, None, None))
+                self.renew_at = now + self.renew_every
+            if ended:
+                return ended

@@ -6,7 +6,8 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
 from django.db.models.fields.json import KT
-from django.db.models.lookups import Exact
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact, GreaterThan
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -141,4 +142,5 @@ class StepFilter(django_filters.FilterSet):
         return queryset.filter(step_summary.is_latest()) if value else queryset
 
     def items_only(self, queryset, name, value):
-        return queryset.exclude(item_key="") if value else queryset.filter(item_key="")
+        # length > 0, as the partial index of items in number order states it (workflows.models)
+        return queryset.filter(GreaterThan(Length("item_key"), 0)) if value else queryset.filter(item_key="")

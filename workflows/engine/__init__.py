@@ -21,7 +21,7 @@ from .control import cancel_instance, retry_instance
 from .due import deliver_stranded, expire_step, fire_timer, redispatch_stale
 from workflows.errors import Conflict, EngineError, InputTooLarge, NotFound
 from .graphs import graph_of
-from .runtime import claim_step, complete_attempt, fail_attempt, renew_lease
+from .runtime import claim_step, claim_steps, complete_attempt, fail_attempt, finish_attempts, renew_lease, renew_leases
 from .starting import start_instance, start_test_run
 from .transition import Claim, idempotency_key
 
@@ -33,15 +33,18 @@ __all__ = [
     "NotFound",
     "cancel_instance",
     "claim_step",
+    "claim_steps",
     "deliver_stranded",
     "complete_attempt",
     "expire_step",
     "fail_attempt",
+    "finish_attempts",
     "fire_timer",
     "graph_of",
     "idempotency_key",
     "redispatch_stale",
     "renew_lease",
+    "renew_leases",
     "retry_instance",
     "start_instance",
     "start_test_run",

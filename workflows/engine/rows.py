@@ -24,7 +24,7 @@ from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
 from django.conf import settings
 
-from workflows.models import Event, InboxMessage, Instance, StepRun
+from workflows.models import Event, Instance, StepRun
 
 from . import inbox
 from .clock import to_epoch
@@ -142,10 +142,12 @@ def _nodes_query(instance_id, *, changed_after: int | None = None) -> sql.Select
 
 def _items_query(instance_id, keys: list[Key]) -> sql.Select:
     """The latest attempts of these items, input and output included (an item's retry runs its
-    input again): one indexed read however large the map."""
-    pairs = ", ".join(["(%s, %s)"] * len(keys))
-    also = (f"({sql.column(StepRun, 'node_id')}, {sql.column(StepRun, 'item_key')}) IN ({pairs})", [v for k in keys for v in k])
-    return sql.selecting(StepRun, _ITEM_COLUMNS, {"instance": instance_id}, order_by="attempt", convert={"ports": _ports}, also=also)
+    input again). One branch per item, by equality on the unique key: given a list (IN, ANY), the
+    planner, whose statistics may not count a map's 10,000 new items yet, read all of them."""
+    condition = f"{sql.column(StepRun, 'node_id')} = %s AND {sql.column(StepRun, 'item_key')} = %s"
+    branches = [sql.selecting(StepRun, _ITEM_COLUMNS, {"instance": instance_id}, convert={"ports": _ports}, also=(condition, list(k))) for k in keys]
+    statement = " UNION ALL ".join(b.statement for b in branches) + f" ORDER BY {sql.column(StepRun, 'attempt')}"
+    return sql.Select(statement, [p for b in branches for p in b.params], branches[0].converters)
 
 
 def _merge(rows: Rows, found: list[tuple]) -> Rows:

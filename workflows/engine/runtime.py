@@ -1,10 +1,11 @@
-"""What workers call: claim a due step, record how its attempt ended, renew its lease.
+"""What workers call: claim due steps, record how their attempts ended, renew their leases.
 
-A worker that finishes an attempt claims the instance's next due step in the same transaction
-(eager continuation, DESIGN §5), so a chain runs without a queue round trip per step. A result
-waits for the instance's lock like any transition: handing it to the inbox when the instance is
-busy (so one transition decides a burst) measured slower for a 200-wide fan-in, since each worker
-still needs a locked transition of its own to claim its next step.
+A worker that finishes attempts claims the instance's next due steps in the same transaction
+(eager continuation, DESIGN §5), so a chain runs without a queue round trip per step. A worker
+runs up to ``WORKER_SLOTS`` attempts of one instance at once and records those that ended
+together: a 200-wide fan-in or a map is then a few dozen transitions, each waiting for the
+instance's lock once, instead of one per step. (Handing results to the inbox when the instance
+is busy measured slower: each worker still needed a locked transition to claim its next step.)
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
+from workflows import sql
 from workflows.core import decider as d
 from workflows.core.errors import Failure
 from workflows.core.status import StepStatus as S
@@ -23,32 +26,70 @@ from .clock import to_dt
 from .transition import Claim, transition
 
 
+def claim_steps(instance_id, worker: str, count: int = 1, *, step_id: int | None = None) -> list[Claim]:
+    """Claim up to ``count`` due scheduled steps of the instance for ``worker``."""
+    if not StepRun.objects.filter(instance_id=instance_id, status=S.SCHEDULED).exists():
+        return []  # the common no-op doorbell costs one indexed read, no lock
+    try:
+        _, claims = transition(instance_id, None, claim_for=worker, claim_count=count, claim_only=step_id)
+    except Instance.DoesNotExist:
+        return []
+    return claims
+
+
 def claim_step(instance_id, worker: str, *, step_id: int | None = None) -> Claim | None:
     """Claim one due scheduled step of the instance for ``worker``, or None if there is none."""
-    if not StepRun.objects.filter(instance_id=instance_id, status=S.SCHEDULED).exists():
-        return None  # the common no-op doorbell costs one indexed read, no lock
-    try:
-        _, claim = transition(instance_id, None, claim_for=worker, claim_only=step_id)
-    except Instance.DoesNotExist:
-        return None
-    return claim
+    claims = claim_steps(instance_id, worker, 1, step_id=step_id)
+    return claims[0] if claims else None
+
+
+def finish_attempts(outcomes: list[tuple[Claim, bool, Any]], *, worker: str, claim: int = 0) -> list[Claim]:
+    """Record how attempts of one instance ended, ``(claim, ok, output or Failure)`` each, in one
+    transition (idempotent), and claim up to ``claim`` more of its steps for ``worker``.
+
+    Only the worker that owns an attempt may finish it (the event names it): a late result from a
+    worker whose lease expired, and whose attempt was failed and retried, changes nothing.
+    """
+    (instance_id,) = {c.instance_id for c, _, _ in outcomes}
+    events = [_event(c, ok, result, worker) for c, ok, result in outcomes]
+    items = [(c.node_id, c.item) for c, _, _ in outcomes if c.item]
+    _, claims = transition(instance_id, lambda rows: events, claim_for=worker if claim else None, claim_count=claim, items=items)
+    return claims
+
+
+def _event(claim: Claim, ok: bool, result: Any, worker: str):
+    if ok:
+        return d.AttemptCompleted(claim.node_id, claim.attempt, result, claim.item, worker)
+    return d.AttemptFailed(claim.node_id, claim.attempt, result, result.type == "StepTimeout", claim.item, worker)
 
 
 def complete_attempt(claim: Claim, output: Any, *, worker: str, claim_next: bool = True) -> Claim | None:
     """Record a successful attempt; idempotent. Returns the next step this worker now owns."""
-    return _finish(claim, worker, claim_next, d.AttemptCompleted(claim.node_id, claim.attempt, output, claim.item, worker))
+    return _first(finish_attempts([(claim, True, output)], worker=worker, claim=int(claim_next)))
 
 
-def fail_attempt(claim: Claim, failure: Failure, *, worker: str, timed_out: bool = False, claim_next: bool = True) -> Claim | None:
-    return _finish(claim, worker, claim_next, d.AttemptFailed(claim.node_id, claim.attempt, failure, timed_out, claim.item, worker))
+def fail_attempt(claim: Claim, failure: Failure, *, worker: str, claim_next: bool = True) -> Claim | None:
+    """Record a failed attempt (a ``StepTimeout`` failure is the step timing out); idempotent."""
+    return _first(finish_attempts([(claim, False, failure)], worker=worker, claim=int(claim_next)))
 
 
-def _finish(claim: Claim, worker: str, claim_next: bool, event) -> Claim | None:
-    # Only the worker that owns the attempt may finish it (the event names it): a late result from
-    # a worker whose lease expired, and whose attempt was failed and retried, changes nothing.
-    item = (claim.node_id, claim.item) if claim.item else None
-    _, nxt = transition(claim.instance_id, lambda rows: event, claim_for=worker if claim_next else None, item=item)
-    return nxt
+def _first(claims: list[Claim]) -> Claim | None:
+    return claims[0] if claims else None
+
+
+def renew_leases(step_ids: list[int], worker: str) -> set[int]:
+    """Extend running steps' leases together; the ids this worker still owns (stop the others)."""
+    if not step_ids:
+        return set()
+    until = sql.value(StepRun, "lease_until", to_dt(time.time() + settings.FLOWDESK["LEASE_S"]))
+    ids = ", ".join(["%s"] * len(step_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {sql.table(StepRun)} SET {sql.column(StepRun, 'lease_until')} = %s WHERE id IN ({ids})"
+            f" AND {sql.column(StepRun, 'status')} = %s AND {sql.column(StepRun, 'worker')} = %s RETURNING id",
+            [until, *step_ids, str(S.RUNNING), worker],
+        )
+        return {pk for (pk,) in cursor.fetchall()}
 
 
 def renew_lease(step_id: int, worker: str) -> bool:

@@ -48,51 +48,67 @@ def idempotency_key(row) -> str:
 
 
 def transition(
-    instance_id, make_event=None, *, check=None, claim_for: str | None = None, claim_only: int | None = None, item: tuple[str, str] | None = None
+    instance_id,
+    make_event=None,
+    *,
+    check=None,
+    claim_for: str | None = None,
+    claim_count: int = 1,
+    claim_only: int | None = None,
+    items: list[tuple[str, str]] = (),
 ):
     """Lock, read the inbox, snapshot, decide, apply, commit; then ring and deliver.
 
-    ``make_event(rows)`` returns the caller's own event (or None), decided after the inbox's
-    messages; ``check(instance, rows)`` may raise to refuse; ``claim_for`` claims one due step for
-    a worker in the same transaction (eager continuation); ``item`` is the (node, item) the own
-    event is about, read with the lock. Returns ``(instance, claim)``.
+    ``make_event(rows)`` returns the caller's own event or events (or None), decided after the
+    inbox's messages; ``check(instance, rows)`` may raise to refuse; ``claim_for`` claims up to
+    ``claim_count`` due steps for a worker in the same transaction (eager continuation); ``items``
+    are the (node, item) keys the own events are about, read with the lock. Returns
+    ``(instance, claims)``.
     """
     now = time.time()
     with transaction.atomic():
-        instance, rows, events = reads.read(instance_id, [item] if item else [])
+        instance, rows, events = reads.read(instance_id, items)
         # at commit, what this transition leaves (rows are updated in place, last_seq too)
         transaction.on_commit(lambda: reads.seen.keep(instance.pk, instance.last_seq, rows))
         if make_event is None and claim_for is None and not events:
-            return instance, None  # a delivery that an earlier transition already consumed
+            return instance, []  # a delivery that an earlier transition already consumed
         if check is not None:
             check(instance, rows)
         own = make_event(rows) if make_event is not None else None
-        if own is not None:
-            events.append(own)
+        events.extend(own if isinstance(own, list) else [] if own is None else [own])
         events = _current(events, rows)
         writer = Writer(instance, rows, now)
         writer.claim_for = claim_for if claim_only is None else None
+        writer.claim_room = claim_count if claim_for and claim_only is None else 0
         if events:
             graph = graph_of(instance.version_id)
             snapshot = reads.snapshot(instance, rows, now)
             writer.apply(d.decide(graph, snapshot, events, limits=limits()), graph)
-        claimed = writer.claim(claim_for, only=claim_only) if claim_for and not writer.item_claim else None
+        claimed = []
+        if claim_for:
+            for _ in range(claim_count - len(writer.item_claims)):
+                row = writer.claim(claim_for, only=claim_only)
+                if row is None:
+                    break
+                claimed.append(row)
         writer.save()
-        claimed = claimed or writer.item_claimed
-        if claim_for and claimed is None and claim_only is None and _items_may_be_due(writer.rows):
-            claimed = writer.claim_item(claim_for)
-            if claimed is not None:
+        claimed += writer.items_claimed
+        if claim_for and len(claimed) < claim_count and claim_only is None and _items_may_be_due(writer.rows):
+            more = writer.claim_items(claim_for, claim_count - len(claimed))
+            if more:
                 writer.save()
+                claimed += more
         extra = writer.due_steps
         if extra:
-            count = min(extra, settings.FLOWDESK["DISPATCH_FANOUT"])
+            # each doorbell brings a worker that claims up to WORKER_SLOTS steps
+            count = min(-(-extra // settings.FLOWDESK["WORKER_SLOTS"]), settings.FLOWDESK["DISPATCH_FANOUT"])
             transaction.on_commit(lambda: dispatch.ring(instance.pk, count))
         if writer.doorbells:
             doorbells = list(writer.doorbells)
             transaction.on_commit(lambda: inbox.deliver(*doorbells))
         # Made now: the hooks above run at commit, and a delivery re-uses (and clears) these rows.
-        claim = _claim_of(claimed, instance) if claimed is not None else None
-    return instance, claim
+        claims = [_claim_of(row, instance) for row in claimed]
+    return instance, claims
 
 
 def _items_may_be_due(rows: reads.Rows) -> bool:

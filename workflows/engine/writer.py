@@ -52,7 +52,7 @@ class Writer:
         self.instance_fields: set[str] = set()
         self.due_steps = 0  # scheduled steps claimable now, created in this transaction
         self.batch = sql.Batch()  # the writes, sent together at save()
-        self.claimed: tuple[Row, int] | None = None  # a pre-existing row claimed, its statement
+        self.claimed: list[tuple[Row, int]] = []  # pre-existing rows claimed, their statements
         self.items: dict[str, dict[str, StepRun]] = {}  # items created in this transaction, per node
         self.started: list[tuple[int, str]] = []  # (statement, node) of pending items turned waiting
         self.children: list[tuple[Any, d.StartChild]] = []  # (step row or pk, command) to start
@@ -60,11 +60,13 @@ class Writer:
         self.cancel_children = False
         self.doorbells: list[Any] = []  # instances with new mail, to deliver to after commit
         self.mail: list[tuple[Any, object]] = []
-        #: a worker this transition may hand one started item to (eager continuation through a
-        #: map: the item that starts as another ends goes to the worker that ended it, no queue)
+        #: a worker this transition may hand up to ``claim_room`` started items to (eager
+        #: continuation through a map: items that start as others end go to the worker that
+        #: ended them, no queue)
         self.claim_for: str | None = None
-        self.item_claim: tuple[int, str, str, datetime] | None = None  # statement, node, its type, deadline
-        self.item_claimed: Row | None = None
+        self.claim_room = 0
+        self.item_claims: list[tuple[int, str, str, datetime]] = []  # statement, node, its type, deadline
+        self.items_claimed: list[Row] = []
 
     def event(self, type: str, node_id: str = "", attempt: int | None = None, item: str = "", **data: Any) -> None:
         self.instance.last_seq += 1
@@ -213,13 +215,14 @@ class Writer:
             if c.child:
                 changes["started_at"] = self.now_dt
             column = sql.column(StepRun, "item_key")
-            if not c.child and self.claim_for and self.item_claim is None and self.instance.status == I.RUNNING:
+            while not c.child and self.claim_for and self.claim_room > 0 and waiting and self.instance.status == I.RUNNING:
                 item, *waiting = waiting
                 deadline = to_dt(self.now + _timeout(graph.nodes[c.node]))
                 claim = {**changes, "status": S.RUNNING, "worker": self.claim_for, "started_at": self.now_dt,
                          "lease_until": to_dt(self.now + settings.FLOWDESK["LEASE_S"]), "deadline_at": deadline}  # fmt: skip
                 statement = _update_items(self.batch, self.instance.pk, c.node, claim, f"{column} = %s", [item], [str(S.PENDING)], returning=True)
-                self.item_claim = (statement, c.node, graph.nodes[c.node].type, deadline)
+                self.item_claims.append((statement, c.node, graph.nodes[c.node].type, deadline))
+                self.claim_room -= 1
                 self.due_steps -= 1
                 self.event("step_running", c.node, None, item, worker=self.claim_for)
             for item in waiting:  # by equality on the unique index's columns: one row read, not the map's N
@@ -277,31 +280,30 @@ class Writer:
         row.deadline_at = to_dt(self.now + timeout)
         if row.pk:
             changes = {"status": row.status, "worker": worker, "started_at": row.started_at, "lease_until": row.lease_until, "deadline_at": row.deadline_at}
-            self.claimed = (row, sql.update(self.batch, StepRun, row.pk, changes, returning=["input"]))
+            self.claimed.append((row, sql.update(self.batch, StepRun, row.pk, changes, returning=["input"])))
         elif row in self.new_steps:
             self.due_steps -= 1
         self.event("step_running", row.node_id, row.attempt, row.item_key, worker=worker)
         return row  # its pk is known after save(), when the transition makes a Claim of it
 
-    def claim_item(self, worker: str) -> Row | None:
-        """Take one due scheduled *item* for ``worker``: items are not all in memory, so this asks
-        the database (after ``save``: what this transaction wrote is visible to it)."""
+    def claim_items(self, worker: str, count: int) -> list[Row]:
+        """Take up to ``count`` due scheduled *items* for ``worker``: items are not all in memory,
+        so this asks the database (after ``save``: what this transaction wrote is visible to it)."""
         if self.instance.status != I.RUNNING:
-            return None
+            return []
         now = self.now_dt
         found = (
             StepRun.objects.filter(instance_id=self.instance.pk, status=S.SCHEDULED)
             .exclude(item_key="")
             .filter(models.Q(not_before__isnull=True) | models.Q(not_before__lte=now))
             .order_by("pk")
-            .values_list("pk", "node_id", "node_type", "item_key", "attempt", "worker", "lost")[:1]
+            .values_list("pk", "node_id", "node_type", "item_key", "attempt", "worker", "lost")[:count]
         )
-        if not found:
-            return None
-        pk, node, node_type, item, attempt, worker_was, lost = found[0]
-        row = _Row(pk, self.instance.pk, node, node_type, item, attempt, str(S.SCHEDULED), [], None, worker_was, lost)
-        self.rows[(node, item)] = row
-        return self.claim(worker, only=pk)
+        claimed = []
+        for pk, node, node_type, item, attempt, worker_was, lost in found:
+            self.rows[(node, item)] = _Row(pk, self.instance.pk, node, node_type, item, attempt, str(S.SCHEDULED), [], None, worker_was, lost)
+            claimed.append(self.claim(worker, only=pk))
+        return claimed
 
     def save(self) -> None:
         new_steps = sql.insert(self.batch, self.new_steps)
@@ -318,18 +320,17 @@ class Writer:
         results = self.batch.run()
         sql.assign_pks(results, new_steps)
         decode_input = StepRun._meta.get_field("input").from_db_value
-        if self.claimed:
-            row, index = self.claimed
+        for row, index in self.claimed:
             ((stored,),) = results[index]
-            row.input = StepRun._meta.get_field("input").from_db_value(stored, None, connection)
-        if self.item_claim:
-            index, node, node_type, deadline = self.item_claim
+            row.input = decode_input(stored, None, connection)
+        for index, node, node_type, deadline in self.item_claims:
             for pk, item, attempt, raw in results.get(index, []):
-                self.item_claimed = _Row(pk, self.instance.pk, node, node_type, item, attempt, str(S.RUNNING), [], None, self.claim_for, 0,
-                                         input=decode_input(raw, None, connection), deadline_at=deadline)  # fmt: skip
-            self.item_claim = None
+                self.items_claimed.append(
+                    _Row(pk, self.instance.pk, node, node_type, item, attempt, str(S.RUNNING), [], None, self.claim_for, 0,
+                         input=decode_input(raw, None, connection), deadline_at=deadline)
+                )  # fmt: skip
         self.others(results)
-        self.events, self.new_steps, self.instance_fields, self.claimed = [], [], set(), None
+        self.events, self.new_steps, self.instance_fields, self.claimed, self.item_claims = [], [], set(), [], []
 
     # --- other instances: through their inboxes -------------------------------------------------
     def others(self, results: dict[int, list[tuple]]) -> None:
