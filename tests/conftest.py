@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 
 def pytest_configure(config):
@@ -16,3 +17,21 @@ def pytest_configure(config):
             "The test suite runs on PostgreSQL: run it with bin/test, or set DATABASE_URL "
             "(e.g. postgres://postgres@127.0.0.1:5432/postgres)."
         )
+
+
+@pytest.fixture
+def poisoned_results():
+    """A real database failure, not a mock: PostgreSQL refuses any step result marked 'poison'."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE FUNCTION refuse_poison() RETURNS trigger AS $$
+            BEGIN
+              IF NEW.output ? 'poison' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER refuse_poison BEFORE UPDATE ON workflows_steprun
+              FOR EACH ROW WHEN (NEW.output IS NOT NULL AND jsonb_typeof(NEW.output) = 'object') EXECUTE FUNCTION refuse_poison();
+            """
+        )
+    yield

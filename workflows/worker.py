@@ -63,38 +63,37 @@ def _claim(instance_id: str, me: str, count: int) -> list[engine.Claim]:
 
 
 def record_outcomes(ended: list[tuple[engine.Claim, bool, Any]], me: str, *, claim: int) -> list[engine.Claim]:
-    """Commit the attempts' outcomes together (and claim up to ``claim`` next steps). If that
-    raises, each outcome is recorded on its own, so one result that cannot be written does not
-    hold back the others'."""
+    """Commit the attempts' outcomes together and claim up to ``claim`` next steps.
+
+    A commit that raises is recorded as a fault and the attempt failed (``CommitFailed``), so the
+    step does not sit ``running`` until its lease expires; if even that cannot be written, the
+    lease expiry (isolated too) takes over. A batch that raises is recorded one outcome at a time,
+    so one result that cannot be written does not hold back the others'.
+    """
     if not ended:
         return []
-    if len(ended) > 1:
-        try:
-            return engine.finish_attempts(ended, worker=me, claim=claim)
-        except Exception:
-            log.exception("recording %d outcomes together failed; recording them one by one", len(ended))
-            for claim_, ok, result in ended:
-                record_outcome(claim_, ok, result, me, claim_next=False)
+    try:
+        return engine.finish_attempts(ended, worker=me, claim=claim)
+    except Exception as exc:
+        if len(ended) > 1:
+            log.warning("recording %d outcomes together failed (%s); recording them one by one", len(ended), exc)
+            for one in ended:
+                record_outcomes([one], me, claim=0)
             return []
-    return [c for c in [record_outcome(*ended[0], me, claim_next=bool(claim))] if c is not None]
+        claimed = ended[0][0]
+        faults.record(Fault.Source.COMMIT, claimed.step_id, exc, instance_id=claimed.instance_id)
+        failure = Failure("CommitFailed", f"recording the step's result failed: {type(exc).__name__}: {exc}", retryable=True)
+        faults.isolated(
+            Fault.Source.COMMIT, f"{claimed.step_id}:failure", lambda: engine.fail_attempt(claimed, failure, worker=me, claim_next=False),
+            instance_id=claimed.instance_id,
+        )  # fmt: skip
+        return []
 
 
 def record_outcome(claim: engine.Claim, ok: bool, result: Any, me: str, *, claim_next: bool) -> engine.Claim | None:
-    """Commit one attempt's outcome (and claim the next step). A commit that raises is recorded as
-    a fault and turned into a failed attempt, so the step does not sit ``running`` until its lease
-    expires; if even that cannot be written, the lease expiry (isolated too) takes over."""
-    try:
-        if ok:
-            return engine.complete_attempt(claim, result, worker=me, claim_next=claim_next)
-        return engine.fail_attempt(claim, result, worker=me, claim_next=claim_next)
-    except Exception as exc:
-        faults.record(Fault.Source.COMMIT, claim.step_id, exc, instance_id=claim.instance_id)
-        failure = Failure("CommitFailed", f"recording the step's result failed: {type(exc).__name__}: {exc}", retryable=True)
-        faults.isolated(
-            Fault.Source.COMMIT, f"{claim.step_id}:failure", lambda: engine.fail_attempt(claim, failure, worker=me, claim_next=False),
-            instance_id=claim.instance_id,
-        )  # fmt: skip
-        return None
+    """Commit one attempt's outcome (and claim the next step): ``record_outcomes`` for one."""
+    claims = record_outcomes([(claim, ok, result)], me, claim=int(claim_next))
+    return claims[0] if claims else None
 
 
 def run_attempt(claim: engine.Claim, me: str) -> tuple[bool | None, Any]:

@@ -13,7 +13,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from tests.engine.conftest import drain_all
 from tests.factories import VersionFactory
@@ -253,24 +252,6 @@ def test_a_worker_whose_claim_raises_records_a_fault_and_goes_on():
     assert worker.drain(str(bad.pk)) == 0
     fault = Fault.objects.get()
     assert (fault.source, fault.target, fault.instance_id) == ("commit", f"claim:{bad.pk}", bad.pk)
-
-
-@pytest.fixture
-def poisoned_results():
-    """A real database failure, not a mock: PostgreSQL refuses any step result marked 'poison'."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            CREATE FUNCTION refuse_poison() RETURNS trigger AS $$
-            BEGIN
-              IF NEW.output ? 'poison' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF;
-              RETURN NEW;
-            END $$ LANGUAGE plpgsql;
-            CREATE TRIGGER refuse_poison BEFORE UPDATE ON workflows_steprun
-              FOR EACH ROW WHEN (NEW.output IS NOT NULL AND jsonb_typeof(NEW.output) = 'object') EXECUTE FUNCTION refuse_poison();
-            """
-        )
-    yield
 
 
 def test_a_worker_whose_commit_fails_records_a_fault_and_fails_the_attempt(poisoned_results):
