@@ -84,13 +84,7 @@ def transition(
             graph = graph_of(instance.version_id)
             snapshot = reads.snapshot(instance, rows, now)
             writer.apply(d.decide(graph, snapshot, events, limits=limits()), graph)
-        claimed = []
-        if claim_for:
-            for _ in range(claim_count - len(writer.item_claims)):
-                row = writer.claim(claim_for, only=claim_only)
-                if row is None:
-                    break
-                claimed.append(row)
+        claimed = writer.claim(claim_for, claim_count - len(writer.item_claims), only=claim_only) if claim_for else []
         writer.save()
         claimed += writer.items_claimed
         if claim_for and len(claimed) < claim_count and claim_only is None and _items_may_be_due(writer.rows):

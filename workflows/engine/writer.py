@@ -266,25 +266,29 @@ class Writer:
     def apply_CancelTimers(self, c: d.CancelTimers, graph: Graph) -> None:
         Timer.objects.filter(instance_id=self.instance.pk).delete()
 
-    def claim(self, worker: str, *, only: int | None = None) -> Row | None:
-        """Take one due scheduled step of this instance for ``worker`` (in the same transaction)."""
-        candidates = [r for r in self.rows.values() if r.status == S.SCHEDULED and (r.not_before is None or r.not_before <= self.now_dt)]
+    def claim(self, worker: str, count: int = 1, *, only: int | None = None) -> list[Row]:
+        """Take up to ``count`` due scheduled steps of this instance for ``worker`` (in the same
+        transaction), oldest first. Their pks are known after ``save()``, when the transition makes
+        Claims of them."""
+        if count <= 0 or self.instance.status != I.RUNNING:
+            return []
+        due = [r for r in self.rows.values() if r.status == S.SCHEDULED and (r.not_before is None or r.not_before <= self.now_dt)]
         if only is not None:
-            candidates = [r for r in candidates if r.pk == only]
-        if not candidates or self.instance.status != I.RUNNING:
-            return None
-        row = min(candidates, key=lambda r: (r.pk is None, r.pk or 0))
-        timeout = _timeout(graph_of(self.instance.version_id).nodes[row.node_id])
-        row.status, row.worker, row.started_at = S.RUNNING, worker, self.now_dt
-        row.lease_until = to_dt(self.now + settings.FLOWDESK["LEASE_S"])
-        row.deadline_at = to_dt(self.now + timeout)
-        if row.pk:
-            changes = {"status": row.status, "worker": worker, "started_at": row.started_at, "lease_until": row.lease_until, "deadline_at": row.deadline_at}
-            self.claimed.append((row, sql.update(self.batch, StepRun, row.pk, changes, returning=["input"])))
-        elif row in self.new_steps:
-            self.due_steps -= 1
-        self.event("step_running", row.node_id, row.attempt, row.item_key, worker=worker)
-        return row  # its pk is known after save(), when the transition makes a Claim of it
+            due = [r for r in due if r.pk == only]
+        due.sort(key=lambda r: (r.pk is None, r.pk or 0))
+        graph = graph_of(self.instance.version_id)
+        new = {id(r) for r in self.new_steps}
+        for row in due[:count]:
+            row.status, row.worker, row.started_at = S.RUNNING, worker, self.now_dt
+            row.lease_until = to_dt(self.now + settings.FLOWDESK["LEASE_S"])
+            row.deadline_at = to_dt(self.now + _timeout(graph.nodes[row.node_id]))
+            if row.pk:
+                changes = {"status": row.status, "worker": worker, "started_at": row.started_at, "lease_until": row.lease_until, "deadline_at": row.deadline_at}
+                self.claimed.append((row, sql.update(self.batch, StepRun, row.pk, changes, returning=["input"])))
+            elif id(row) in new:
+                self.due_steps -= 1
+            self.event("step_running", row.node_id, row.attempt, row.item_key, worker=worker)
+        return due[:count]
 
     def claim_items(self, worker: str, count: int) -> list[Row]:
         """Take up to ``count`` due scheduled *items* for ``worker``: items are not all in memory,
@@ -302,7 +306,7 @@ class Writer:
         claimed = []
         for pk, node, node_type, item, attempt, worker_was, lost in found:
             self.rows[(node, item)] = _Row(pk, self.instance.pk, node, node_type, item, attempt, str(S.SCHEDULED), [], None, worker_was, lost)
-            claimed.append(self.claim(worker, only=pk))
+            claimed += self.claim(worker, only=pk)
         return claimed
 
     def save(self) -> None:
