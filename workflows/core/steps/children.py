@@ -29,7 +29,13 @@ CHILD_PROPERTIES: dict[str, Any] = {
         "uniqueItems": True,
         "maxItems": 50,
     },
-    "version": {"type": "integer", "minimum": 1, "title": "Version", "description": "pin a published version; empty: the latest published"},
+    "version": {
+        "type": "integer",
+        "minimum": 1,
+        "title": "Version",
+        "description": "pin a published version; empty: the latest published",
+        "x-widget": "template-version",
+    },
 }
 
 

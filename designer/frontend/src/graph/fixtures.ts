@@ -15,7 +15,7 @@ const obj = (properties: Record<string, unknown> = {}, required: string[] = []) 
 const CHILD = {
   workflow: { type: 'string', minLength: 1, title: 'Workflow', description: "the child template's name, or a {{ expression }} choosing one of the allowed names", 'x-widget': 'template' },
   allowed_workflows: { type: 'array', title: 'Allowed workflows', items: { type: 'string', 'x-widget': 'template' }, uniqueItems: true, maxItems: 50 },
-  version: { type: 'integer', minimum: 1, title: 'Version' },
+  version: { type: 'integer', minimum: 1, title: 'Version', description: 'pin a published version; empty: the latest published', 'x-widget': 'template-version' },
 }
 
 /** Step types as GET /api/v1/step-types/ describes them (trimmed). */

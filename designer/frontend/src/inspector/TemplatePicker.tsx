@@ -2,10 +2,11 @@
  * The child workflow fields of map, loop and sub-workflow: a searchable list of the published
  * templates (name and title), and the list of names an expression may choose.
  */
-import { useEffect, useId, useMemo, useRef, useState } from 'react'
+import { useEffect, useMemo } from 'react'
 import type { TemplateInfo } from '../api/types'
 import type { Json } from '../graph/types'
 import { useEditor } from '../state/store'
+import { Combobox } from '../ui/Combobox'
 import { isDynamic, loadChildTemplates, matchTemplates } from './childTemplates'
 
 interface PickerProps {
@@ -24,140 +25,76 @@ interface PickerProps {
 /** What the list offers: a typed expression, or a template. */
 type Option = { expression: string } | { template: TemplateInfo }
 
-/**
- * An ARIA combobox like the handler picker: click, type or press ↓ to open; ↑/↓ and Enter choose;
- * Escape leaves the choice as it was. Searching matches names, titles, descriptions and tags.
- * Where an expression is allowed, typing one offers "Use expression", and leaving the box keeps it.
- */
+const nameOf = (o: Option) => ('expression' in o ? o.expression : o.template.name)
+
 const NONE: readonly string[] = []
 
+/**
+ * The shared combobox over the published templates (not this one): searching matches names,
+ * titles, descriptions and tags. Where an expression is allowed, typing one offers "Use the
+ * expression", and leaving the box keeps it.
+ */
 export function TemplatePicker({ id, testid, value, disabled, expression, exclude = NONE, placeholder, onChange }: PickerProps) {
   const { status, list, message } = useEditor((s) => s.childTemplates)
   const self = useEditor((s) => s.boot.template)
   const current = typeof value === 'string' ? value : ''
-  const [open, setOpen] = useState(false)
-  const [query, setQuery] = useState('')
-  const [active, setActive] = useState(0)
-  const listId = useId()
-  const listRef = useRef<HTMLUListElement>(null)
   const skip = useMemo(() => new Set([self, ...exclude]), [self, exclude])
-  const options = useMemo<Option[]>(() => {
+  useEffect(loadChildTemplates, [])
+
+  const options = (query: string): Option[] => {
     const typed = query.trim()
     const templates = matchTemplates(list, isDynamic(typed) ? '' : typed, skip).map((template) => ({ template }))
     return expression && isDynamic(typed) ? [{ expression: typed }, ...templates] : templates
-  }, [list, query, skip, expression])
-
-  useEffect(loadChildTemplates, [])
-  useEffect(() => {
-    if (open) listRef.current?.querySelector('[data-active="true"]')?.scrollIntoView({ block: 'nearest' })
-  }, [open, active])
-
-  const show = (q: string) => {
-    loadChildTemplates() // again after a failure
-    setQuery(q)
-    setOpen(true)
-    const typed = q.trim()
-    setActive(typed ? 0 : Math.max(0, matchTemplates(list, '', skip).findIndex((t) => t.name === current)))
   }
-  const close = () => {
-    setOpen(false)
-    setQuery('')
-  }
-  const choose = (option: Option | undefined) => {
-    close()
-    const name = option && ('expression' in option ? option.expression : option.template.name)
-    if (name && name !== current) onChange(name)
-  }
-  const onKeyDown = (e: React.KeyboardEvent<HTMLInputElement>) => {
-    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-      e.preventDefault()
-      if (!open) return show(isDynamic(current) ? current : '')
-      if (options.length) setActive((a) => (a + (e.key === 'ArrowDown' ? 1 : options.length - 1)) % options.length)
-    } else if (e.key === 'Enter' && open) {
-      e.preventDefault()
-      choose(options[active])
-    } else if (e.key === 'Escape' && open) {
-      e.preventDefault()
-      e.stopPropagation() // closes the list, not the selection
-      close()
-    }
-  }
-  // leaving the box keeps a typed expression (there is nothing to pick it from); anything else is dropped
-  const onBlur = () => (expression && open && isDynamic(query.trim()) ? choose({ expression: query.trim() }) : close())
-  const optionId = (i: number) => `${listId}-${i}`
-  const chosen = list.find((t) => t.name === current)
-  const empty =
+  const empty = (query: string) =>
     status === 'error'
-      ? `Could not load the templates: ${message}`
+      ? `Could not load the templates: ${message}. Close the list and open it again to retry.`
       : status !== 'loaded'
         ? 'Loading templates…'
         : query.trim()
-          ? `No published template matches “${query.trim()}”.`
+          ? `No published template matches “${query.trim()}”.${expression ? ' Type a {{ expression }} to choose one when the step runs.' : ''}`
           : 'No other published template yet: publish the child workflow first.'
+  const chosen = list.find((t) => t.name === current)
 
   return (
-    <div className="fd-picker">
-      <div className="fd-picker-box">
-        <input
-          id={id}
-          type="text"
-          role="combobox"
-          className="fd-mono"
-          data-testid={`field-${testid}`}
-          aria-expanded={open}
-          aria-controls={listId}
-          aria-autocomplete="list"
-          aria-activedescendant={open && options.length ? optionId(active) : undefined}
-          autoComplete="off"
-          spellCheck={false}
-          disabled={disabled}
-          value={open ? query : current}
-          placeholder={open ? current || (expression ? 'Search templates, or type a {{ expression }}' : 'Search templates') : placeholder ?? 'Choose a workflow'}
-          onChange={(e) => show(e.target.value)}
-          onClick={() => !open && show(isDynamic(current) ? current : '')}
-          onBlur={onBlur}
-          onKeyDown={onKeyDown}
-        />
-        <span className="fd-picker-caret" aria-hidden="true">
-          ▾
-        </span>
-      </div>
-      {open && (
-        <ul className="fd-picker-list" id={listId} role="listbox" ref={listRef} aria-label="Published templates" data-testid={`options-${testid}`} onMouseDown={(e) => e.preventDefault()}>
-          {options.map((o, i) => {
-            const key = 'expression' in o ? '{{' : o.template.name
-            return (
-              <li
-                key={key}
-                id={optionId(i)}
-                role="option"
-                aria-selected={i === active}
-                data-active={i === active}
-                data-current={key === current}
-                data-testid={'expression' in o ? 'template-option-expression' : `template-option-${o.template.name}`}
-                onMouseEnter={() => setActive(i)}
-                onClick={() => choose(o)}
-              >
-                {'expression' in o ? (
-                  <>
-                    <span className="fd-picker-desc">Use the expression</span>
-                    <span className="fd-picker-name">{o.expression}</span>
-                  </>
-                ) : (
-                  <>
-                    <span className="fd-picker-name">{o.template.name}</span>
-                    <span className="fd-picker-desc">
-                      {o.template.title}
-                      {o.template.latest_version ? ` · v${o.template.latest_version}` : ''}
-                    </span>
-                  </>
-                )}
-              </li>
-            )
-          })}
-          {options.length === 0 && <li className="fd-picker-empty">{empty}</li>}
-        </ul>
-      )}
+    <>
+      <Combobox<Option>
+        id={id}
+        testid={testid}
+        listLabel="Published templates"
+        mono
+        options={options}
+        optionKey={(o) => ('expression' in o ? '{{' : o.template.name)}
+        optionTestId={(o) => ('expression' in o ? 'template-option-expression' : `template-option-${o.template.name}`)}
+        isCurrent={(o) => nameOf(o) === current}
+        renderOption={(o) =>
+          'expression' in o ? (
+            <>
+              <span className="fd-picker-desc">Use the expression</span>
+              <span className="fd-picker-name">{o.expression}</span>
+            </>
+          ) : (
+            <>
+              <span className="fd-picker-name">{o.template.name}</span>
+              <span className="fd-picker-desc">
+                {o.template.title}
+                {o.template.latest_version ? ` · v${o.template.latest_version}` : ''}
+              </span>
+            </>
+          )
+        }
+        display={current}
+        placeholder={placeholder ?? 'Choose a workflow'}
+        searchPlaceholder={expression ? 'Search templates, or type a {{ expression }}' : 'Search templates'}
+        empty={empty}
+        disabled={disabled}
+        // an expression being edited opens in the box; a name opens the whole list
+        openWith={isDynamic(current) ? current : ''}
+        onOpen={loadChildTemplates} // again after a failure
+        onChoose={(o) => nameOf(o) !== current && onChange(nameOf(o))}
+        // leaving the box keeps a typed expression (there is nothing to pick it from); anything else is dropped
+        onLeave={(query) => (expression && isDynamic(query.trim()) ? { expression: query.trim() } : undefined)}
+      />
       {chosen && (
         <div className="fd-help" data-testid={`title-${testid}`}>
           {chosen.title} · latest v{chosen.latest_version} ·{' '}
@@ -166,7 +103,7 @@ export function TemplatePicker({ id, testid, value, disabled, expression, exclud
           </a>
         </div>
       )}
-    </div>
+    </>
   )
 }
 

@@ -2,10 +2,11 @@
 import { createElement } from 'react'
 import { renderToStaticMarkup } from 'react-dom/server'
 import { describe, expect, it } from 'vitest'
-import type { ApiFieldError } from '../api/types'
+import type { ApiFieldError, VersionInfo } from '../api/types'
 import { TYPES } from '../graph/fixtures'
 import type { Config } from '../graph/types'
 import { choicesOf } from '../schema/choices'
+import { VersionField } from './VersionPicker'
 import { ChoiceField } from './ChoiceField'
 import { SchemaField, type FieldContext } from './fields'
 
@@ -43,6 +44,46 @@ describe('the Workflow field', () => {
     expect(bare).toContain('<b>Allowed workflows</b> (required)')
     const listed = field('subworkflow', 'workflow', { workflow: '{{ input.kind }}', allowed_workflows: ['a'] })
     expect(listed).toContain('class="fd-hint "')
+  })
+})
+
+describe('the Version field', () => {
+  const published = (number: number): VersionInfo => ({ number, status: 'published', checksum: '', change_note: '', created_at: '', published_at: null, published_by: null })
+  // the versions as loaded (a render on the server reads the store's first state, not what is set later)
+  const versionField = (config: Config, numbers: number[]) =>
+    renderToStaticMarkup(
+      createElement(VersionField, { id: 'v', testid: 'config.version', value: config.version, workflow: config.workflow, disabled: false, onChange: () => undefined, loaded: { status: 'loaded', list: numbers.map(published), message: null } }),
+    )
+
+  it('is a combobox, disabled with a hint until a workflow is chosen', () => {
+    const html = field('subworkflow', 'version', {})
+    expect(html).toMatch(/<input[^>]*role="combobox"[^>]*disabled=""/)
+    expect(html).toContain('placeholder="Choose a workflow first"')
+    expect(html).toContain('Choose the Workflow first: its published versions are listed here.')
+    expect(html).toMatch(/aria-describedby="([^"]+)"[\s\S]*id="\1"[^>]*data-testid="pin-hint-config.version"/)
+  })
+  it('says Latest published while nothing is pinned, and the pinned version otherwise', () => {
+    const latest = field('map', 'version', { items: 'input.rows', workflow: 'resize-image' })
+    expect(latest).toContain('value="Latest published"')
+    expect(latest).not.toContain('disabled=""')
+    expect(latest).toContain('Starts the newest published version of resize-image each time')
+    const pinned = field('loop', 'version', { workflow: 'resize-image', version: 2, count: 1 })
+    expect(pinned).toContain('value="v2"')
+    expect(pinned).toContain('Always starts v2 of resize-image')
+    expect(versionField({ workflow: 'resize-image', version: 2 }, [2, 1])).not.toContain('aria-invalid')
+  })
+  it('says so, not silently, when the template has no such published version', () => {
+    const html = versionField({ workflow: 'resize-image', version: 7 }, [2, 1])
+    expect(html).toContain('aria-invalid="true"')
+    expect(html).toContain('resize-image has no published version 7 (published: v2, v1): choose one, or Latest published.')
+    expect(html).not.toContain('Always starts v7')
+    expect(html).toMatch(/aria-describedby="([^"]+)"[\s\S]*id="\1"[^>]*data-testid="pin-problem-config.version"/)
+  })
+  it('lists no versions when an expression chooses the workflow, and offers to drop a pin it still has', () => {
+    const html = field('subworkflow', 'version', { workflow: '{{ input.kind }}', allowed_workflows: ['a'], version: 3 })
+    expect(html).toMatch(/<input[^>]*disabled=""/)
+    expect(html).toContain('This step still pins v3, whichever workflow is chosen.')
+    expect(html).toContain('data-testid="pin-clear-config.version"')
   })
 })
 

@@ -20,8 +20,10 @@ import {
 } from '../schema/form'
 import { checkExpression, type CheckResult } from './expressionCheck'
 import { isDynamic } from './childTemplates'
+import { keyOfWidget, workflowChanges } from './childVersions'
 import { HandlerInputFields, HandlerPicker } from './HandlerPicker'
 import { AllowedWorkflows, TemplatePicker } from './TemplatePicker'
+import { VersionPicker } from './VersionPicker'
 import { bare, liveVerdict } from './messages'
 
 export interface FieldContext {
@@ -95,6 +97,12 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
   const id = useId()
   const title = fieldTitle(key, schema)
   const set = (v: Json | undefined, rename?: [string, string]) => ctx.onChange(path, v, rename)
+  // another child workflow drops the version pinned beside it (a version of the one before), in the same change
+  const setWorkflow = (v: string | undefined) => {
+    const changes = path.length === 1 ? workflowChanges(parent, ctx.root, key, v) : []
+    if (changes.length > 1 && ctx.onChangeMany) ctx.onChangeMany(changes)
+    else set(v)
+  }
 
   if (kind === 'object') return <ObjectField ctx={ctx} path={path} schema={schema} required={required} title={title} errors={errors} />
   // a list of names an expression may choose: shown once a name is an expression (or the list has some)
@@ -115,7 +123,7 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
     case 'template':
       widget = (
         <>
-          <TemplatePicker id={id} testid={full} value={value} disabled={ctx.disabled} expression onChange={set} />
+          <TemplatePicker id={id} testid={full} value={value} disabled={ctx.disabled} expression onChange={(v) => setWorkflow(v)} />
           {isDynamic(value) && (
             <div className={`fd-hint ${hasItems(ctx.root.allowed_workflows) ? '' : 'warn'}`} data-testid={`hint-${full}`}>
               An expression chooses the workflow when the step runs: list every name it may give in <b>Allowed workflows</b> (required).
@@ -124,6 +132,11 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
         </>
       )
       break
+    case 'template-version': {
+      const workflow = keyOfWidget(parent, 'template')
+      widget = <VersionPicker id={id} testid={full} value={value} workflow={workflow && (getAt(ctx.root, [...path.slice(0, -1), workflow]) as Json | undefined)} disabled={ctx.disabled} onChange={set} />
+      break
+    }
     case 'templates':
       widget = <AllowedWorkflows testid={full} value={value} disabled={ctx.disabled} maxItems={schema.maxItems} onChange={set} />
       break
@@ -201,7 +214,7 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
         {required && <span className="fd-required" title="required"> *</span>}
       </label>
       {widget}
-      {schema.description && kind !== 'string' && !(kind === 'template' && isDynamic(value)) && <div className="fd-help">{schema.description}</div>}
+      {schema.description && kind !== 'string' && kind !== 'template-version' && !(kind === 'template' && isDynamic(value)) && <div className="fd-help">{schema.description}</div>}
       {schema.description && kind === 'string' && schema.description.length >= 60 && <div className="fd-help">{schema.description}</div>}
       <FieldErrors errors={errors} local={local} path={full} />
     </div>

@@ -56,6 +56,10 @@ describe('schema form helpers', () => {
     expect(fieldKind({ type: 'string', 'x-widget': 'template' })).toBe('template')
     expect(fieldKind({ type: 'array', items: { type: 'string', 'x-widget': 'template' } })).toBe('templates')
   })
+  it("picks the version picker for a child's pinned version, a number input for other integers", () => {
+    expect(fieldKind({ type: 'integer', minimum: 1, 'x-widget': 'template-version' })).toBe('template-version')
+    expect(fieldKind({ type: 'integer', minimum: 1 })).toBe('integer')
+  })
 
   it("puts a step's own fields first and execution settings after", () => {
     expect(orderedFields(TASK)).toEqual({ main: ['handler', 'input', 'headers'], execution: ['retry', 'timeout_s', 'join', 'on_failure'] })

@@ -6,6 +6,7 @@ export type FieldKind =
   | 'handler'
   | 'template' // a child workflow's template name (or a {{ expression }} choosing one)
   | 'templates' // a list of template names (allowed workflows)
+  | 'template-version' // a published version of the child template chosen beside it (empty: the latest)
   | 'expression'
   | 'enum'
   | 'boolean'
@@ -25,6 +26,7 @@ export function fieldKind(schema: JsonSchema): FieldKind {
   if (widget === 'handler') return 'handler'
   if (widget === 'expression') return 'expression'
   if (widget === 'template') return 'template'
+  if (widget === 'template-version') return 'template-version'
   if (schema.items?.['x-widget'] === 'template') return 'templates'
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return 'enum'
   const types = typesOf(schema)

@@ -5,7 +5,7 @@
  */
 import { applyEdgeChanges, applyNodeChanges, type EdgeChange, type NodeChange } from '@xyflow/react'
 import { create } from 'zustand'
-import type { ApiFieldError, ConflictCurrent, Handler, TemplateInfo } from '../api/types'
+import type { ApiFieldError, ConflictCurrent, Handler, TemplateInfo, VersionInfo } from '../api/types'
 import { clipFromText, clipToText, copySelection, pasteClip, type Clip } from '../graph/clipboard'
 import { connectionProblem, type ConnNode } from '../graph/connection'
 import { docToFlow, flowToDoc, mergeEdges, mergeNodes, toFlowEdge, toFlowNode, type FlowDoc, type PortEdge, type StepNode } from '../graph/convert'
@@ -83,6 +83,14 @@ export interface ChildTemplates {
   message: string | null
 }
 
+/** One template's published versions, for the version picker of the steps that start it. */
+export interface ChildVersions {
+  status: 'loading' | 'loaded' | 'error'
+  /** Newest first. */
+  list: VersionInfo[]
+  message: string | null
+}
+
 export interface EditorState {
   boot: Boot
   loaded: boolean
@@ -93,6 +101,8 @@ export interface EditorState {
   template: TemplateInfo | null
   /** The published templates a child workflow may name, for the template picker (loaded on first use). */
   childTemplates: ChildTemplates
+  /** The published versions of child templates, by name (loaded when a step names one). */
+  childVersions: Readonly<Record<string, ChildVersions>>
 
   nodes: StepNode[]
   edges: PortEdge[]
@@ -174,6 +184,7 @@ export const useEditor = create<EditorState>(() => ({
   handlers: [],
   template: null,
   childTemplates: { status: 'idle', list: [], message: null },
+  childVersions: {},
   nodes: [],
   edges: [],
   settings: {},
