@@ -321,6 +321,48 @@ def test_a_failed_child_item_under_continue_is_an_error_with_the_childs_error():
     assert run.outputs["m"]["results"] == [None, 2]
 
 
+def test_a_failed_child_item_with_a_retry_policy_runs_again_as_a_new_child_after_the_backoff():
+    run = Run(mapped(workflow="child", retry=RETRY, concurrency=1, input={"n": "{{ item }}"}), input={"xs": [7, 8]}).start()
+    commands = run.child_ends("m", "0", status="failed", error={"type": "Nope", "message": "bad"})
+    envelope = run.item_inputs[("m", "0", 1)]
+    assert envelope["input"] == {"n": 7}
+    assert d.CreateAttempt("m", 2, S.PENDING, input=envelope, item="0") in commands
+    assert d.StartTimer("retry", 1002.0, d.BackoffOver("m", 2, "0"), "m", 2, "0") in commands
+    assert run.item_statuses("m") == {"0": S.PENDING, "1": S.PENDING}  # the retry keeps the slot: "1" waits
+    assert run.send(d.BackoffOver("m", 2, "0")) == [d.StartItems("m", ["0"], child=True)]
+    assert run.items[("m", "0")] == d.NodeState(S.WAITING, 2)
+    run.child_ends("m", "0", output={"r": 7})  # the second attempt's child (a new deterministic id)
+    run.child_ends("m", "1", output={"r": 8})
+    assert run.outputs["m"]["results"] == [{"r": 7}, {"r": 8}]
+    assert run.scheduled() == ["after"]
+
+
+def test_a_child_item_that_exhausts_its_attempts_is_a_failed_item():
+    run = Run(mapped(workflow="child", retry=RETRY, on_item_failure="continue", input={}), input={"xs": [1]}).start()
+    for attempt in (1, 2, 3):
+        run.child_ends("m", "0", status="failed", error={"type": "Nope", "message": "bad"})
+        if attempt < 3:
+            run.send(d.BackoffOver("m", attempt + 1, "0"))
+    assert run.items[("m", "0")].status == S.FAILED and run.items[("m", "0")].attempt == 3
+    [error] = run.outputs["m"]["errors"]
+    assert error["index"] == 0 and error["type"] == "Nope"
+
+
+def test_a_cancelled_child_item_and_a_non_retryable_error_type_are_not_retried():
+    run = Run(mapped(workflow="child", retry=RETRY, on_item_failure="continue", input={}), input={"xs": [1, 2]}).start()
+    cancelled = run.child_ends("m", "0", status="cancelled")
+    fatal = run.child_ends("m", "1", status="failed", error={"type": "Fatal", "message": "no"})
+    assert not [c for c in cancelled + fatal if isinstance(c, d.StartTimer)]
+    assert run.item_statuses("m") == {"0": S.FAILED, "1": S.FAILED}
+
+
+def test_a_backoff_that_ends_after_the_map_was_cancelled_starts_no_child():
+    run = Run(mapped(workflow="child", retry=RETRY, input={}), input={"xs": [1]}).start()
+    run.child_ends("m", "0", status="failed", error={"type": "Nope", "message": "bad"})
+    run.send(d.CancelRequested("stop"))
+    assert run.send(d.BackoffOver("m", 2, "0")) == []
+
+
 def test_a_failed_child_item_under_fail_cancels_the_other_items_and_their_children():
     run = Run(mapped(workflow="child", input={}), input={"xs": [1, 2, 3]}).start()
     commands = run.child_ends("m", "1", status="cancelled")

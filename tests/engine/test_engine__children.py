@@ -204,3 +204,26 @@ def test_a_child_input_that_is_not_an_object_fails_the_map_before_anything_start
     instance.refresh_from_db()
     assert instance.status == "failed" and "must be an object" in instance.error["message"]
     assert not Instance.objects.filter(parent_step__instance=instance).exists()
+
+
+def test_a_failed_child_item_is_retried_as_a_new_child_under_the_maps_retry_policy():
+    from workflows import timers
+
+    child = publish(g([("t", "task", {"handler": "demo.fail", "input": {"when": "{{ input.fail }}", "type": "Flaky"}})]), "sometimes-failing")
+    parent = publish(g([("m", "map", {
+        "items": "input.xs", "workflow": child, "input": {"fail": "{{ item }}"}, "on_item_failure": "continue",
+        "retry": {"max_attempts": 2, "initial_s": 0, "jitter": False},
+    })]))  # fmt: skip
+    instance, _ = engine.start_instance(parent, input={"xs": [True, False]})
+    for _ in range(4):  # children run, the failed item's backoff fires, its new child runs
+        settle()
+        timers.tick()
+    instance.refresh_from_db()
+    assert instance.status == "completed"
+    item0 = list(StepRun.objects.filter(instance=instance, node_id="m", item_key="0").order_by("attempt").values_list("attempt", "status"))
+    assert item0 == [(1, "failed"), (2, "failed")]  # each attempt a child of its own, both failed
+    children = Instance.objects.filter(parent_step__instance=instance, parent_step__item_key="0")
+    assert children.count() == 2 and set(children.values_list("status", flat=True)) == {"failed"}
+    assert StepRun.objects.get(instance=instance, node_id="m", item_key="1").attempt == 1  # the good item ran once
+    [error] = instance.output["m"]["errors"]
+    assert error["index"] == 0 and error["type"] == "Flaky"  # the child's own error type (non_retryable may name it)

@@ -388,6 +388,9 @@ class _Decision:
     def on_BackoffOver(self, event: BackoffOver) -> None:
         if self.status == I.RUNNING and self.is_current((event.node, event.item), event.attempt, (S.SCHEDULED,)):
             self.commands.append(MakeDue(event.node, event.attempt, event.item))
+        elif self.status == I.RUNNING and event.item and self.is_current((event.node, event.item), event.attempt, (S.PENDING,)):
+            self._set((event.node, event.item), NodeState(S.WAITING, event.attempt))
+            self.commands.append(StartItems(event.node, [event.item], child=True))  # a new child for the retried item
 
     def on_ChildEnded(self, event: ChildEnded) -> None:
         k = (event.node, event.item)
@@ -396,9 +399,28 @@ class _Decision:
         data = {"status": event.status, "output": event.output, "error": dict(event.error or {}), "child": event.child}
         if event.item:  # an item or an iteration: its own step ends here, its node hears of it
             ok = event.status == I.COMPLETED
-            failure = None if ok else Failure(*_child_error(event), retryable=False)
+            failure = None if ok else Failure(*_child_error(event), retryable=event.status in (I.FAILED, I.TIMED_OUT))
+            if failure is not None and self.retry_child(k, event.attempt, failure):
+                return
             self.finish(k, event.attempt, S.COMPLETED if ok else S.FAILED, output=event.output if ok else None, failure=failure)
         self.tell(event.node, A.Message("child_ended", event.item, data))
+
+    def retry_child(self, k: Key, attempt: int, failure: Failure) -> bool:
+        """A map item whose child failed runs again as a new child after its node's backoff, like a
+        handler item: the next attempt waits pending, its retry timer starts it. A cancelled child
+        is not retried (someone meant it: ``retryable`` is False); neither is one whose input is
+        not at hand."""
+        node = self.graph.nodes[k[0]]
+        if "retry" not in node.config or k not in self.snap.inputs or self.status != I.RUNNING:
+            return False
+        delay = RetryPolicy.at_run_time(node.config["retry"]).next_delay(attempt, failure.type, failure.retryable)
+        if delay is None:
+            return False
+        self.finish(k, attempt, S.FAILED, failure=failure)
+        self.create(k, attempt + 1, S.PENDING, input=self.snap.inputs[k])
+        due = self.snap.now + delay
+        self.commands.append(StartTimer("retry", due, BackoffOver(k[0], attempt + 1, k[1]), k[0], attempt + 1, k[1]))
+        return True
 
     def on_DeadlineReached(self, event: DeadlineReached) -> None:
         if self.status.is_final:
