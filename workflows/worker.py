@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.db import connections
 
 from workflows import engine, faults
 from workflows.core.decider import failure_from
@@ -169,6 +170,7 @@ class _Threads:
     def _serve(self, jobs: queue.SimpleQueue) -> None:
         while True:
             jobs.get()()  # the job catches its handler's errors itself
+            connections.close_all()  # what a handler opened (a heartbeat, the ORM) is not kept by an idle thread
             with self.lock:
                 if jobs is not self.jobs:
                     return

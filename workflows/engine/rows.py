@@ -20,6 +20,7 @@ from typing import Any
 
 from workflows import sql
 from workflows.core import decider as d
+from workflows.core.values import json_size
 from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
 from django.conf import settings
@@ -226,6 +227,7 @@ class Inputs:
         self.lock = threading.Lock()
 
     def of(self, instance_id) -> Any:
+        instance_id = str(instance_id)  # a UUID here, its text there: one key
         with self.lock:
             if instance_id in self.entries:
                 self.entries.move_to_end(instance_id)
@@ -234,11 +236,20 @@ class Inputs:
         raw = found[0][0] if found else None
         value = json.loads(raw) if isinstance(raw, str) else raw
         if isinstance(raw, str) and len(raw) <= self.max_chars:
-            with self.lock:
-                self.entries[instance_id] = value
-                while len(self.entries) > self.size:
-                    self.entries.popitem(last=False)
+            self._keep(instance_id, value)
         return value
+
+    def prime(self, instance_id, value: Any) -> None:
+        """The input of an instance being created here: its first transition need not read it.
+        (Kept even if the creation rolls back: no other instance has that id.)"""
+        if json_size(value) <= self.max_chars:
+            self._keep(instance_id, value)
+
+    def _keep(self, instance_id, value: Any) -> None:
+        with self.lock:
+            self.entries[str(instance_id)] = value
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
 
 
 inputs = Inputs()
@@ -272,13 +283,14 @@ class LazyOutputs(Mapping):
         return len(self._pks)
 
 
-def snapshot(instance: Instance, rows: Rows, now: float) -> d.Snapshot:
+def snapshot(instance: Instance, rows: Rows, now: float, *, input: Any = None) -> d.Snapshot:
+    """What the decider sees; ``input`` when the caller has it at hand (else read if needed)."""
     nodes = {k: d.NodeState(_STATUS[r.status], r.attempt, tuple(r.ports), r.lost, r.state) for k, r in rows.items()}
     pk = instance.pk
     return d.Snapshot(
         instance_id=str(instance.pk),
         status=I(instance.status),
-        input=lambda: inputs.of(pk),  # read while deciding, only if an expression needs it
+        input=input if input is not None else lambda: inputs.of(pk),  # read while deciding, only if an expression needs it
         vars=instance.vars or {},
         nodes=nodes,
         now=now,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from workflows import authoring, sql
 from workflows.core import decider as d
@@ -38,10 +38,25 @@ def _template(template: str | Template) -> Template:
     return tpl
 
 
+def _published(template: str | Template, version: int | None) -> tuple[Template, TemplateVersion]:
+    """The template and its version to start: one query when both are there, else why not."""
+    found = TemplateVersion.objects.select_related("template").filter(status=TemplateVersion.Status.PUBLISHED)
+    found = found.filter(template=template) if isinstance(template, Template) else found.filter(template__name=template)
+    if version:
+        found = found.filter(number=version)
+    ver = found.order_by("-number").first()
+    if ver is not None and ver.template.archived_at is None:
+        return ver.template, ver
+    tpl = _template(template)
+    if tpl.archived_at:
+        raise Conflict(f"template {tpl.name!r} is archived; it cannot start new instances", field="template")
+    what = f"version {version}" if version else "a published version"
+    raise NotFound(f"template {tpl.name!r} has no {what}", field="version")
+
+
 def _create_and_start(tpl: Template, version: TemplateVersion, **fields: Any) -> Instance:
-    with transaction.atomic():
-        instance = Instance.objects.create(template=tpl, version=version, **fields)
-        transition(instance.pk, lambda rows: d.Start())
+    instance = Instance(template=tpl, version=version, **fields)
+    transition(instance.pk, lambda rows: d.Start(), new=instance)
     instance.refresh_from_db()
     return instance
 
@@ -63,18 +78,11 @@ def start_instance(
     input = _checked_input(input)
     if not 0 <= int(priority) <= 100:
         raise EngineError("priority must be between 0 and 100", field="priority")
-    tpl = _template(template)
     if idempotency_key:
-        existing = Instance.objects.filter(template=tpl, idempotency_key=idempotency_key).first()
+        existing = Instance.objects.filter(template=_template(template), idempotency_key=idempotency_key).first()
         if existing:
             return existing, False
-    if tpl.archived_at:
-        raise Conflict(f"template {tpl.name!r} is archived; it cannot start new instances", field="template")
-    versions = tpl.versions.filter(status=TemplateVersion.Status.PUBLISHED)
-    ver = versions.filter(number=version).first() if version else versions.order_by("-number").first()
-    if ver is None:
-        what = f"version {version}" if version else "a published version"
-        raise NotFound(f"template {tpl.name!r} has no {what}", field="version")
+    tpl, ver = _published(template, version)
     fields = dict(input=input, priority=priority, business_key=business_key or "", idempotency_key=idempotency_key or None)
     try:
         return _create_and_start(tpl, ver, started_by=started_by, **fields), True

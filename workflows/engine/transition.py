@@ -56,17 +56,21 @@ def transition(
     claim_count: int = 1,
     claim_only: int | None = None,
     items: list[tuple[str, str]] = (),
+    new: Instance | None = None,
 ):
     """Lock, read the inbox, snapshot, decide, apply, commit; then ring and deliver.
 
     ``make_event(rows)`` returns the caller's own event or events (or None), decided after the
     inbox's messages; ``check(instance, rows)`` may raise to refuse; ``claim_for`` claims up to
     ``claim_count`` due steps for a worker in the same transaction (eager continuation); ``items``
-    are the (node, item) keys the own events are about, read with the lock. Returns
-    ``(instance, claims)``.
+    are the (node, item) keys the own events are about, read with the lock; ``new`` is an
+    instance to insert first, in the same transaction (starting one). Returns ``(instance, claims)``.
     """
     now = time.time()
     with transaction.atomic():
+        if new is not None:
+            new.save(force_insert=True)
+            reads.inputs.prime(new.pk, new.input)  # the expressions of its first steps read it
         instance, rows, events = reads.read(instance_id, items)
         # at commit, what this transition leaves (rows are updated in place, last_seq too)
         transaction.on_commit(lambda: reads.seen.keep(instance.pk, instance.last_seq, rows))
@@ -92,17 +96,41 @@ def transition(
             if more:
                 writer.save()
                 claimed += more
-        extra = writer.due_steps
-        if extra:
-            # each doorbell brings a worker that claims up to WORKER_SLOTS steps
-            count = min(-(-extra // settings.FLOWDESK["WORKER_SLOTS"]), settings.FLOWDESK["DISPATCH_FANOUT"])
-            transaction.on_commit(lambda: dispatch.ring(instance.pk, count))
-        if writer.doorbells:
-            doorbells = list(writer.doorbells)
-            transaction.on_commit(lambda: inbox.deliver(*doorbells))
+        _ring_and_deliver(instance, writer)
+        for child in writer.new_children:
+            _start_new(child, now)
         # Made now: the hooks above run at commit, and a delivery re-uses (and clears) these rows.
         claims = [_claim_of(row, instance) for row in claimed]
     return instance, claims
+
+
+def _ring_and_deliver(instance: Instance, writer: Writer) -> None:
+    """At commit: ring for the steps this made due, deliver the mail it sent."""
+    extra = writer.due_steps
+    if extra:
+        # each doorbell brings a worker that claims up to WORKER_SLOTS steps
+        count = min(-(-extra // settings.FLOWDESK["WORKER_SLOTS"]), settings.FLOWDESK["DISPATCH_FANOUT"])
+        transaction.on_commit(lambda: dispatch.ring(instance.pk, count))
+    if writer.doorbells:
+        doorbells = list(writer.doorbells)
+        transaction.on_commit(lambda: inbox.deliver(*doorbells))
+
+
+def _start_new(child: Instance, now: float) -> None:
+    """A child created by this transaction takes its first decision in it too. Nobody can see or
+    lock its row before this commits, so this waits for no second lock (the rule that keeps
+    parents and children from deadlocking holds), and a map starting 50 children starts them in
+    its own transaction instead of delivering 50 ``Start`` messages one by one after it."""
+    rows = reads.Rows()
+    rows.instance_id = child.pk
+    transaction.on_commit(lambda: reads.seen.keep(child.pk, child.last_seq, rows))
+    writer = Writer(child, rows, now)
+    graph = graph_of(child.version_id)
+    writer.apply(d.decide(graph, reads.snapshot(child, rows, now, input=child.input), [d.Start()], limits=limits()), graph)
+    writer.save()
+    _ring_and_deliver(child, writer)
+    for grandchild in writer.new_children:
+        _start_new(grandchild, now)
 
 
 def _items_may_be_due(rows: reads.Rows) -> bool:

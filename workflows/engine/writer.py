@@ -1,9 +1,10 @@
 """Writes what the decider commanded: each command becomes row changes and an Event, all sent to
 PostgreSQL together at ``save`` (one round trip for a transition's writes, ``workflows.sql``).
 
-What involves another instance goes through that instance's inbox, never its lock (DESIGN §5b):
-starting a child appends its ``Start``, cancelling one its ``CancelRequested``, a child's end a
-``ChildEnded`` to its parent. ``doorbells`` lists who to ``deliver`` to once this commits.
+What involves another existing instance goes through that instance's inbox, never its lock
+(DESIGN §5b): cancelling a child appends its ``CancelRequested``, a child's end a ``ChildEnded``
+to its parent. ``doorbells`` lists who to ``deliver`` to once this commits. A child is created
+here (``new_children``) and takes its first decision in the same transaction (``transition``).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class Writer:
         self.cancelled: list[int] = []  # statements returning steps whose waited children must cancel
         self.cancel_children = False
         self.doorbells: list[Any] = []  # instances with new mail, to deliver to after commit
+        self.new_children: list[Instance] = []  # created here: the transition starts them here too
         self.mail: list[tuple[Any, object]] = []
         #: a worker this transition may hand up to ``claim_room`` started items to (eager
         #: continuation through a map: items that start as others end go to the worker that
@@ -357,16 +359,16 @@ class Writer:
             for child in children.values_list("pk", flat=True):
                 self.send(child, d.CancelRequested(reason))
         if self.mail:
-            InboxMessage.objects.bulk_create(
-                [InboxMessage(instance_id=i, message=messages.encode(e), created_at=self.now_dt) for i, e in self.mail]
-            )
+            sql.insert(self.batch, [InboxMessage(instance_id=i, message=messages.encode(e), created_at=self.now_dt) for i, e in self.mail])
             self.doorbells.extend(dict.fromkeys(i for i, _ in self.mail))
             self.mail = []
+        self.batch.run()  # the children and the messages: one round trip
         self.children, self.started, self.cancelled, self.cancel_children = [], [], [], False
 
     def start_children(self) -> None:
-        """A child is a pending instance with a ``Start`` in its inbox; one that cannot be created
-        (no such template, too deep) is a ``ChildEnded`` failure in this instance's own inbox."""
+        """A child is a new pending instance, started by the transition that created it; one that
+        cannot be created (no such template, too deep) is a ``ChildEnded`` failure in this
+        instance's own inbox."""
         parent = self.instance
         limit = settings.FLOWDESK["MAX_DEPTH"]
         created = []
@@ -387,10 +389,11 @@ class Writer:
                 Instance(
                     id=child, template_id=template_id, version_id=version_id, input=child_input, priority=parent.priority,
                     business_key=parent.business_key, parent_step_id=row.pk, waited=wait, depth=parent.depth + 1, is_test=parent.is_test,
+                    created_at=self.now_dt,
                 )  # fmt: skip
             )
-            self.send(child, d.Start())
-        Instance.objects.bulk_create(created)
+        sql.insert(self.batch, created)
+        self.new_children += created
 
 
 def _set_failure(row: StepRun, failure: Failure | None) -> None:
@@ -440,16 +443,15 @@ def _resolve(name: Any, version: Any) -> tuple[tuple[int, int] | None, tuple[str
     """(template id, version id) of a child's template: a pinned published version, or the latest."""
     if not isinstance(name, str) or not name:
         return None, ("UnknownTemplate", "the child step names no workflow")
+    found = TemplateVersion.objects.filter(template__name=name, template__archived_at__isnull=True, status=TemplateVersion.Status.PUBLISHED)
+    if version:
+        found = found.filter(number=version)
+    if hit := found.order_by("-number").values_list("template_id", "pk").first():
+        return hit, None  # one query when the child can start; the ones below say why it cannot
     template = Template.objects.filter(name=name).values_list("pk", "archived_at").first()
     if template is None:
         return None, ("UnknownTemplate", f"no template named {name!r}")
     if template[1] is not None:
         return None, ("ArchivedTemplate", f"template {name!r} is archived; it cannot start new instances")
-    versions = TemplateVersion.objects.filter(template_id=template[0], status=TemplateVersion.Status.PUBLISHED)
-    if version:
-        versions = versions.filter(number=version)
-    found = versions.order_by("-number").values_list("pk", flat=True).first()
-    if found is None:
-        what = f"version {version}" if version else "a published version"
-        return None, ("UnknownTemplate", f"template {name!r} has no {what}")
-    return (template[0], found), None
+    what = f"version {version}" if version else "a published version"
+    return None, ("UnknownTemplate", f"template {name!r} has no {what}")
