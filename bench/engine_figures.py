@@ -116,8 +116,14 @@ def fanout():
 
 
 def parallel_sleeps():
+    """16 parallel 0.5 s sleeps: as many run at once as the engine has slots (workers x WORKER_SLOTS)."""
+    from django.conf import settings
+
+    slots = settings.Q_CLUSTER["workers"] * settings.FLOWDESK["WORKER_SLOTS"]
+    ideal = 0.5 * -(-16 // slots)
     walls = _walls(_load("bench-sleep-16", _fan(16, "demo.sleep", {"seconds": 0.5})), 3)
-    return [figure("parallel_sleeps_wall", median(walls), "s", workload="16 parallel 0.5 s sleeps on 4 worker slots (ideal 2.0 s), median of 3", runs=[round(w, 3) for w in walls])]
+    workload = f"16 parallel 0.5 s sleeps on {slots} slots ({settings.Q_CLUSTER['workers']} workers x {settings.FLOWDESK['WORKER_SLOTS']}; ideal {ideal:g} s), median of 3"
+    return [figure("parallel_sleeps_wall", median(walls), "s", workload=workload, runs=[round(w, 3) for w in walls])]
 
 
 def _map(n: int, concurrency: int) -> dict:
