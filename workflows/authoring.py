@@ -177,16 +177,28 @@ def load_template(data: Any, *, change_note: str = "", user=None) -> tuple[Templ
 
 def validate_graph(data: Any, *, template: str | None = None, children: bool = True):
     """Validate graph JSON against the registered step types and handlers and, with ``children``,
-    the templates a child workflow may name: those with a published version, not archived.
-    ``template`` is the graph's own template, when known: a node naming it would start itself."""
-    names = child_templates() if children else None
-    return validate(data, types=step_types, handler_names=handlers.names(), template_names=names, template_name=template)
+    the templates a child workflow may name (those with a published version, not archived) and
+    the version a child step pins (one of that template's published versions). ``template`` is
+    the graph's own template, when known: a node naming it would start itself."""
+    published = child_templates() if children else None
+    return validate(
+        data,
+        types=step_types,
+        handler_names=handlers.names(),
+        template_names=published.keys() if published is not None else None,
+        template_versions=published,
+        template_name=template,
+    )
 
 
-def child_templates():
-    """The names a map, loop or sub-workflow may start: published, not archived."""
-    published = Template.objects.filter(archived_at__isnull=True, versions__status=TemplateVersion.Status.PUBLISHED)
-    return published.values_list("name", flat=True).distinct()
+def child_templates() -> dict[str, frozenset[int]]:
+    """The templates a map, loop or sub-workflow may start (published, not archived), each with
+    the numbers of its published versions, which a step may pin: one query, whatever the graph."""
+    rows = TemplateVersion.objects.filter(status=TemplateVersion.Status.PUBLISHED, template__archived_at__isnull=True)
+    found: dict[str, set[int]] = {}
+    for name, number in rows.values_list("template__name", "number").order_by():
+        found.setdefault(name, set()).add(number)
+    return {name: frozenset(numbers) for name, numbers in found.items()}
 
 
 def publish(template: Template, *, graph: dict | None = None, change_note: str = "", user=None) -> TemplateVersion:

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from tests.factories import TemplateFactory, VersionFactory, chain_graph
 from workflows import authoring
-from workflows.models import TemplateVersion
+from workflows.core.errors import InvalidGraph
+from workflows.models import Instance, Template, TemplateVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +97,90 @@ def test_the_template_list_filters_by_whether_a_version_is_published(analyst, pu
     assert names(analyst.get(URL, {"published": "true"})) == ["billing", "resize-image"]
     assert names(analyst.get(URL, {"published": "false"})) == ["drafting"]
     assert analyst.get(URL, {"published": "maybe"}).status_code == 400
+
+
+# --- a pinned version ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def resize_v3(db):
+    """resize-image with versions 1-3 published and a draft (v4), which cannot be pinned."""
+    template = VersionFactory(template__name="resize-image", number=1).template
+    VersionFactory(template=template, number=2)
+    VersionFactory(template=template, number=3)
+    VersionFactory(template=template, number=4, status=TemplateVersion.Status.DRAFT)
+    return template
+
+
+def test_validate_names_a_pinned_version_the_child_has_not_published_on_its_node_and_field(analyst, published, resize_v3):
+    for pin in (4, 7):  # a draft is not published: it cannot start either
+        response = analyst.post(f"{URL}billing/validate/", {"graph": with_child({"workflow": "resize-image", "version": pin})}, format="json")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["valid"] is False and body["plan"] is None
+        assert child_errors(body) == [("child", "config.version", "unknown_version")]
+        assert body["errors"][0]["message"] == f"template 'resize-image' has no published version {pin} (published: 1, 2, 3)"
+
+
+def test_a_pinned_version_the_child_has_published_validates_and_publishes(analyst, published, resize_v3):
+    graph = with_child({"items": "steps.a.output", "workflow": "resize-image", "version": 2}, "map")
+    assert analyst.post(f"{URL}billing/validate/", {"graph": graph}, format="json").json()["valid"] is True
+    put_draft(analyst, graph)
+    response = analyst.post(f"{URL}billing/publish/", {}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["number"] == 2
+
+
+def test_publishing_a_pin_the_child_lacks_is_refused_with_the_field_and_nothing_is_written(analyst, published, resize_v3):
+    graph = with_child({"workflow": "resize-image", "version": 7, "count": 2, "max_iterations": 2}, "loop")
+    draft = put_draft(analyst, graph).json()
+    response = analyst.post(f"{URL}billing/publish/", {"change_note": "pin v7"}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_graph"
+    assert child_errors(body) == [("child", "config.version", "unknown_version")]
+    assert "no published version 7 (published: 1, 2, 3)" in body["errors"][0]["message"]
+    # the draft stays a draft, as it was; billing still has only its v1 published
+    versions = TemplateVersion.objects.filter(template__name="billing")
+    assert sorted(versions.values_list("number", "status")) == [(1, "published"), (2, "draft")]
+    stored = versions.get(status="draft")
+    assert (stored.graph, stored.revision, stored.change_note) == (graph, draft["revision"], "")
+
+
+def test_an_expression_with_a_pin_is_refused_when_an_allowed_workflow_lacks_it(analyst, published, resize_v3):
+    VersionFactory(template__name="send-report", number=1)
+    config = {"workflow": "{{ input.kind }}", "allowed_workflows": ["resize-image", "send-report"]}
+    assert analyst.post(f"{URL}billing/validate/", {"graph": with_child({**config, "version": 1})}, format="json").json()["valid"] is True
+    body = analyst.post(f"{URL}billing/validate/", {"graph": with_child({**config, "version": 3})}, format="json").json()
+    assert child_errors(body) == [("child", "config.version", "unknown_version")]
+    assert "'send-report' has no published version 3 (published: 1)" in body["errors"][0]["message"]
+
+
+def test_a_test_run_of_a_draft_pinning_a_missing_version_is_refused_before_it_starts(analyst, published, resize_v3):
+    put_draft(analyst, with_child({"workflow": "resize-image", "version": 7}))
+    response = analyst.post(f"{URL}billing/test-runs/", {"input": {}}, format="json")
+    assert response.status_code == 400
+    assert child_errors(response.json()) == [("child", "config.version", "unknown_version")]
+    assert not Instance.objects.exists()
+    assert not TemplateVersion.objects.filter(status=TemplateVersion.Status.TEST).exists()
+
+
+def test_loading_a_template_file_whose_child_pin_is_missing_is_refused_and_writes_nothing(resize_v3):
+    data = {"name": "gallery", "title": "Gallery", "graph": with_child({"workflow": "resize-image", "version": 7})}
+    with pytest.raises(InvalidGraph) as refused:
+        authoring.load_template(data)
+    assert [(e.node, e.field, e.code) for e in refused.value.errors] == [("child", "config.version", "unknown_version")]
+    assert not Template.objects.filter(name="gallery").exists()
+    data["graph"] = with_child({"workflow": "resize-image", "version": 3})
+    version, changed = authoring.load_template(data)
+    assert (version.number, version.status, changed) == (1, "published", True)
+
+
+def test_the_published_versions_are_read_in_one_query_however_many_steps_pin_one(resize_v3, django_assert_num_queries):
+    graph = chain_graph("a")
+    for i in range(30):
+        graph["nodes"].append({"id": f"c{i}", "type": "subworkflow", "config": {"workflow": "resize-image", "version": 1 + i % 5}})
+        graph["edges"].append({"id": f"e-c{i}", "source": "a", "target": f"c{i}", "port": "out"})
+    with django_assert_num_queries(1):
+        result = authoring.validate_graph(graph, template="gallery")
+    assert sorted(e.node for e in result.errors) == sorted(f"c{i}" for i in range(30) if 1 + i % 5 > 3)

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.canvas import connect, drop_from_palette, graph, open_editor, pick_handler, wait_saved
 from tests.browser.conftest import screenshot
-from tests.factories import chain_graph
+from tests.factories import chain_graph, graph_of
 from workflows import authoring
 from workflows.models import Template
 from workflows.roles import ANALYSTS
@@ -155,4 +155,33 @@ def test_a_loop_chooses_its_child_by_expression_from_an_allowed_list_with_the_ke
     expect(inspector.get_by_test_id("field-config.count")).to_have_value("5")
     config = node_config(page, "again")
     assert config["count"] == 5 and "while" not in config
+    wait_saved(page)
+
+
+def test_choosing_the_workflow_answers_its_required_line_at_once(page_for, children):
+    """The server checks ~500 ms after a change, plus the round trip: until then "config: 'workflow'
+    is a required property" stayed under the Workflow just chosen. A missing value now given is
+    answered without waiting; any other problem still waits for the server."""
+    nodes = [("fetch", "task", {"handler": "demo.noop"}), ("child", "subworkflow", {})]
+    authoring.create_template(name="gallery", title="Gallery", graph=graph_of(nodes, [("fetch", "child")]))
+    page = open_editor(page_for("ana", ANALYSTS), "gallery")
+    page.get_by_test_id("node-child").click()
+    inspector = page.get_by_test_id("inspector")
+    required = inspector.get_by_test_id("field-error-config.workflow")
+    expect(required).to_have_text("config: 'workflow' is a required property")
+
+    # no check reaches the server from here: whatever the field says next, the inspector said itself
+    page.route("**/validate/", lambda route: route.abort())
+    box = inspector.get_by_test_id("field-config.workflow")
+    box.click()
+    inspector.get_by_test_id("template-option-resize-image").click()
+    expect(box).to_have_value("resize-image")
+    expect(required).to_have_count(0)
+    expect(page.get_by_test_id("validation-status")).to_have_attribute("data-state", "error")  # the check was refused
+    expect(page.get_by_test_id("node-child")).to_have_attribute("data-error", "true")  # the server has not said otherwise yet
+
+    page.unroute("**/validate/")
+    page.get_by_test_id("problems").get_by_role("button", name="Check again").click()
+    expect(page.get_by_test_id("validation-status")).to_have_attribute("data-state", "valid")
+    expect(page.get_by_test_id("node-child")).not_to_have_attribute("data-error", "true")
     wait_saved(page)

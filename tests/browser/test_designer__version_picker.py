@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.canvas import open_editor, wait_saved
+from tests.browser.canvas import open_editor, open_problems, wait_saved
 from tests.browser.conftest import screenshot
 from tests.factories import UserFactory, chain_graph, graph_of
 from workflows import authoring
+from workflows.models import Template
 from workflows.roles import ANALYSTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -183,3 +184,67 @@ def test_an_expression_lists_no_versions_and_drops_the_pin(page_for, children):
     expect(inspector.get_by_test_id("pin-hint-config.version")).to_contain_text("An expression chooses the workflow when the step runs")
     wait_saved(page)
     assert saved_config(page, "each") == {"items": "input.rows", "workflow": "{{ item.kind }}"}
+
+
+def test_a_pin_the_child_has_not_published_is_a_problem_the_designer_lists_and_publishing_refuses(page_for, children):
+    """The server's validation names the pin on its node and field: in the Problems panel, in the
+    publish dialog; the inspector says it once (its own line, which goes the moment a published
+    version is chosen, without waiting for the server's next check)."""
+    gallery({"workflow": "resize-image", "version": 7})
+    page = open_editor(page_for("ana", ANALYSTS), "gallery")
+    expected = "template 'resize-image' has no published version 7 (published: 1, 2, 3)"
+    expect(page.get_by_test_id("validation-status")).to_have_attribute("data-state", "invalid")
+    open_problems(page)
+    problem = page.get_by_test_id("problem-child")
+    expect(problem).to_have_count(1)
+    expect(problem.locator(".fd-problem-msg")).to_have_text(expected)
+    expect(problem.locator(".fd-problem-field")).to_have_text("config.version")
+    expect(page.get_by_test_id("node-child")).to_have_attribute("data-error", "true")
+    screenshot(page, "designer-version-pin-problem")
+
+    # the problem goes to the step; the Version field says it, once
+    problem.click()
+    inspector = page.get_by_test_id("inspector")
+    expect(inspector).to_have_attribute("data-node", "child")
+    expect(inspector.get_by_test_id("pin-problem-config.version")).to_contain_text("resize-image has no published version 7")
+    expect(inspector.get_by_test_id("field-error-config.version")).to_have_count(0)
+    expect(inspector.get_by_test_id("inspector-problems")).to_have_count(0)
+
+    # publishing is refused, naming the step and the field; nothing is published
+    page.get_by_test_id("btn-publish").click()
+    dialog = page.get_by_test_id("publish-dialog")
+    dialog.get_by_test_id("btn-confirm-publish").click()
+    errors = dialog.get_by_test_id("publish-errors")
+    expect(errors).to_contain_text(expected)
+    expect(errors).to_contain_text("config.version")
+    assert Template.objects.get(name="gallery").latest_published() is None
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+
+    # a published version: the field's line goes at once, the server agrees on its next check
+    box = inspector.get_by_test_id(FIELD)
+    box.click()
+    inspector.get_by_test_id("version-option-2").click()
+    expect(box).to_have_value("v2")
+    expect(inspector.get_by_test_id("pin-problem-config.version")).to_have_count(0)
+    expect(page.get_by_test_id("validation-status")).to_have_attribute("data-state", "valid")
+    expect(page.get_by_test_id("problem-child")).to_have_count(0)
+    expect(page.get_by_test_id("node-child")).not_to_have_attribute("data-error", "true")
+    wait_saved(page)
+    assert saved_config(page, "child") == {"workflow": "resize-image", "version": 2}
+
+
+def test_an_expression_pinning_a_version_an_allowed_workflow_lacks_is_said_under_the_version(page_for, children):
+    """No one template's versions to list: the server's word is the field's."""
+    gallery({"workflow": "{{ input.kind }}", "allowed_workflows": ["resize-image", "send-report"], "version": 3})
+    page = open_editor(page_for("ana", ANALYSTS), "gallery")
+    page.get_by_test_id("node-child").click()
+    inspector = page.get_by_test_id("inspector")
+    error = inspector.get_by_test_id("field-error-config.version")
+    expect(error).to_have_text("allowed workflow 'send-report' has no published version 3 (published: 1); the pinned Version applies to whichever one is chosen")
+    open_problems(page)
+    expect(page.get_by_test_id("problem-child")).to_contain_text("'send-report' has no published version 3")
+
+    inspector.get_by_test_id("pin-clear-config.version").click()  # "Use the latest"
+    expect(page.get_by_test_id("validation-status")).to_have_attribute("data-state", "valid")
+    expect(error).to_have_count(0)

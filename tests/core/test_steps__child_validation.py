@@ -6,12 +6,17 @@ from __future__ import annotations
 from workflows.core.validation import validate
 
 PUBLISHED = ("resize-image", "send-report")
+#: The published version numbers of each: what ``authoring.child_templates`` passes.
+VERSIONS = {"resize-image": frozenset({1, 2, 3}), "send-report": frozenset({1})}
 
 
-def errors_of(node_type: str, config: dict, *, template: str | None = "gallery", published=PUBLISHED) -> list[tuple[str, str, str]]:
+def errors_of(node_type: str, config: dict, *, template: str | None = "gallery", published=PUBLISHED, versions=VERSIONS) -> list[tuple[str, str, str]]:
+    return [(e.code, e.field, e.message) for e in validated(node_type, config, template=template, published=published, versions=versions).errors]
+
+
+def validated(node_type: str, config: dict, *, template: str | None = "gallery", published=PUBLISHED, versions=VERSIONS):
     graph = {"version": 1, "settings": {}, "nodes": [{"id": "n", "type": node_type, "config": config}], "edges": []}
-    result = validate(graph, handler_names=["demo.noop"], template_names=published, template_name=template)
-    return [(e.code, e.field, e.message) for e in result.errors]
+    return validate(graph, handler_names=["demo.noop"], template_names=published, template_name=template, template_versions=versions)
 
 
 # --- which child template ---------------------------------------------------------------------------
@@ -51,6 +56,66 @@ def test_a_workflow_that_starts_itself_is_a_recursion_not_an_unknown_template():
 
 def test_without_known_names_child_templates_are_not_checked():
     assert errors_of("subworkflow", {"workflow": "anything"}, template=None, published=None) == []
+
+
+# --- a pinned version ------------------------------------------------------------------------------
+
+
+def test_a_pin_the_template_has_published_is_valid():
+    for version in (1, 2, 3):
+        assert errors_of("subworkflow", {"workflow": "resize-image", "version": version}) == []
+    assert errors_of("loop", {"workflow": "send-report", "version": 1, "count": 2, "max_iterations": 2}) == []
+    assert errors_of("map", {"items": "input.images", "workflow": "resize-image", "version": 3}) == []
+
+
+def test_a_pin_the_template_has_not_published_is_refused_naming_node_field_and_versions():
+    [error] = validated("subworkflow", {"workflow": "resize-image", "version": 7}).errors
+    assert (error.code, error.node, error.field) == ("unknown_version", "n", "config.version")
+    assert error.message == "template 'resize-image' has no published version 7 (published: 1, 2, 3)"
+
+
+def test_a_missing_pin_is_refused_for_a_map_and_a_loop_too():
+    [(code, field, message)] = errors_of("map", {"items": "input.images", "workflow": "send-report", "version": 2})
+    assert (code, field, message) == ("unknown_version", "config.version", "template 'send-report' has no published version 2 (published: 1)")
+    [(code, field, _)] = errors_of("loop", {"workflow": "resize-image", "version": 4, "count": 2, "max_iterations": 2})
+    assert (code, field) == ("unknown_version", "config.version")
+
+
+def test_without_published_versions_pins_are_not_checked():
+    assert errors_of("subworkflow", {"workflow": "resize-image", "version": 7}, versions=None) == []
+    assert errors_of("subworkflow", {"workflow": "anything", "version": 7}, template=None, published=None, versions=None) == []
+
+
+def test_a_pin_on_an_unknown_or_recursive_workflow_is_not_said_twice():
+    [(code, field, _)] = errors_of("subworkflow", {"workflow": "ghost", "version": 7})
+    assert (code, field) == ("unknown_template", "config.workflow")
+    [(code, field, _)] = errors_of("subworkflow", {"workflow": "gallery", "version": 7})
+    assert (code, field) == ("recursive_workflow", "config.workflow")
+
+
+def test_a_pin_that_is_not_a_version_number_is_the_schemas_to_refuse():
+    for pin in (0, "7", 2.0, True):
+        [(code, field, _)] = errors_of("subworkflow", {"workflow": "resize-image", "version": pin})
+        assert (code, field) == ("invalid_config", "config.version"), pin
+
+
+def test_an_expression_with_a_pin_is_refused_for_every_allowed_workflow_that_lacks_it():
+    """The one pin applies to whichever name the expression gives: each that lacks it would fail
+    the step once the data chose it, so each is named, though another has the version."""
+    config = {"workflow": "{{ input.kind }}", "allowed_workflows": ["resize-image", "send-report"]}
+    assert errors_of("subworkflow", {**config, "version": 1}) == []
+    [(code, field, message)] = errors_of("subworkflow", {**config, "version": 3})
+    assert (code, field) == ("unknown_version", "config.version")
+    assert message.startswith("allowed workflow 'send-report' has no published version 3 (published: 1)")
+    assert "whichever one is chosen" in message
+    errors = errors_of("subworkflow", {**config, "version": 9})
+    assert [(code, field) for code, field, _ in errors] == [("unknown_version", "config.version")] * 2
+    assert ["'resize-image'" in errors[0][2], "'send-report'" in errors[1][2]] == [True, True]
+
+
+def test_a_long_history_is_listed_by_its_first_and_latest_versions():
+    [(_, _, message)] = errors_of("subworkflow", {"workflow": "resize-image", "version": 500}, versions={**VERSIONS, "resize-image": frozenset(range(1, 101))})
+    assert message == "template 'resize-image' has no published version 500 (published: 1, 2, 3, …, 92, 93, 94, 95, 96, 97, 98, 99, 100)"
 
 
 # --- map ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ errors in one pass and the API answers 400, never 500. Error codes:
   ``too_large``, ``empty``
 - nodes: ``invalid_node``, ``missing_id``, ``invalid_id``, ``duplicate_id``, ``unknown_type``,
   ``invalid_config`` (JSON Schema), whatever the type's ``check`` reports (``unknown_handler``,
-  ``unknown_template``, ``recursive_workflow``...), ``invalid_expression``
+  ``unknown_template``, ``unknown_version``, ``recursive_workflow``...), ``invalid_expression``
 - edges (an edge without an id gets one, see ``graph.with_edge_ids``): ``invalid_edge``, ``duplicate_id``, ``dangling_edge``, ``unknown_port``,
   ``duplicate_edge``
 - structure: ``cycle``, ``unreachable``, ``isolated``
@@ -81,13 +81,16 @@ def validate(
     handler_names: Iterable[str] = (),
     template_names: Iterable[str] | None = None,
     template_name: str | None = None,
+    template_versions: Mapping[str, Iterable[int]] | None = None,
     max_nodes: int = 20000,
     max_edges: int | None = None,
 ) -> Validation:
     """Check graph JSON v1 (DESIGN §4). ``max_edges`` defaults to five per allowed node.
 
     ``template_names``: the templates a child workflow may name (None: child names are not
-    checked); ``template_name``: the graph's own template, which none of its nodes may start."""
+    checked); ``template_name``: the graph's own template, which none of its nodes may start;
+    ``template_versions``: the published version numbers of each of those templates, which a
+    pinned ``version`` must be one of (None: pins are not checked)."""
     if types is None:
         from .steps import step_types as types
     limits = (max_nodes, max_edges if max_edges is not None else 5 * max_nodes)
@@ -95,6 +98,7 @@ def validate(
         handler_names=frozenset(handler_names),
         template_names=frozenset(template_names) if template_names is not None else None,
         template_name=template_name,
+        template_versions={name: frozenset(numbers) for name, numbers in template_versions.items()} if template_versions is not None else None,
     )
     return _Validator(types, ctx, limits).run(data)
 

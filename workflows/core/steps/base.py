@@ -120,6 +120,9 @@ class CheckContext:
     template_names: frozenset[str] | None = None
     #: The template being validated, when known: a node that starts it again is a static recursion.
     template_name: str | None = None
+    #: The published version numbers of each template a child may name (the same templates as
+    #: ``template_names``), to check a pinned ``version``; None: not known here (not checked).
+    template_versions: Mapping[str, frozenset[int]] | None = None
 
 
 class NodeContext:

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { VersionInfo } from '../api/types'
 import { TYPES } from '../graph/fixtures'
 import type { ChildVersions } from '../state/store'
-import { keyOfWidget, pinProblem, pinState, publishedVersions, versionOptions, workflowChanges } from './childVersions'
+import { keyOfWidget, pinErrors, pinProblem, pinState, publishedVersions, versionOptions, workflowChanges } from './childVersions'
 
 const version = (number: number, status = 'published', change_note = '', published_by: string | null = 'ana'): VersionInfo => ({
   number, status, change_note, published_by, checksum: `c${number}`, created_at: '2026-01-01T10:00:00Z', published_at: status === 'published' ? '2026-01-02T10:00:00Z' : null,
@@ -83,5 +83,20 @@ describe('pinState and pinProblem: what the Version field says', () => {
     const state = pinState('resize-image', '2', loaded(VERSIONS))
     expect(state.kind).toBe('unknown')
     expect(pinProblem('resize-image', '2', state)).toBe(`a version is a number, not "2": choose one of resize-image's, or Latest published.`)
+  })
+})
+
+describe("pinErrors: the server's word on a pin, said once", () => {
+  const lacks = { code: 'unknown_version', field: 'config.version', message: "template 'resize-image' has no published version 7 (published: 1, 2, 3)" }
+  const schema = { code: 'invalid_config', field: 'config.version', message: 'config.version: 0 is less than the minimum of 1' }
+
+  it('leaves out unknown_version once the versions are loaded: the picker judges the pin, also the moment it changes', () => {
+    expect(pinErrors([lacks, schema], pinState('resize-image', 7, loaded(VERSIONS)))).toEqual([schema])
+    expect(pinErrors([lacks], pinState('resize-image', 2, loaded(VERSIONS)))).toEqual([]) // v2 chosen; the server has not checked it yet
+  })
+  it('keeps it while the versions load or cannot be listed, and for a workflow an expression chooses', () => {
+    expect(pinErrors([lacks], pinState('resize-image', 7, undefined))).toEqual([lacks])
+    expect(pinErrors([lacks], pinState('resize-image', 7, { status: 'error', list: [], message: 'offline' }))).toEqual([lacks])
+    expect(pinErrors([lacks], pinState('{{ input.kind }}', 7, loaded(VERSIONS)))).toEqual([lacks])
   })
 })

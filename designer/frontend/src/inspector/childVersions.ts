@@ -73,6 +73,19 @@ export function pinProblem(workflow: string, pinned: Json | undefined, state: Pi
   return `${workflow} has no published version ${String(pinned)} (published: ${have}): choose one, or Latest published.`
 }
 
+/**
+ * The server's errors on a Version field that the field does not say itself. Once the chosen
+ * template's versions are loaded, the picker judges the pin against them as it changes (its own
+ * problem line, and none the moment a published version is chosen), so the server's
+ * `unknown_version`, which lags the last change by a check, is not repeated under it. Before the
+ * versions load, or when they cannot be listed (an expression chooses the workflow), the server's
+ * word is the only one, and it stands.
+ */
+export function pinErrors<E extends { code?: string }>(errors: E[], state: PinState): E[] {
+  if (state.kind !== 'ok' && state.kind !== 'unknown') return errors
+  return errors.filter((e) => e.code !== 'unknown_version')
+}
+
 const inflight = new Set<string>()
 
 const put = (name: string, versions: ChildVersions) => useEditor.setState((s) => ({ childVersions: { ...s.childVersions, [name]: versions } }))

@@ -20,11 +20,12 @@ import {
 } from '../schema/form'
 import { checkExpression, type CheckResult } from './expressionCheck'
 import { isDynamic } from './childTemplates'
-import { keyOfWidget, workflowChanges } from './childVersions'
+import { keyOfWidget, pinErrors, pinState, workflowChanges } from './childVersions'
 import { HandlerInputFields, HandlerPicker } from './HandlerPicker'
 import { AllowedWorkflows, TemplatePicker } from './TemplatePicker'
 import { VersionPicker } from './VersionPicker'
-import { bare, liveVerdict } from './messages'
+import { bare, liveVerdict, standing } from './messages'
+import { useEditor } from '../state/store'
 
 export interface FieldContext {
   /** "config" or "settings": the prefix of server error paths. */
@@ -92,7 +93,12 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
   const kind = fieldKind(schema)
   const value = getAt(ctx.root, path) as Json | undefined
   const required = isRequired(parent, key)
-  const errors = errorsForField(ctx.errors, full)
+  // the Version's workflow, and its published versions once loaded (the picker judges a pin against them)
+  const workflowKey = kind === 'template-version' ? keyOfWidget(parent, 'template') : undefined
+  const workflow = workflowKey ? (getAt(ctx.root, [...path.slice(0, -1), workflowKey]) as Json | undefined) : undefined
+  const versions = useEditor((s) => (typeof workflow === 'string' ? s.childVersions[workflow] : undefined))
+  const found = standing(errorsForField(ctx.errors, full), full, value)
+  const errors = kind === 'template-version' ? pinErrors(found, pinState(workflow, value, versions)) : found
   const said = errors.map((e) => bare(e.message, e.field ?? full))
   const id = useId()
   const title = fieldTitle(key, schema)
@@ -132,11 +138,9 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
         </>
       )
       break
-    case 'template-version': {
-      const workflow = keyOfWidget(parent, 'template')
-      widget = <VersionPicker id={id} testid={full} value={value} workflow={workflow && (getAt(ctx.root, [...path.slice(0, -1), workflow]) as Json | undefined)} disabled={ctx.disabled} onChange={set} />
+    case 'template-version':
+      widget = <VersionPicker id={id} testid={full} value={value} workflow={workflow} disabled={ctx.disabled} onChange={set} />
       break
-    }
     case 'templates':
       widget = <AllowedWorkflows testid={full} value={value} disabled={ctx.disabled} maxItems={schema.maxItems} onChange={set} />
       break

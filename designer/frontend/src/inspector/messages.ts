@@ -5,6 +5,20 @@
  */
 import type { CheckResult } from './expressionCheck'
 
+/**
+ * The server's errors on the field at `path` that may still hold for its `value` now. The graph is
+ * checked ~500 ms after the last change, plus the round trip: until then a freshly chosen Workflow
+ * still read "config: 'workflow' is a required property" under it. A missing value that is now
+ * given is answered at once; any other error waits for the server, which alone judges the new value.
+ */
+export function standing<E extends { field?: string | null; message: string }>(errors: E[], path: string, value: unknown): E[] {
+  if (value === undefined) return errors
+  const answered = errors.filter((e) => e.field === path && MISSING.test(e.message))
+  return answered.length ? errors.filter((e) => !answered.includes(e)) : errors
+}
+
+const MISSING = /'[^']+' is a required property$/
+
 /** A server message without its field prefix ("config.retry.max_attempts: 0 is less…" → "0 is less…"). */
 export const bare = (message: string, path: string) => (message.startsWith(`${path}: `) ? message.slice(path.length + 2) : message)
 

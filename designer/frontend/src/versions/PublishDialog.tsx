@@ -116,6 +116,7 @@ export function PublishDialog() {
                 </span>
                 {e.node && <code className="fd-problem-id">{e.node}</code>}
                 <span className="fd-problem-msg">{e.message}</span>
+                {e.field && <code className="fd-problem-field">{e.field}</code>}
               </button>
             </li>
           ))}
