@@ -20,7 +20,6 @@ from typing import Any
 
 from workflows import sql
 from workflows.core import decider as d
-from workflows.core.values import json_size
 from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
 from django.conf import settings
@@ -238,12 +237,6 @@ class Inputs:
         if isinstance(raw, str) and len(raw) <= self.max_chars:
             self._keep(instance_id, value)
         return value
-
-    def prime(self, instance_id, value: Any) -> None:
-        """The input of an instance being created here: its first transition need not read it.
-        (Kept even if the creation rolls back: no other instance has that id.)"""
-        if json_size(value) <= self.max_chars:
-            self._keep(instance_id, value)
 
     def _keep(self, instance_id, value: Any) -> None:
         with self.lock:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from workflows import authoring, sql
-from workflows.core import decider as d
 from workflows.core.errors import InvalidGraph
 from workflows.core.graph import Graph, behaviour_checksum
 from workflows.core.steps import step_types
@@ -16,7 +16,7 @@ from workflows.core.values import json_size
 from workflows.models import Instance, Template, TemplateVersion
 
 from workflows.errors import Conflict, EngineError, InputTooLarge, NotFound
-from .transition import transition
+from .transition import start_new
 
 
 def _checked_input(input: Any) -> dict:
@@ -55,10 +55,8 @@ def _published(template: str | Template, version: int | None) -> tuple[Template,
 
 
 def _create_and_start(tpl: Template, version: TemplateVersion, **fields: Any) -> Instance:
-    instance = Instance(template=tpl, version=version, **fields)
-    transition(instance.pk, lambda rows: d.Start(), new=instance)
-    instance.refresh_from_db()
-    return instance
+    with transaction.atomic():
+        return start_new(Instance(template=tpl, version=version, **fields), time.time())
 
 
 def start_instance(

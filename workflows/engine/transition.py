@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from workflows import dispatch
+from workflows import dispatch, sql
 from workflows.core import decider as d
 from workflows.core.status import StepStatus as S
 from workflows.models import Instance
@@ -56,21 +56,17 @@ def transition(
     claim_count: int = 1,
     claim_only: int | None = None,
     items: list[tuple[str, str]] = (),
-    new: Instance | None = None,
 ):
     """Lock, read the inbox, snapshot, decide, apply, commit; then ring and deliver.
 
     ``make_event(rows)`` returns the caller's own event or events (or None), decided after the
     inbox's messages; ``check(instance, rows)`` may raise to refuse; ``claim_for`` claims up to
     ``claim_count`` due steps for a worker in the same transaction (eager continuation); ``items``
-    are the (node, item) keys the own events are about, read with the lock; ``new`` is an
-    instance to insert first, in the same transaction (starting one). Returns ``(instance, claims)``.
+    are the (node, item) keys the own events are about, read with the lock. Returns
+    ``(instance, claims)``.
     """
     now = time.time()
     with transaction.atomic():
-        if new is not None:
-            new.save(force_insert=True)
-            reads.inputs.prime(new.pk, new.input)  # the expressions of its first steps read it
         instance, rows, events = reads.read(instance_id, items)
         # at commit, what this transition leaves (rows are updated in place, last_seq too)
         transaction.on_commit(lambda: reads.seen.keep(instance.pk, instance.last_seq, rows))
@@ -98,7 +94,7 @@ def transition(
                 claimed += more
         _ring_and_deliver(instance, writer)
         for child in writer.new_children:
-            _start_new(child, now)
+            start_new(child, now)
         # Made now: the hooks above run at commit, and a delivery re-uses (and clears) these rows.
         claims = [_claim_of(row, instance) for row in claimed]
     return instance, claims
@@ -116,21 +112,26 @@ def _ring_and_deliver(instance: Instance, writer: Writer) -> None:
         transaction.on_commit(lambda: inbox.deliver(*doorbells))
 
 
-def _start_new(child: Instance, now: float) -> None:
-    """A child created by this transaction takes its first decision in it too. Nobody can see or
-    lock its row before this commits, so this waits for no second lock (the rule that keeps
-    parents and children from deadlocking holds), and a map starting 50 children starts them in
-    its own transaction instead of delivering 50 ``Start`` messages one by one after it."""
+def start_new(instance: Instance, now: float) -> Instance:
+    """Insert an instance and take its first decision, in the caller's transaction: a start, or a
+    child its parent's transition created. Nobody can see or lock the row before this commits, so
+    there is nothing to lock or read, and no second lock is waited for (the rule that keeps parents
+    and children from deadlocking holds); the row, its first steps and events go out in one round
+    trip, and a map starting 50 children starts them in its own transaction instead of delivering
+    50 ``Start`` messages one by one after it."""
     rows = reads.Rows()
-    rows.instance_id = child.pk
-    transaction.on_commit(lambda: reads.seen.keep(child.pk, child.last_seq, rows))
-    writer = Writer(child, rows, now)
-    graph = graph_of(child.version_id)
-    writer.apply(d.decide(graph, reads.snapshot(child, rows, now, input=child.input), [d.Start()], limits=limits()), graph)
+    rows.instance_id = instance.pk
+    transaction.on_commit(lambda: reads.seen.keep(instance.pk, instance.last_seq, rows))
+    writer = Writer(instance, rows, now)
+    instance.created_at = writer.now_dt
+    sql.insert(writer.batch, [instance])  # first in the batch: what follows refers to it
+    graph = graph_of(instance.version_id)
+    writer.apply(d.decide(graph, reads.snapshot(instance, rows, now, input=instance.input), [d.Start()], limits=limits()), graph)
     writer.save()
-    _ring_and_deliver(child, writer)
-    for grandchild in writer.new_children:
-        _start_new(grandchild, now)
+    _ring_and_deliver(instance, writer)
+    for child in writer.new_children:
+        start_new(child, now)
+    return instance
 
 
 def _items_may_be_due(rows: reads.Rows) -> bool:

@@ -389,11 +389,9 @@ class Writer:
                 Instance(
                     id=child, template_id=template_id, version_id=version_id, input=child_input, priority=parent.priority,
                     business_key=parent.business_key, parent_step_id=row.pk, waited=wait, depth=parent.depth + 1, is_test=parent.is_test,
-                    created_at=self.now_dt,
                 )  # fmt: skip
             )
-        sql.insert(self.batch, created)
-        self.new_children += created
+        self.new_children += created  # inserted and started by the transition (``start_new``)
 
 
 def _set_failure(row: StepRun, failure: Failure | None) -> None:
