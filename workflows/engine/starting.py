@@ -38,15 +38,22 @@ def _template(template: str | Template) -> Template:
     return tpl
 
 
-def _published(template: str | Template, version: int | None) -> tuple[Template, TemplateVersion]:
-    """The template and its version to start: one query when both are there, else why not."""
-    found = TemplateVersion.objects.select_related("template").filter(status=TemplateVersion.Status.PUBLISHED)
-    found = found.filter(template=template) if isinstance(template, Template) else found.filter(template__name=template)
-    if version:
-        found = found.filter(number=version)
-    ver = found.order_by("-number").first()
-    if ver is not None and ver.template.archived_at is None:
-        return ver.template, ver
+def _published(template: str | Template, version: int | None) -> tuple[int, int]:
+    """(template id, version id) to start: one plain query when both are there, else why not.
+    Plain SQL, not the ORM: compiling the ORM's join cost more than running it (~1.5 ms a start)."""
+    if isinstance(template, Template):
+        which = (f"{sql.column(TemplateVersion, 'template')} = %s AND %s", [template.pk, template.archived_at is None])
+    else:
+        which = (
+            f"{sql.column(TemplateVersion, 'template')} = (SELECT id FROM {sql.table(Template)}"
+            f" WHERE {sql.column(Template, 'name')} = %s AND {sql.column(Template, 'archived_at')} IS NULL)",
+            [template],
+        )
+    where = {"status": TemplateVersion.Status.PUBLISHED, **({"number": version} if version else {})}
+    found = sql.select(TemplateVersion, ("number", "id", "template"), where, also=which)
+    if found:
+        _, version_id, template_id = max(found)
+        return template_id, version_id
     tpl = _template(template)
     if tpl.archived_at:
         raise Conflict(f"template {tpl.name!r} is archived; it cannot start new instances", field="template")
@@ -54,9 +61,9 @@ def _published(template: str | Template, version: int | None) -> tuple[Template,
     raise NotFound(f"template {tpl.name!r} has no {what}", field="version")
 
 
-def _create_and_start(tpl: Template, version: TemplateVersion, **fields: Any) -> Instance:
+def _create_and_start(template_id: int, version_id: int, **fields: Any) -> Instance:
     with transaction.atomic():
-        return start_new(Instance(template=tpl, version=version, **fields), time.time())
+        return start_new(Instance(template_id=template_id, version_id=version_id, **fields), time.time())
 
 
 def start_instance(
@@ -80,13 +87,13 @@ def start_instance(
         existing = Instance.objects.filter(template=_template(template), idempotency_key=idempotency_key).first()
         if existing:
             return existing, False
-    tpl, ver = _published(template, version)
+    template_id, version_id = _published(template, version)
     fields = dict(input=input, priority=priority, business_key=business_key or "", idempotency_key=idempotency_key or None)
     try:
-        return _create_and_start(tpl, ver, started_by=started_by, **fields), True
+        return _create_and_start(template_id, version_id, started_by=started_by, **fields), True
     except IntegrityError:
         if idempotency_key:  # a concurrent start with the same key won the race
-            return Instance.objects.get(template=tpl, idempotency_key=idempotency_key), False
+            return Instance.objects.get(template_id=template_id, idempotency_key=idempotency_key), False
         raise
 
 
@@ -113,7 +120,7 @@ def start_test_run(template: str | Template, *, input: Any = None, mocks: Any = 
         checksum=behaviour_checksum(draft.graph),
         created_by=started_by,
     )
-    return _create_and_start(tpl, version, input=input, is_test=True, mocks=mocks, started_by=started_by)
+    return _create_and_start(tpl.pk, version.pk, input=input, is_test=True, mocks=mocks, started_by=started_by)
 
 
 def _checked_mocks(mocks: Any, graph: Graph) -> dict:

@@ -441,11 +441,14 @@ def _resolve(name: Any, version: Any) -> tuple[tuple[int, int] | None, tuple[str
     """(template id, version id) of a child's template: a pinned published version, or the latest."""
     if not isinstance(name, str) or not name:
         return None, ("UnknownTemplate", "the child step names no workflow")
-    found = TemplateVersion.objects.filter(template__name=name, template__archived_at__isnull=True, status=TemplateVersion.Status.PUBLISHED)
-    if version:
-        found = found.filter(number=version)
-    if hit := found.order_by("-number").values_list("template_id", "pk").first():
-        return hit, None  # one query when the child can start; the ones below say why it cannot
+    which = (
+        f"{sql.column(TemplateVersion, 'template')} = (SELECT id FROM {sql.table(Template)}"
+        f" WHERE {sql.column(Template, 'name')} = %s AND {sql.column(Template, 'archived_at')} IS NULL)",
+        [name],
+    )  # plain SQL: compiling the ORM's join cost more than running it
+    where = {"status": TemplateVersion.Status.PUBLISHED, **({"number": version} if version else {})}
+    if found := sql.select(TemplateVersion, ("number", "template", "id"), where, also=which):
+        return max(found)[1:], None  # one query when the child can start; the ones below say why it cannot
     template = Template.objects.filter(name=name).values_list("pk", "archived_at").first()
     if template is None:
         return None, ("UnknownTemplate", f"no template named {name!r}")
