@@ -7,11 +7,12 @@ commands with their Events (``writer``), and ring the dispatch doorbell only aft
 Who calls what:
 
 - ``starting``: start an instance or a test run (the API, the designer, the CLI);
-- ``runtime``: workers claim a step, finish its attempt, renew its lease;
+- ``runtime``: workers claim steps, finish attempts (several in one transition), renew leases;
 - ``due``: the timer loop fires timers and fails attempts whose lease or deadline passed;
 - ``control``: people and integrations cancel and retry;
-- ``inbox``: messages between instances (a child's end, a parent's cancel) and results that found
-  their instance busy, consumed by the instance's next transition; no transaction holds two locks.
+- ``inbox``: messages between instances (a child's end, a parent's cancel), appended without the
+  other's lock and consumed by its next transition (``transition.deliver``); no transaction holds
+  two locks. A new child is started in its parent's transaction (``transition.start_new``).
 
 Templates, drafts and versions are written by ``workflows.authoring``, not here.
 """

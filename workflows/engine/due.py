@@ -16,7 +16,7 @@ from workflows.models import Fault, StepRun, Timer
 
 from . import inbox
 from .clock import to_dt
-from .transition import transition
+from .transition import deliver, transition
 
 
 def fire_timer(timer_id: int) -> bool:
@@ -82,5 +82,5 @@ def deliver_stranded(now: float, *, older_than_s: float = 2.0) -> int:
     """Deliver inbox messages whose sender died between its commit and its delivery."""
     ids = inbox.stranded(to_dt(now - older_than_s))
     for instance_id in ids:
-        faults.isolated(Fault.Source.DISPATCH, f"inbox:{instance_id}", lambda: inbox.deliver(instance_id), instance_id=instance_id)
+        faults.isolated(Fault.Source.DISPATCH, f"inbox:{instance_id}", lambda: deliver(instance_id), instance_id=instance_id)
     return len(ids)

@@ -1,8 +1,8 @@
 """Every instance's inbox (DESIGN §5b): messages appended without the instance's lock, consumed in
 order, exactly once, by the instance's own next transition.
 
-Sending: append the message (committed with whatever sent it), then, after commit, ``deliver``:
-take the instance's lock and consume what waits. The sender holds no lock by then (its own
+Sending: append the message (committed with whatever sent it), then, after commit,
+``transition.deliver``: take the instance's lock and consume what waits. The sender holds no lock by then (its own
 transaction has committed), so no transaction ever waits for a second instance's lock, and parents
 and children cannot deadlock. The message was committed before the deliverer asked for the lock,
 so whoever takes the lock first sees it: it is never stranded.
@@ -13,19 +13,11 @@ is the safety net for a sender that died between its commit and its delivery.
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections import deque
-
 from django.db import connection
 
 from workflows import sql
 from workflows.core import messages
 from workflows.models import InboxMessage
-
-_local = threading.local()
-log = logging.getLogger(__name__)
-
 
 def take_into(batch: sql.Batch, instance_id) -> int:
     """Add the removal of the instance's messages to ``batch`` (run under its lock); ``opened``
@@ -38,30 +30,6 @@ def opened(found: list[tuple]) -> list[object]:
     """The taken messages, oldest first."""
     field = InboxMessage._meta.get_field("message")
     return [messages.decode(field.from_db_value(raw, None, connection)) for _, raw in sorted(found, key=lambda r: r[0])]
-
-
-def deliver(*instance_ids) -> None:
-    """Let each instance consume its inbox now (called after commit, holding no lock). Nested
-    deliveries (a child's end reaching its parent, whose end reaches its own) queue up here
-    instead of recursing."""
-    queue = getattr(_local, "queue", None)
-    if queue is not None:
-        queue.extend(instance_ids)
-        return
-    queue = _local.queue = deque(instance_ids)
-    try:
-        from .transition import transition
-
-        while queue:
-            instance_id = queue.popleft()
-            try:
-                transition(instance_id, None)
-            except Exception:
-                # One instance that cannot consume its mail must not stop the others; the timer
-                # loop's sweep (``stranded``) tries it again and records the fault.
-                log.exception("delivering the inbox of %s failed", instance_id)
-    finally:
-        _local.queue = None
 
 
 def stranded(older_than, limit: int = 200) -> list:

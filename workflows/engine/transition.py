@@ -4,7 +4,10 @@ write, commit; ring the dispatch doorbell and deliver to other inboxes only afte
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +19,13 @@ from workflows.core import decider as d
 from workflows.core.status import StepStatus as S
 from workflows.models import Instance
 
-from . import inbox
 from . import rows as reads
 from .clock import to_epoch
 from .graphs import graph_of, limits
 from .writer import Writer
+
+log = logging.getLogger(__name__)
+_deliveries = threading.local()  # a delivery's own deliveries queue up here instead of recursing
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,28 @@ def transition(
     return instance, claims
 
 
+def deliver(*instance_ids) -> None:
+    """Let each instance consume its inbox now (called after commit, holding no lock). Nested
+    deliveries (a child's end reaching its parent, whose end reaches its own) queue up here
+    instead of recursing."""
+    queue = getattr(_deliveries, "queue", None)
+    if queue is not None:
+        queue.extend(instance_ids)
+        return
+    queue = _deliveries.queue = deque(instance_ids)
+    try:
+        while queue:
+            instance_id = queue.popleft()
+            try:
+                transition(instance_id, None)
+            except Exception:
+                # One instance that cannot consume its mail must not stop the others; the timer
+                # loop's sweep (``stranded``) tries it again and records the fault.
+                log.exception("delivering the inbox of %s failed", instance_id)
+    finally:
+        _deliveries.queue = None
+
+
 def _ring_and_deliver(instance: Instance, writer: Writer) -> None:
     """At commit: ring for the steps this made due, deliver the mail it sent."""
     extra = writer.due_steps
@@ -109,7 +136,7 @@ def _ring_and_deliver(instance: Instance, writer: Writer) -> None:
         transaction.on_commit(lambda: dispatch.ring(instance.pk, count))
     if writer.doorbells:
         doorbells = list(writer.doorbells)
-        transaction.on_commit(lambda: inbox.deliver(*doorbells))
+        transaction.on_commit(lambda: deliver(*doorbells))
 
 
 def start_new(instance: Instance, now: float) -> Instance:
