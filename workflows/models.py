@@ -261,6 +261,7 @@ class Timer(models.Model):
         RETRY = "retry"
         WAIT = "wait"
         DEADLINE = "deadline"
+        SIGNAL = "signal"  # a signal node's timeout
 
     instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="timers")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -117,7 +117,7 @@ class _Attempt:
         self.claim = claim
         self.gave_up = threading.Event()
         self.result: tuple[bool, Any] | None = None
-        self.heartbeat_s, self.beat_at, self.written_at = None, time.time(), 0.0
+        self.heartbeat_s, self.beat_at, self.written_at, self.unwritten = None, time.time(), 0.0, None
         if claim.mock is not None:  # a test run: the mock answers instead of the handler
             fail = claim.mock.get("fail")
             if fail:
@@ -150,6 +150,8 @@ class _Attempt:
                 self.result = (True, step_type.execute(config, claim.input, ctx))
             except BaseException as exc:  # errors are data: the worker never dies of a handler's exception
                 self.result = (False, failure_from(exc))
+            if self.unwritten is not None:  # the last details, held back by the throttle, are shown too
+                faults.isolated(Fault.Source.COMMIT, f"heartbeat:{claim.step_id}", lambda: engine.heartbeat(claim.step_id, me, self.unwritten), instance_id=claim.instance_id)
             ended.put(self)
 
         threads.run(target)
@@ -158,13 +160,18 @@ class _Attempt:
         """On the handler's thread: note the beat; write it (lease, details) at most every
         ``BEAT_WRITE_S``, so a handler beating in a tight loop does not hammer the database."""
         self.beat_at = now = time.time()
-        if now - self.written_at >= BEAT_WRITE_S and not self.gave_up.is_set():
-            self.written_at = now
+        if details is not None:
             try:
                 check(details, where="heartbeat details", max_bytes=HEARTBEAT_MAX_BYTES)
             except InvalidValue as exc:
                 raise ValueError(str(exc)) from None
+        if self.gave_up.is_set():
+            return
+        if now - self.written_at >= BEAT_WRITE_S:
+            self.written_at, self.unwritten = now, None
             engine.heartbeat(self.claim.step_id, me, details)
+        elif details is not None:
+            self.unwritten = details
 
     def due(self) -> float:
         """When the worker gives up on it: its deadline, or its heartbeat's."""

@@ -465,11 +465,11 @@ class _Decision:
             failure = Failure("InvalidOutput", f"the step's {exc}", retryable=False)
             self.on_AttemptFailed(AttemptFailed(event.node, event.attempt, failure, item=event.item))
             return
+        if self.compensating(k):
+            self.compensated(k, event.attempt, event.output)
+            return
         if event.item:
             self.item_ended(k, event.attempt, S.COMPLETED, output=event.output)
-            return
-        if self.compensating(k):
-            self.compensated(k, event.attempt)
             return
         self.finish(k, event.attempt, S.COMPLETED, output=event.output, ports=("out",))
         if self.status == I.PAUSED:
@@ -491,7 +491,7 @@ class _Decision:
             # A crash is not a business failure: retried without counting as a try (DESIGN §5b).
             delay, lost = policy.delay(lost + 1), lost + 1
         else:
-            tries = event.attempt - lost - (saga["first_attempt"] - 1 if saga else 0)
+            tries = event.attempt - lost - (saga["current"]["first_attempt"] - 1 if saga else 0)
             delay = policy.next_delay(tries, failure.type, failure.retryable)
         if delay is not None:
             self.finish(k, event.attempt, status, failure=failure)
@@ -613,7 +613,7 @@ class _Decision:
         if self.status != I.FAILED:
             return
         saga = self.snap.saga
-        if saga and saga.get("failed"):
+        if saga and saga.get("state") == "failed":
             self.retry_compensation(dict(saga), event.by)
             return
         own = [(k[0], s) for k, s in self.nodes.items() if not k[1]]
@@ -921,8 +921,8 @@ class _Decision:
             self.nodes[k] = NodeState(S.COMPLETED, attempt)
         self.create(k, attempt + 1, S.SCHEDULED, input=undo_input, compensation=True)
 
-    def compensated(self, k: Key, attempt: int) -> None:
-        self.finish(k, attempt, S.COMPENSATED)
+    def compensated(self, k: Key, attempt: int, output: Any) -> None:
+        self.finish(k, attempt, S.COMPENSATED, output=output)
         self.saga.update(compensated=self.saga["compensated"] + 1, current=None)
         self.compensate_next()
 

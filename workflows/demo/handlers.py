@@ -94,6 +94,71 @@ def flaky(input, ctx):
     return {"succeeded_on_attempt": ctx.attempt}
 
 
+@handler(
+    "demo.export_rows",
+    input_schema=reads(
+        {
+            "rows": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 200},
+            "per_row_s": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.005},
+            "stall_at": {"type": "integer", "minimum": 0, "description": "the first attempt stops heartbeating here (a hung export)"},
+        }
+    ),
+)
+def export_rows(input, ctx):
+    """A long export that reports progress with heartbeats and resumes where the last attempt got."""
+    input = input or {}
+    rows, per_row = int(input.get("rows", 200)), float(input.get("per_row_s", 0.005))
+    start = int((ctx.heartbeat_details or {}).get("done", 0))
+    stall_at = input.get("stall_at")
+    for done in range(start, rows):
+        if ctx.attempt == 1 and stall_at is not None and done >= stall_at:
+            while not ctx.abandoned():  # hung: no more heartbeats; the worker gives up on it
+                time.sleep(0.05)
+            raise StepError("abandoned", type="Abandoned")
+        time.sleep(per_row)
+        ctx.heartbeat({"progress": round((done + 1) / rows, 4), "done": done + 1})
+    return {"exported": rows, "resumed_from": start, "attempt": ctx.attempt}
+
+
+# --- a transactional request (the saga demo): each step has a compensate handler --------------
+
+
+@handler("demo.reserve_resources", input_schema=reads({"resources": {**NAMES, "default": ["db-connection", "gpu-slot"]}}))
+def reserve_resources(input, ctx):
+    """Reserves resources for the request (idempotent on the step's key)."""
+    resources = list((input or {}).get("resources") or ["db-connection", "gpu-slot"])
+    return {"reservation": f"R-{hashlib.sha1(ctx.idempotency_key.encode()).hexdigest()[:8]}", "resources": resources}
+
+
+@handler("demo.release_resources")
+def release_resources(input, ctx):
+    """Compensates ``reserve_resources``: releases what it reserved."""
+    reserved = (input or {}).get("output") or {}
+    return {"released": reserved.get("reservation"), "resources": reserved.get("resources", []), "at": time.time()}
+
+
+@handler("demo.process_request", input_schema=reads({"request": {"type": "string", "default": "monthly invoice run"}}))
+def process_request(input, ctx):
+    """Processes the request, writing a draft record."""
+    request = (input or {}).get("request", "monthly invoice run")
+    return {"record": f"draft-{hashlib.sha1(ctx.idempotency_key.encode()).hexdigest()[:8]}", "request": request}
+
+
+@handler("demo.rollback_processing")
+def rollback_processing(input, ctx):
+    """Compensates ``process_request``: deletes the draft record it wrote."""
+    processed = (input or {}).get("output") or {}
+    return {"rolled_back": processed.get("record"), "at": time.time()}
+
+
+@handler("demo.commit_transaction", input_schema=reads({"fail": {"type": "boolean", "default": False, "description": "the ledger refuses every attempt"}}))
+def commit_transaction(input, ctx):
+    """Commits the transaction; with ``fail`` the ledger is unavailable on every attempt."""
+    if (input or {}).get("fail"):
+        raise StepError(f"the ledger is unavailable (attempt {ctx.attempt})", type="LedgerUnavailable")
+    return {"committed": True}
+
+
 @handler("demo.not_json")
 def not_json(input, ctx):
     """Returns something JSON cannot hold."""

@@ -93,7 +93,7 @@ def transition(
         claimed = writer.claim(claim_for, claim_count - len(writer.item_claims), only=claim_only) if claim_for else []
         writer.save()
         claimed += writer.items_claimed
-        if claim_for and len(claimed) < claim_count and claim_only is None and _items_may_be_due(writer.rows):
+        if claim_for and len(claimed) < claim_count and claim_only is None and _items_may_be_due(writer.rows, instance):
             more = writer.claim_items(claim_for, claim_count - len(claimed))
             if more:
                 writer.save()
@@ -162,9 +162,11 @@ def start_new(instance: Instance, now: float) -> Instance:
     return instance
 
 
-def _items_may_be_due(rows: reads.Rows) -> bool:
-    """A map of handlers is waiting on its items: one of them may be due (they are not in memory)."""
-    return any(not k[1] and r.status == S.WAITING and r.node_type == "map" for k, r in rows.items())
+def _items_may_be_due(rows: reads.Rows, instance: Instance) -> bool:
+    """A map of handlers is waiting on its items, or a saga undoes one: one of them may be due
+    (items are not in memory)."""
+    current = (instance.saga or {}).get("current") or {}
+    return bool(current.get("item")) or any(not k[1] and r.status == S.WAITING and r.node_type == "map" for k, r in rows.items())
 
 
 def _current(events: list, rows: reads.Rows) -> list:
