@@ -130,7 +130,7 @@ def reserve_resources(input, ctx):
     return {"reservation": f"R-{hashlib.sha1(ctx.idempotency_key.encode()).hexdigest()[:8]}", "resources": resources}
 
 
-@handler("demo.release_resources")
+@handler("demo.release_resources", input_schema=reads({"output": {"type": "object", "description": "what reserve_resources returned (a compensation's input)"}}))
 def release_resources(input, ctx):
     """Compensates ``reserve_resources``: releases what it reserved."""
     reserved = (input or {}).get("output") or {}
@@ -144,7 +144,7 @@ def process_request(input, ctx):
     return {"record": f"draft-{hashlib.sha1(ctx.idempotency_key.encode()).hexdigest()[:8]}", "request": request}
 
 
-@handler("demo.rollback_processing")
+@handler("demo.rollback_processing", input_schema=reads({"output": {"type": "object", "description": "what process_request returned (a compensation's input)"}}))
 def rollback_processing(input, ctx):
     """Compensates ``process_request``: deletes the draft record it wrote."""
     processed = (input or {}).get("output") or {}
