@@ -47,7 +47,7 @@ class Notify(StepType):
                 "minItems": 1,
                 "maxItems": MAX_RECIPIENTS,
             },
-            "subject": {"type": "string", "minLength": 1, "maxLength": 1000, "title": "Subject", "description": "one line; may use {{ expressions }}"},
+            "subject": {"type": "string", "minLength": 1, "maxLength": 500, "title": "Subject", "description": "one line; may use {{ expressions }}"},
             "body": {"type": "string", "maxLength": MAX_BODY_BYTES, "title": "Body", "description": "may use {{ expressions }}; with HTML on, the markup you write is kept and inserted values are escaped"},
             "html": {"type": "boolean", "default": False, "title": "HTML body", "description": "send the body as HTML too (a plain-text part is always sent)"},
         },
