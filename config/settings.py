@@ -279,6 +279,8 @@ FLOWDESK = {
     "MAX_MAP_ITEMS": env_int("FLOWDESK_MAX_MAP_ITEMS", 10_000),
     # How deep child workflows may nest (a workflow that starts itself stops here).
     "MAX_DEPTH": env_int("FLOWDESK_MAX_DEPTH", 10),
+    # A signal's JSON payload (it is kept until a signal node takes it, and becomes its output).
+    "MAX_SIGNAL_BYTES": env_int("FLOWDESK_MAX_SIGNAL_BYTES", 64_000),
 }
 
 # --- Outbound HTTP (the http node; README "Outbound HTTP") -------------------------------------

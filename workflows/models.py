@@ -136,6 +136,9 @@ class Instance(models.Model):
     last_seq = models.PositiveIntegerField(default=0)
     is_test = models.BooleanField(default=False, db_index=True, help_text="a designer test run: left out of lists and statistics")
     mocks = models.JSONField(default=dict, blank=True, help_text="test runs: node id -> mocked output or failure")
+    saga = models.JSONField(
+        null=True, blank=True, help_text="compensation under way or done: the original error, the steps still to undo, those undone"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -180,6 +183,10 @@ class StepRun(models.Model):
     deadline_at = models.DateTimeField(null=True, blank=True, help_text="the step's timeout")
     lost = models.PositiveSmallIntegerField(default=0, help_text="earlier attempts of this step lost with their worker (not counted as tries)")
     state = models.JSONField(null=True, blank=True, help_text="the node type's bookkeeping: a map's counters, a loop's iteration")
+    priority = models.PositiveSmallIntegerField(default=50, db_default=50, help_text="the instance's, copied: workers claim by it")
+    compensation = models.BooleanField(default=False, db_default=False, help_text="an attempt of the node's compensate handler (saga)")
+    heartbeat = models.JSONField(null=True, blank=True, help_text="the details of the handler's last heartbeat")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -203,6 +210,8 @@ class StepRun(models.Model):
             models.Index(fields=["instance", "node_id", "attempt"], condition=Q(item_key=""), name="steprun_node_steps"),
             # The sweep: scheduled steps nobody started, running steps whose lease or deadline passed.
             models.Index(fields=["scheduled_at"], condition=Q(status="scheduled"), name="steprun_scheduled"),
+            # Workers' pick under a backlog: the highest priority first, oldest first within it.
+            models.Index(F("priority").desc(), F("scheduled_at"), condition=Q(status="scheduled"), name="steprun_ready_priority"),
             models.Index(fields=["lease_until"], condition=Q(status="running"), name="steprun_running_lease"),
             models.Index(fields=["deadline_at"], condition=Q(status="running"), name="steprun_running_deadline"),
         ]
@@ -279,6 +288,7 @@ class InboxMessage(models.Model):
     instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="inbox")
     message = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
+    held = models.BooleanField(default=False, db_default=False, help_text="came while the instance was paused: delivered on resume")
 
     class Meta:
         ordering = ["id"]
@@ -286,6 +296,28 @@ class InboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message.get('type', '?')} for {self.instance_id}"
+
+
+class Signal(models.Model):
+    """A signal sent to an instance: kept from its arrival until a ``signal`` node takes it, so one
+    sent before any node waits is not lost (Temporal's buffered signals). ``id`` is the sequence
+    number the sender gets back: signals of one name are delivered in that order."""
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="signals")
+    name = models.CharField(max_length=100)
+    payload = models.JSONField(null=True, blank=True)
+    sent_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    node_id = models.CharField(max_length=64, blank=True, help_text="the node that took it")
+    item_key = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["instance", "name", "id"], condition=Q(delivered_at__isnull=True), name="signal_buffered")]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk} for {self.instance_id}"
 
 
 class Fault(models.Model):

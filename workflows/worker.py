@@ -21,12 +21,17 @@ from django.conf import settings
 from django.db import connections
 
 from workflows import engine, faults, mail
-from workflows.core.decider import failure_from
+from workflows.core.decider import compensation_of, failure_from
 from workflows.core.errors import Failure
 from workflows.core.steps import StepContext, step_types
+from workflows.core.steps.base import WORKER_PROPERTIES
+from workflows.core.values import InvalidValue, check, clamp
 from workflows.models import Fault
 
 log = logging.getLogger(__name__)
+
+BEAT_WRITE_S = 0.25  # a heartbeat is written at most this often per attempt
+HEARTBEAT_MAX_BYTES = 16_000  # its details are shown and handed to the next attempt: small
 
 
 def worker_name() -> str:
@@ -112,6 +117,7 @@ class _Attempt:
         self.claim = claim
         self.gave_up = threading.Event()
         self.result: tuple[bool, Any] | None = None
+        self.heartbeat_s, self.beat_at, self.written_at = None, time.time(), 0.0
         if claim.mock is not None:  # a test run: the mock answers instead of the handler
             fail = claim.mock.get("fail")
             if fail:
@@ -121,7 +127,11 @@ class _Attempt:
             ended.put(self)
             return
         config = engine.graph_of(claim.version_id).nodes[claim.node_id].config
+        if claim.compensation:  # the saga undoes this step: its compensate handler runs instead
+            config = {**config, "handler": compensation_of(config)[0]}
         step_type = step_types.get(claim.node_type)
+        #: with ``heartbeat_s``, silence for longer than that fails the attempt (``Attempts.wait``)
+        self.heartbeat_s = clamp(config.get("heartbeat_s"), WORKER_PROPERTIES["heartbeat_s"])
         ctx = StepContext(
             instance_id=str(claim.instance_id),
             node_id=claim.node_id,
@@ -129,7 +139,8 @@ class _Attempt:
             idempotency_key=claim.idempotency_key,
             deadline=claim.deadline,
             vars=claim.vars,
-            heartbeat=lambda: engine.renew_lease(claim.step_id, me),
+            heartbeat=lambda details=None: self.heartbeat(me, details),
+            heartbeat_details=engine.last_heartbeat(claim),
             egress=settings.FLOWDESK_EGRESS,
             abandoned=self.gave_up.is_set,
             mail=mail.send,
@@ -143,6 +154,23 @@ class _Attempt:
             ended.put(self)
 
         threads.run(target)
+
+    def heartbeat(self, me: str, details: Any) -> None:
+        """On the handler's thread: note the beat; write it (lease, details) at most every
+        ``BEAT_WRITE_S``, so a handler beating in a tight loop does not hammer the database."""
+        self.beat_at = now = time.time()
+        if now - self.written_at >= BEAT_WRITE_S and not self.gave_up.is_set():
+            self.written_at = now
+            try:
+                check(details, where="heartbeat details", max_bytes=HEARTBEAT_MAX_BYTES)
+            except InvalidValue as exc:
+                raise ValueError(str(exc)) from None
+            engine.heartbeat(self.claim.step_id, me, details)
+
+    def due(self) -> float:
+        """When the worker gives up on it: its deadline, or its heartbeat's."""
+        beat = self.beat_at + self.heartbeat_s if self.heartbeat_s else float("inf")
+        return min(self.claim.deadline or float("inf"), beat)
 
 
 class _Threads:
@@ -203,7 +231,7 @@ class Attempts:
         (cancelled, or its lease expired: the worker stops quietly)."""
         while True:
             now = time.time()
-            deadline = min((a.claim.deadline or float("inf") for a in self.running.values()), default=float("inf"))
+            deadline = min((a.due() for a in self.running.values()), default=float("inf"))
             finished: list[_Attempt] = []
             try:
                 finished.append(self.ended.get(timeout=max(0.0, min(self.renew_at, deadline) - now)))
@@ -216,9 +244,14 @@ class Attempts:
             now = time.time()
             for step_id, attempt in list(self.running.items()):
                 if now >= (attempt.claim.deadline or float("inf")):
-                    del self.running[step_id]
-                    attempt.gave_up.set()
-                    ended.append((attempt.claim, False, Failure("StepTimeout", "the step did not finish within its timeout", retryable=True)))
+                    failure = Failure("StepTimeout", "the step did not finish within its timeout", retryable=True)
+                elif now >= attempt.due():
+                    failure = Failure("HeartbeatTimeout", f"the handler sent no heartbeat for {attempt.heartbeat_s:g} s", retryable=True)
+                else:
+                    continue
+                del self.running[step_id]
+                attempt.gave_up.set()
+                ended.append((attempt.claim, False, failure))
             if now >= self.renew_at:
                 if self.running:
                     owned = engine.renew_leases(list(self.running), self.me)

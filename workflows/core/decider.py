@@ -75,6 +75,13 @@ class Snapshot:
     #: node -> [(status, output, error)] of every item, in item order: read when a map finishes.
     item_results: Any = None
     max_items: int = 10_000
+    #: ``signal(name, taken) -> (seq, payload) | None``: the oldest buffered signal of that name
+    #: not among ``taken`` (read only when a signal node is reached or a signal arrives)
+    signal: Any = None
+    #: the compensation under way or done (``Instance.saga``), and a function giving the completed
+    #: steps that have a compensate handler, latest completion first (read when a saga starts)
+    saga: Mapping[str, Any] | None = None
+    completions: Any = None
 
 
 # --- events: what happened ----------------------------------------------------------------------
@@ -130,11 +137,53 @@ class DeadlineReached:
 @dataclass(frozen=True)
 class CancelRequested:
     reason: str = "cancelled"
+    by: str = ""  # who asked: the history says so
 
 
 @dataclass(frozen=True)
 class RetryRequested:
-    """Run a failed instance again from its failed steps."""
+    """Run a failed instance again from its failed steps (or its failed compensation)."""
+
+    by: str = ""
+
+
+@dataclass(frozen=True)
+class PauseRequested:
+    by: str = ""
+
+
+@dataclass(frozen=True)
+class ResumeRequested:
+    by: str = ""
+
+
+@dataclass(frozen=True)
+class SignalReceived:
+    """Signal ``seq`` (its ``Signal`` row) arrived: a ``signal`` node waiting for ``name`` takes
+    the oldest one buffered; with none waiting it stays buffered for the next that waits."""
+
+    name: str
+    seq: int
+    payload: Any = None
+    by: str = ""
+
+
+@dataclass(frozen=True)
+class Compensate:
+    """Undo the next completed step (the saga began in the transition that sent this: its
+    completions are committed and ordered now)."""
+
+
+@dataclass(frozen=True)
+class Continue:
+    """An attempt ended while the instance was paused: recorded then, carried on from at resume."""
+
+    node: str
+    attempt: int
+    item: str = ""
+    status: str = ""
+    output: Any = None
+    error: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +199,11 @@ class ChildEnded:
     error: Mapping[str, Any] | None = None
 
 
+#: What waits while an instance is paused: held in its inbox and delivered on resume (DESIGN §5b).
+#: Attempts that end are recorded at once (``Continue`` carries on from them at resume); cancel,
+#: deadlines and resume itself are not held.
+HELD_WHILE_PAUSED = (TimerFired, BackoffOver, ChildEnded, SignalReceived, Continue, Compensate)
+
 # --- commands: what to do -----------------------------------------------------------------------
 
 
@@ -158,6 +212,8 @@ class SetInstanceStatus:
     status: I
     output: Any = None
     error: Mapping[str, Any] | None = None
+    by: str = ""
+    saga: Mapping[str, Any] | None = None  # set with the status: the compensation's record
 
 
 @dataclass(frozen=True)
@@ -172,6 +228,7 @@ class CreateAttempt:
     not_before: float | None = None  # a retry's backoff: not claimable before this
     lost: int = 0
     item: str = ""
+    compensation: bool = False  # runs the node's compensate handler (saga)
 
 
 @dataclass(frozen=True)
@@ -266,9 +323,62 @@ class CancelChildren:
     """Ask every waited child of the instance that has not ended to cancel (through its inbox)."""
 
 
+@dataclass(frozen=True)
+class TellChildren:
+    """Send ``message`` (pause, resume) to every waited child of the instance that has not ended."""
+
+    message: object
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Keep ``message`` in the inbox, held until the instance resumes."""
+
+    message: object
+
+
+@dataclass(frozen=True)
+class ReleaseHeld:
+    """The instance resumed: what was held is delivered next, in the order it was held."""
+
+
+@dataclass(frozen=True)
+class NoteSignal:
+    """Signal ``seq`` reached the instance (history: the first of its two moments)."""
+
+    name: str
+    seq: int
+    by: str = ""
+
+
+@dataclass(frozen=True)
+class TakeSignal:
+    """Step (node, item, attempt) took buffered signal ``seq`` (its second moment)."""
+
+    seq: int
+    node: str
+    attempt: int
+    item: str = ""
+
+
+@dataclass(frozen=True)
+class SendSelf:
+    """Put ``message`` in the instance's own inbox: decided in the next transition."""
+
+    message: object
+
+
+@dataclass(frozen=True)
+class SetSaga:
+    """The compensation's record changed (``Instance.saga``)."""
+
+    saga: Mapping[str, Any]
+
+
 Command = (
     SetInstanceStatus | CreateAttempt | FinishAttempt | MakeDue | SetVars | SetState | StartTimer | CancelTimers
-    | CreateItems | StartItems | CancelItems | StartChild | CancelChildren
+    | CreateItems | StartItems | CancelItems | StartChild | CancelChildren | TellChildren | Hold | ReleaseHeld
+    | NoteSignal | TakeSignal | SetSaga | SendSelf
 )
 
 #: A child's id is derived from the step that starts it: deciding twice starts the same child.
@@ -311,8 +421,11 @@ class _Decision:
     _tallies: dict[str, list[int]] = field(default_factory=dict)
     #: items ended in this decision -> (status, output, error): not in the committed item results yet.
     _item_ends: dict[Key, tuple] = field(default_factory=dict)
+    _taken: set[int] = field(default_factory=set)  # signals taken in this decision
+    _resumed: bool = False  # what was held is delivered next: the instance is not done before that
 
     def __post_init__(self) -> None:
+        self.saga = dict(self.snap.saga) if self.snap.saga else None
         self.nodes = dict(self.snap.nodes)
         self.outputs = ChainMap({}, self.snap.outputs)
         self.vars = dict(self.snap.vars)
@@ -320,11 +433,14 @@ class _Decision:
 
     # ---------------------------------------------------------------------------------------------
     def handle(self, event: object) -> None:
+        if self.status == I.PAUSED and isinstance(event, HELD_WHILE_PAUSED):
+            self.commands.append(Hold(event))
+            return
         getattr(self, "on_" + type(event).__name__)(event)
 
     def finish_up(self) -> list[Command]:
         # Checked once, after the whole worklist drained: a node not yet looked at is not "done".
-        if self.status == I.RUNNING and not any(s.status.is_active for s in self.nodes.values()):
+        if self.status == I.RUNNING and not self._resumed and not self.in_saga() and not any(s.status.is_active for s in self.nodes.values()):
             self.complete()
         return self.commands
 
@@ -352,7 +468,13 @@ class _Decision:
         if event.item:
             self.item_ended(k, event.attempt, S.COMPLETED, output=event.output)
             return
+        if self.compensating(k):
+            self.compensated(k, event.attempt)
+            return
         self.finish(k, event.attempt, S.COMPLETED, output=event.output, ports=("out",))
+        if self.status == I.PAUSED:
+            self.commands.append(Hold(Continue(event.node, event.attempt, status=str(S.COMPLETED))))
+            return
         self.advance(self.successors(event.node))
 
     def on_AttemptFailed(self, event: AttemptFailed) -> None:
@@ -362,16 +484,21 @@ class _Decision:
         node = self.graph.nodes[event.node]
         status = S.TIMED_OUT if event.timed_out else S.FAILED
         failure = event.failure
-        policy = RetryPolicy.at_run_time(node.config.get("retry"))
+        saga = self.compensating(k)
+        policy = RetryPolicy.at_run_time(compensation_of(node.config)[1] if saga else node.config.get("retry"))
         lost = self.nodes[k].lost
         if self.is_crash(failure, policy, lost):
             # A crash is not a business failure: retried without counting as a try (DESIGN §5b).
             delay, lost = policy.delay(lost + 1), lost + 1
         else:
-            delay = policy.next_delay(event.attempt - lost, failure.type, failure.retryable)
-        if delay is not None and self.status == I.RUNNING:
+            tries = event.attempt - lost - (saga["first_attempt"] - 1 if saga else 0)
+            delay = policy.next_delay(tries, failure.type, failure.retryable)
+        if delay is not None:
             self.finish(k, event.attempt, status, failure=failure)
             self.schedule(k, event.attempt + 1, not_before=self.snap.now + delay, lost=lost)
+            return
+        if saga:
+            self.compensation_failed(k, event.attempt, status, failure)
             return
         if event.item:
             self.item_ended(k, event.attempt, status, failure=failure)
@@ -381,12 +508,61 @@ class _Decision:
     def is_crash(self, failure: Failure, policy: RetryPolicy, lost: int) -> bool:
         return failure.type == "WorkerLost" and "WorkerLost" not in policy.non_retryable and lost < self.limits.lost_retries
 
+    def on_Continue(self, event: Continue) -> None:
+        k = (event.node, event.item)
+        state = self.nodes.get(k)
+        if self.status != I.RUNNING or state is None or state.attempt != event.attempt or state.status != S(event.status):
+            return
+        if event.item:
+            data = {"status": event.status, "output": event.output, "error": dict(event.error or {})}
+            self.tell(event.node, A.Message("item_ended", event.item, data))
+        elif state.ports:
+            self.advance(self.successors(event.node))
+        else:
+            self.end(I.FAILED, error=dict(event.error or {}))
+
+    def on_PauseRequested(self, event: PauseRequested) -> None:
+        if self.status == I.RUNNING:
+            self.set_status(I.PAUSED, by=event.by)
+            self.commands.append(TellChildren(PauseRequested(f"its parent {self.snap.instance_id}")))
+
+    def on_ResumeRequested(self, event: ResumeRequested) -> None:
+        if self.status == I.PAUSED:
+            self.set_status(I.RUNNING, by=event.by)
+            self.commands.append(ReleaseHeld())
+            self.commands.append(TellChildren(ResumeRequested(f"its parent {self.snap.instance_id}")))
+            self._resumed = True
+
+    def on_SignalReceived(self, event: SignalReceived) -> None:
+        if self.status != I.RUNNING:
+            return  # ended: the signal stays recorded, undelivered
+        self.commands.append(NoteSignal(event.name, event.seq, event.by))
+        for node_id in self.signal_waiters(event.name):
+            found = self.next_signal(event.name)
+            if found is None:
+                break
+            self.take_signal(node_id, self.nodes[(node_id, "")].attempt, *found)
+
+    def signal_waiters(self, name: str) -> list[str]:
+        return [
+            k[0] for k, state in self.nodes.items()
+            if not k[1] and state.status == S.WAITING and self.graph.nodes[k[0]].type == "signal" and self.graph.nodes[k[0]].config.get("name") == name
+        ]  # fmt: skip
+
+    def next_signal(self, name: str) -> tuple[int, Any] | None:
+        return self.snap.signal(name, frozenset(self._taken)) if self.snap.signal is not None else None
+
+    def take_signal(self, node_id: str, attempt: int, seq: int, payload: Any) -> None:
+        self._taken.add(seq)
+        self.commands.append(TakeSignal(seq, node_id, attempt))
+        self.tell(node_id, A.Message("signal", "", {"seq": seq, "payload": payload}))
+
     def on_TimerFired(self, event: TimerFired) -> None:
         if self.is_current((event.node, event.item), event.attempt, (S.WAITING,)):
             self.tell(event.node, A.Message("woken", event.item))
 
     def on_BackoffOver(self, event: BackoffOver) -> None:
-        if self.status == I.RUNNING and self.is_current((event.node, event.item), event.attempt, (S.SCHEDULED,)):
+        if self.is_current((event.node, event.item), event.attempt, (S.SCHEDULED,)):
             self.commands.append(MakeDue(event.node, event.attempt, event.item))
         elif self.status == I.RUNNING and event.item and self.is_current((event.node, event.item), event.attempt, (S.PENDING,)):
             self._set((event.node, event.item), NodeState(S.WAITING, event.attempt))
@@ -431,17 +607,21 @@ class _Decision:
     def on_CancelRequested(self, event: CancelRequested) -> None:
         if self.status.is_final:
             return
-        self.end(I.CANCELLED, error={"type": "Cancelled", "message": event.reason})
+        self.end(I.CANCELLED, error={"type": "Cancelled", "message": event.reason}, by=event.by)
 
     def on_RetryRequested(self, event: RetryRequested) -> None:
         if self.status != I.FAILED:
+            return
+        saga = self.snap.saga
+        if saga and saga.get("failed"):
+            self.retry_compensation(dict(saga), event.by)
             return
         own = [(k[0], s) for k, s in self.nodes.items() if not k[1]]
         failed = [n for n, s in own if s.status in (S.FAILED, S.TIMED_OUT) and not s.ports]
         if not failed:
             return  # failed by an ``end`` node or a bad output template: nothing to run again
         cancelled = [n for n, s in own if s.status == S.CANCELLED]
-        self.set_status(I.RUNNING)
+        self.set_status(I.RUNNING, by=event.by)
         self.start_deadline()
         for node_id in failed + cancelled:
             if self.start_node(node_id, self.nodes[(node_id, "")].attempt + 1):
@@ -452,6 +632,9 @@ class _Decision:
         """An item's last attempt ended: record it, then its node decides what that means."""
         self.finish(k, attempt, status, output=output, failure=failure)
         error = {"type": failure.type, "message": failure.message} if failure else {}
+        if self.status == I.PAUSED:
+            self.commands.append(Hold(Continue(k[0], attempt, k[1], str(status), output, error)))
+            return
         self.tell(k[0], A.Message("item_ended", k[1], {"status": str(status), "output": output, "error": error}))
 
     def tell(self, node_id: str, message: A.Message) -> None:
@@ -497,8 +680,11 @@ class _Decision:
         try:
             for action in actions:
                 if isinstance(action, A.Work):
-                    self.create(k, attempt, S.SCHEDULED, input=self.checked(action.input, "input", self.limits.input_bytes))
-                    return False
+                    ports = self.detached_ports(node_id)
+                    self.create(k, attempt, S.SCHEDULED, input=self.checked(action.input, "input", self.limits.input_bytes), ports=ports)
+                    return bool(ports)  # fire and forget: the successors go on now
+                if isinstance(action, A.AwaitSignal):
+                    return self.await_signal(node_id, attempt, action, exists)
                 if isinstance(action, A.Fail):
                     self.fail_node(node_id, attempt, S.FAILED, action.failure, new=not exists)
                     return False
@@ -545,6 +731,26 @@ class _Decision:
             self.fail_node(node_id, attempt, S.FAILED, failure_from(exc, retryable=False), new=not recorded)
         return False
 
+    def await_signal(self, node_id: str, attempt: int, action: A.AwaitSignal, exists: bool) -> bool:
+        """Take the oldest buffered signal of the name, or wait for one (and the timeout)."""
+        k = (node_id, "")
+        found = self.next_signal(action.name)
+        if found is not None:
+            seq, payload = found
+            self._taken.add(seq)
+            self.commands.append(TakeSignal(seq, node_id, attempt))
+            self.record(k, attempt, S.COMPLETED, exists, output=payload, ports=("out",))
+            return True
+        self.record(k, attempt, S.WAITING, exists)
+        if action.due is not None:
+            self.commands.append(StartTimer("signal", action.due, TimerFired(node_id, attempt), node_id, attempt))
+        return False
+
+    def detached_ports(self, node_id: str) -> tuple[str, ...]:
+        """A worker step with ``wait: false`` leaves by ``out`` as soon as it is scheduled: its
+        successors do not wait, while the engine still runs, retries and records it."""
+        return ("out",) if self.graph.nodes[node_id].config.get("wait") is False else ()
+
     def record(self, k: Key, attempt: int, status: S, exists: bool, **kwargs: Any) -> None:
         if exists:
             self.finish(k, attempt, status, **kwargs)
@@ -589,6 +795,8 @@ class _Decision:
 
     # --- state changes ---------------------------------------------------------------------------
     def set_status(self, status: I, **kwargs: Any) -> None:
+        if self.saga is not None and "saga" not in kwargs and status.is_final:
+            kwargs["saga"] = dict(self.saga)
         self.status = status
         self.commands.append(SetInstanceStatus(status, **kwargs))
 
@@ -618,7 +826,9 @@ class _Decision:
     def schedule(self, k: Key, attempt: int, *, not_before: float | None = None, lost: int = 0) -> None:
         """A worker attempt: an item runs its stored input again; a node renders its input anew."""
         node_id, item = k
-        if item:
+        if saga := self.compensating(k):
+            step_input = saga["current"]["input"]
+        elif item:
             step_input = self.snap.inputs.get(k)
         else:
             try:
@@ -628,7 +838,9 @@ class _Decision:
             except Exception as exc:  # a template that cannot be rendered fails the node, not the engine
                 self.fail_node(node_id, attempt, S.FAILED, failure_from(exc, retryable=False), new=True)
                 return
-        self.create(k, attempt, S.SCHEDULED, input=step_input, not_before=not_before, lost=lost)
+        ports = () if item or self.compensating(k) else self.detached_ports(node_id)
+        self.create(k, attempt, S.SCHEDULED, input=step_input, not_before=not_before, lost=lost, ports=ports,
+                    compensation=bool(self.compensating(k)))  # fmt: skip
         if not_before is not None:
             self.commands.append(StartTimer("retry", not_before, BackoffOver(node_id, attempt, item), node_id, attempt, item))
 
@@ -643,13 +855,26 @@ class _Decision:
             self.finish(k, attempt, status, failure=failure, ports=ports)
         if self.type_of(node_id).has_items:
             self.cancel_items(node_id)
-        if ports:
+        error = {"type": failure.type, "message": failure.message, "node": node_id}
+        if self.status == I.PAUSED:  # what the failure leads to waits for the resume
+            self.commands.append(Hold(Continue(node_id, attempt, "", str(status), None, error)))
+        elif ports:
             self.advance(self.successors(node_id))
         else:
-            self.end(I.FAILED, error={"type": failure.type, "message": failure.message, "node": node_id})
+            self.end(I.FAILED, error=error)
 
-    def end(self, status: I, *, output: Any = None, error: Mapping[str, Any] | None = None) -> None:
-        """Finish the instance: cancel whatever is still active (items and children too), drop its timers."""
+    def end(self, status: I, *, output: Any = None, error: Mapping[str, Any] | None = None, by: str = "") -> None:
+        """Finish the instance: cancel whatever is still active (items and children too), drop its
+        timers; a failure under ``on_failure: compensate`` undoes the completed steps first."""
+        self.stop_everything()
+        if status == I.FAILED and self.saga is None and self.graph.settings.get("on_failure") == "compensate":
+            self.saga = {"state": "compensating", "error": dict(error or {}), "compensated": 0, "current": None}
+            self.commands.append(SetSaga(dict(self.saga)))
+            self.commands.append(SendSelf(Compensate()))
+            return
+        self.set_status(status, output=output, error=error, by=by)
+
+    def stop_everything(self) -> None:
         waited = False
         for k in list(self.nodes):
             state = self.nodes[k]  # now: cancelling a node's items cancels those loaded too
@@ -661,7 +886,69 @@ class _Decision:
         if waited:
             self.commands.append(CancelChildren())
         self.commands.append(CancelTimers())
-        self.set_status(status, output=output, error=error)
+
+    # --- saga (DESIGN §5b): undo completed steps in reverse completion order ----------------------
+    def in_saga(self) -> bool:
+        return bool(self.saga) and self.saga.get("state") == "compensating"
+
+    def compensating(self, k: Key) -> dict[str, Any] | None:
+        """The saga, when step ``k``'s current attempt is a compensation."""
+        current = self.saga.get("current") if self.in_saga() else None
+        return self.saga if current and (current["node"], current["item"]) == k else None
+
+    def on_Compensate(self, event: Compensate) -> None:
+        if self.status == I.RUNNING and self.in_saga() and not self.saga.get("current"):
+            self.compensate_next()
+
+    def compensate_next(self) -> None:
+        """Schedule the compensate handler of the latest completed step not yet undone; with none
+        left the instance fails with its original error and what was undone."""
+        tasks = [n for n, node in self.graph.nodes.items() if node.config.get("compensate") and not self.type_of(n).has_items]
+        maps = [n for n, node in self.graph.nodes.items() if node.config.get("compensate") and self.type_of(n).has_items]
+        found = self.snap.completions(tasks, maps) if (tasks or maps) and self.snap.completions else None
+        saga = self.saga
+        if found is None:
+            saga.update(state="done", current=None)
+            error = {**saga["error"], "compensated": saga["compensated"]}
+            self.set_status(I.FAILED, error=error, saga=dict(saga))
+            return
+        node, item, attempt, step_input, step_output = found
+        undo_input = self.checked({"input": step_input, "output": step_output}, "input", self.limits.input_bytes * 2)
+        saga["current"] = {"node": node, "item": item, "first_attempt": attempt + 1, "input": undo_input}
+        self.commands.append(SetSaga(dict(saga)))
+        k = (node, item)
+        if k not in self.nodes:
+            self.nodes[k] = NodeState(S.COMPLETED, attempt)
+        self.create(k, attempt + 1, S.SCHEDULED, input=undo_input, compensation=True)
+
+    def compensated(self, k: Key, attempt: int) -> None:
+        self.finish(k, attempt, S.COMPENSATED)
+        self.saga.update(compensated=self.saga["compensated"] + 1, current=None)
+        self.compensate_next()
+
+    def compensation_failed(self, k: Key, attempt: int, status: S, failure: Failure) -> None:
+        """Its retries are spent: the instance fails with "compensation failed"; an operator's
+        retry runs this compensation again and carries on with the rest."""
+        self.finish(k, attempt, status, failure=failure)
+        saga = self.saga
+        saga["state"] = "failed"
+        saga["current"] = {**saga["current"], "attempt": attempt}
+        where = f"{k[0]}[{k[1]}]" if k[1] else k[0]
+        error = {
+            "type": "CompensationFailed", "message": f"compensation failed at {where}: {failure.type}: {failure.message}",
+            "node": k[0], "original": saga["error"], "compensated": saga["compensated"],
+        }  # fmt: skip
+        self.set_status(I.FAILED, error=error, saga=dict(saga))
+
+    def retry_compensation(self, saga: dict[str, Any], by: str) -> None:
+        current = saga["current"]
+        k = (current["node"], current["item"])
+        attempt = current["attempt"] + 1
+        self.saga = {**saga, "state": "compensating", "current": {**current, "first_attempt": attempt}}
+        self.set_status(I.RUNNING, by=by, saga=dict(self.saga))
+        if k not in self.nodes:
+            self.nodes[k] = NodeState(S.FAILED, current["attempt"])
+        self.create(k, attempt, S.SCHEDULED, input=current["input"], compensation=True)
 
     def cancel_items(self, node_id: str) -> None:
         """One command cancels the node's items; those this decision loaded are cancelled here too,
@@ -703,7 +990,7 @@ class _Decision:
             nodes = self.nodes
             for edge in incoming:
                 source = nodes.get((edge.source, ""))
-                if source is None or source.status.is_active:
+                if source is None or (source.status.is_active and not source.ports):  # ports while active: ``wait: false``
                     pending += 1
                 elif edge.port in source.ports:
                     taken += 1
@@ -733,7 +1020,7 @@ class _Decision:
         """Add (or take back) what ``edge`` contributes to its target's tally: pending, taken or dead."""
         tally = self._tallies[edge.target]
         source = self.nodes.get((edge.source, ""))
-        if source is None or source.status.is_active:
+        if source is None or (source.status.is_active and not source.ports):
             tally[0] += sign
         elif edge.port in source.ports:
             tally[1] += sign
@@ -793,7 +1080,7 @@ class _Decision:
     def is_current(self, k: Key, attempt: int, statuses: tuple[S, ...]) -> bool:
         state = self.nodes.get(k)
         return (
-            self.status == I.RUNNING
+            self.status in (I.RUNNING, I.PAUSED)  # paused: running attempts still end (held events never get here)
             and state is not None
             and state.attempt == attempt
             and state.status in statuses
@@ -819,6 +1106,15 @@ class _Decision:
                 },
             )
         return self._scope
+
+
+def compensation_of(config: Mapping[str, Any]) -> tuple[str | None, Any]:
+    """(handler, retry policy) of a node's ``compensate``: a handler name (the node's own retry
+    policy applies), or ``{"handler", "retry"}`` with a policy of its own."""
+    value = config.get("compensate")
+    if isinstance(value, Mapping):
+        return value.get("handler"), value.get("retry", config.get("retry"))
+    return value, config.get("retry")
 
 
 def _child_error(event: ChildEnded) -> tuple[str, str]:

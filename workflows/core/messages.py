@@ -24,6 +24,11 @@ MESSAGES: dict[str, type] = {
         d.CancelRequested,
         d.RetryRequested,
         d.ChildEnded,
+        d.PauseRequested,
+        d.ResumeRequested,
+        d.SignalReceived,
+        d.Continue,
+        d.Compensate,
     )
 }
 

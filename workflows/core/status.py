@@ -55,7 +55,7 @@ S, I = StepStatus, InstanceStatus
 STEP_TRANSITIONS: dict[StepStatus, frozenset[StepStatus]] = {
     S.PENDING: frozenset({S.SCHEDULED, S.WAITING, S.CANCELLED}),
     S.SCHEDULED: frozenset({S.RUNNING, S.CANCELLED, S.SKIPPED}),
-    S.RUNNING: frozenset({S.COMPLETED, S.FAILED, S.TIMED_OUT, S.CANCELLED}),
+    S.RUNNING: frozenset({S.COMPLETED, S.FAILED, S.TIMED_OUT, S.CANCELLED, S.COMPENSATED}),  # compensated: its undo ran
     S.WAITING: frozenset({S.COMPLETED, S.FAILED, S.TIMED_OUT, S.CANCELLED}),
     S.COMPLETED: frozenset({S.COMPENSATED}),
     S.FAILED: frozenset(),

@@ -41,7 +41,7 @@ from .planning import (
     levels,
     shortest_cycle,
 )
-from .steps.base import NOT_SUPPORTED_YET, CheckContext, StepType, StepTypeRegistry
+from .steps.base import CheckContext, StepType, StepTypeRegistry
 
 NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 GRAPH_KEYS = ("version", "settings", "nodes", "edges", *LAYOUT_KEYS)
@@ -177,9 +177,6 @@ class _Validator:
             self.error("invalid_settings", f"settings must be an object, not {_kind(settings)}", field="settings")
             return
         try:
-            if settings.get("on_failure") == "compensate":
-                self.error("not_supported", "on_failure 'compensate' is not supported yet (compensation arrives with sagas); use 'fail'", field="settings.on_failure")
-                settings = {k: v for k, v in settings.items() if k != "on_failure"}
             for field, message in _schema("<settings>", SETTINGS_SCHEMA).errors(settings, "settings"):
                 self.error("invalid_settings", message, field=field)
             if "output" in settings:
@@ -247,10 +244,8 @@ class _Validator:
         return None
 
     def config(self, nid: str, step: StepType, config: dict) -> None:
-        if not NOT_SUPPORTED_YET.keys().isdisjoint(config):
-            for key in NOT_SUPPORTED_YET.keys() & config.keys():
-                self.error("not_supported", NOT_SUPPORTED_YET[key], nid, f"config.{key}")
-            config = {k: v for k, v in config.items() if k not in NOT_SUPPORTED_YET}
+        if config.get("wait") is False and config.get("on_failure") == "route" and not step.inline:
+            self.error("invalid_config", "config.on_failure: a step that is not waited for cannot route its failure (its successors have started)", nid, "config.on_failure")
         schema = _schema(step.name, step.schema)
         schema_ok = schema.is_valid(config)
         try:

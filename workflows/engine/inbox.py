@@ -21,8 +21,8 @@ from workflows.models import InboxMessage
 
 def take_into(batch: sql.Batch, instance_id) -> int:
     """Add the removal of the instance's messages to ``batch`` (run under its lock); ``opened``
-    makes messages of what it returns."""
-    statement = f"DELETE FROM {sql.table(InboxMessage)} WHERE {sql.column(InboxMessage, 'instance')} = %s RETURNING id, message"
+    makes messages of what it returns. Messages held while it is paused stay until it resumes."""
+    statement = f"DELETE FROM {sql.table(InboxMessage)} WHERE {sql.column(InboxMessage, 'instance')} = %s AND NOT held RETURNING id, message"
     return batch.add(statement, [sql.value(InboxMessage, "instance", instance_id)], returns=True)
 
 
@@ -36,5 +36,5 @@ def stranded(older_than, limit: int = 200) -> list:
     """Instances with messages older than ``older_than`` (a sender that died between its commit
     and its delivery): the timer loop delivers them."""
     return list(
-        InboxMessage.objects.filter(created_at__lt=older_than).order_by().values_list("instance_id", flat=True).distinct()[:limit]
+        InboxMessage.objects.filter(created_at__lt=older_than, held=False).order_by().values_list("instance_id", flat=True).distinct()[:limit]
     )

@@ -24,7 +24,9 @@ from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
 from django.conf import settings
 
-from workflows.models import Event, Instance, StepRun
+from django.db.models import Exists, OuterRef, Q
+
+from workflows.models import Event, Instance, Signal, StepRun
 
 from . import inbox
 from .clock import to_epoch
@@ -45,6 +47,7 @@ class _Row:
     not_before: datetime | None
     worker: str
     lost: int
+    compensation: bool = False
     state: Any = None  # a map's or loop's counters (node rows only)
     input: Any = None  # loaded only for the row a worker claims
     output: Any = None
@@ -60,7 +63,7 @@ class _Row:
 Row = _Row | StepRun
 Key = tuple[str, str]
 
-_ROW_COLUMNS = ("id", "instance", "node_id", "node_type", "item_key", "attempt", "status", "ports", "not_before", "worker", "lost")
+_ROW_COLUMNS = ("id", "instance", "node_id", "node_type", "item_key", "attempt", "status", "ports", "not_before", "worker", "lost", "compensation")
 _NODE_COLUMNS = (*_ROW_COLUMNS, "state")
 _ITEM_COLUMNS = (*_NODE_COLUMNS, "input", "output")
 
@@ -74,7 +77,7 @@ class Rows(dict):
 
 _INSTANCE_FIELDS = (
     "id", "version", "status", "vars", "priority", "business_key", "started_at", "last_seq", "mocks",
-    "parent_step", "waited", "depth", "is_test",
+    "parent_step", "waited", "depth", "is_test", "saga",
 )  # not ``input``: it may be a 10,000-item list, and few transitions look at it (``input_of``)
 _STATUS = {str(s): s for s in S}
 
@@ -294,4 +297,23 @@ def snapshot(instance: Instance, rows: Rows, now: float, *, input: Any = None) -
         inputs={k: r.input for k, r in rows.items() if k[1]},
         item_results=lambda node: item_results(pk, node),
         max_items=settings.FLOWDESK["MAX_MAP_ITEMS"],
+        signal=lambda name, taken: buffered_signal(pk, name, taken),
+        saga=instance.saga,
+        completions=lambda tasks, maps: next_to_compensate(pk, tasks, maps),
     )
+
+
+def buffered_signal(instance_id, name: str, taken: frozenset[int]) -> tuple[int, Any] | None:
+    """The oldest signal of ``name`` no node has taken (nor this decision, ``taken``)."""
+    found = Signal.objects.filter(instance_id=instance_id, name=name, delivered_at__isnull=True).exclude(pk__in=taken)
+    return found.order_by("pk").values_list("pk", "payload").first()
+
+
+def next_to_compensate(instance_id, tasks: list[str], maps: list[str]) -> tuple[str, str, int, Any, Any] | None:
+    """``(node, item, attempt, input, output)`` of the latest completed step with a compensate
+    handler whose completion is its latest attempt (not undone, nor being undone): a task's own
+    step, a map's items. Ties (items ended in one transition) go to the later row."""
+    later = StepRun.objects.filter(instance_id=OuterRef("instance_id"), node_id=OuterRef("node_id"), item_key=OuterRef("item_key"), attempt__gt=OuterRef("attempt"))
+    which = Q(node_id__in=tasks, item_key="") | (Q(node_id__in=maps) & ~Q(item_key=""))
+    found = StepRun.objects.filter(which, instance_id=instance_id, status=S.COMPLETED, compensation=False).filter(~Exists(later))
+    return found.order_by("-finished_at", "-pk").values_list("node_id", "item_key", "attempt", "input", "output").first()

@@ -92,6 +92,24 @@ def renew_leases(step_ids: list[int], worker: str) -> set[int]:
         return {pk for (pk,) in cursor.fetchall()}
 
 
+def heartbeat(step_id: int, worker: str, details: Any = None) -> bool:
+    """A handler's heartbeat: its lease renewed and its details kept (shown, and handed to the
+    next attempt); False when the worker no longer owns the attempt."""
+    now = time.time()
+    changes = {"lease_until": to_dt(now + settings.FLOWDESK["LEASE_S"]), "heartbeat_at": to_dt(now)}
+    if details is not None:
+        changes["heartbeat"] = details
+    return bool(StepRun.objects.filter(pk=step_id, status=S.RUNNING, worker=worker).update(**changes))
+
+
+def last_heartbeat(claim: Claim) -> Any:
+    """The details the attempt before this one reported last (so a retry can resume)."""
+    if claim.attempt <= 1:
+        return None
+    before = StepRun.objects.filter(instance_id=claim.instance_id, node_id=claim.node_id, item_key=claim.item, attempt=claim.attempt - 1)
+    return before.values_list("heartbeat", flat=True).first()
+
+
 def renew_lease(step_id: int, worker: str) -> bool:
     """Extend a running step's lease; False when the worker no longer owns it (stop working)."""
     until = to_dt(time.time() + settings.FLOWDESK["LEASE_S"])

@@ -44,6 +44,7 @@ class Claim:
     vars: dict
     mock: dict | None = None  # a test run's stand-in for this node
     item: str = ""
+    compensation: bool = False  # run the node's compensate handler (saga)
 
 
 def idempotency_key(row) -> str:
@@ -197,4 +198,5 @@ def _claim_of(row, instance: Instance) -> Claim:
         vars=dict(instance.vars or {}),
         mock=(instance.mocks or {}).get(row.node_id),
         item=row.item_key,
+        compensation=bool(row.compensation),
     )

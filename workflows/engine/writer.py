@@ -26,7 +26,7 @@ from workflows.core.status import StepStatus as S
 from workflows.core.status import can_instance, can_step
 from workflows.core.steps.base import WORKER_PROPERTIES
 from workflows.core.values import clamp
-from workflows.models import Event, InboxMessage, Instance, StepRun, Template, TemplateVersion, Timer
+from workflows.models import Event, InboxMessage, Instance, Signal, StepRun, Template, TemplateVersion, Timer
 
 from .clock import to_dt
 from .graphs import graph_of
@@ -89,10 +89,16 @@ class Writer:
         inst = self.instance
         if not can_instance(inst.status, c.status):
             raise RuntimeError(f"instance {inst.pk}: {inst.status} -> {c.status} is not allowed")
+        was = inst.status
         inst.status = c.status
         self.instance_fields.add("status")
-        data: dict[str, Any] = {}
-        if c.status == I.RUNNING:
+        data: dict[str, Any] = {"by": c.by} if c.by else {}
+        if c.saga is not None:
+            inst.saga = dict(c.saga)
+            self.instance_fields.add("saga")
+        if c.status == I.PAUSED or was == I.PAUSED and c.status == I.RUNNING:
+            pass  # paused and resumed: started, deadline and the rest stand
+        elif c.status == I.RUNNING:
             if inst.started_at is None:
                 inst.started_at = self.now_dt
                 self.instance_fields.add("started_at")
@@ -106,9 +112,11 @@ class Writer:
             inst.output = c.output
             inst.error = dict(c.error) if c.error else None
             self.instance_fields |= {"finished_at", "output", "error"}
-            data = {"output": c.output} if c.status == I.COMPLETED else {"error": inst.error}
+            data.update({"output": c.output} if c.status == I.COMPLETED else {"error": inst.error})
             if inst.parent_step_id and inst.waited:
                 self.tell_parent(c)
+            # what was held for a resume that will not come: nothing will take it
+            self.batch.add(f"DELETE FROM {sql.table(InboxMessage)} WHERE {sql.column(InboxMessage, 'instance')} = %s AND held", [self.pk_value])
         self.event("instance_" + str(c.status), **data)
 
     def tell_parent(self, c: d.SetInstanceStatus) -> None:
@@ -132,6 +140,8 @@ class Writer:
             scheduled_at=self.now_dt,
             not_before=to_dt(c.not_before),
             lost=c.lost,
+            priority=self.instance.priority,
+            compensation=c.compensation,
         )
         if c.status.is_final:
             row.started_at = row.finished_at = self.now_dt
@@ -145,6 +155,8 @@ class Writer:
         data = _outcome_data(c.status, c.output, c.ports, c.failure)
         if c.not_before is not None:
             data["not_before"] = row.not_before.isoformat()
+        if c.compensation:
+            data["compensation"] = True
         self.event("step_" + str(c.status), c.node, c.attempt, c.item, **data)
 
     def apply_FinishAttempt(self, c: d.FinishAttempt, graph: Graph) -> None:
@@ -188,7 +200,7 @@ class Writer:
             item = str(index)
             row = StepRun(
                 instance_id=self.instance.pk, node_id=c.node, node_type=node.type, item_key=item, attempt=previous.get(item, 0) + 1,
-                status=S.PENDING, input=value, ports=[], scheduled_at=self.now_dt,
+                status=S.PENDING, input=value, ports=[], scheduled_at=self.now_dt, priority=self.instance.priority,
             )  # fmt: skip
             created[item] = row
             self.new_steps.append(row)
@@ -249,6 +261,43 @@ class Writer:
     def apply_CancelChildren(self, c: d.CancelChildren, graph: Graph) -> None:
         self.cancel_children = True
 
+    def apply_TellChildren(self, c: d.TellChildren, graph: Graph) -> None:
+        children = Instance.objects.filter(waited=True, status__in=_OPEN, parent_step__instance_id=self.instance.pk)
+        for child in children.values_list("pk", flat=True):
+            self.send(child, c.message)
+
+    def apply_Hold(self, c: d.Hold, graph: Graph) -> None:
+        message = InboxMessage(instance_id=self.instance.pk, message=messages.encode(c.message), created_at=self.now_dt, held=True)
+        sql.insert(self.batch, [message])
+
+    def apply_ReleaseHeld(self, c: d.ReleaseHeld, graph: Graph) -> None:
+        table, instance = sql.table(InboxMessage), sql.column(InboxMessage, "instance")
+        self.batch.add(f"UPDATE {table} SET held = false WHERE {instance} = %s AND held", [self.pk_value])
+        self.doorbells.append(self.instance.pk)  # delivered next, in the order they were held
+
+    def apply_SendSelf(self, c: d.SendSelf, graph: Graph) -> None:
+        self.send(self.instance.pk, c.message)
+
+    def apply_NoteSignal(self, c: d.NoteSignal, graph: Graph) -> None:
+        data = {"name": c.name, "seq": c.seq, **({"by": c.by} if c.by else {})}
+        self.event("signal_received", **data)
+
+    def apply_TakeSignal(self, c: d.TakeSignal, graph: Graph) -> None:
+        changes = {"delivered_at": self.now_dt, "node_id": c.node, "item_key": c.item}
+        sql.update(self.batch, Signal, c.seq, changes)
+        self.event("signal_delivered", c.node, c.attempt, c.item, seq=c.seq)
+
+    def apply_SetSaga(self, c: d.SetSaga, graph: Graph) -> None:
+        first = self.instance.saga is None
+        self.instance.saga = dict(c.saga)
+        self.instance_fields.add("saga")
+        if first:
+            self.event("compensation_started", error=c.saga.get("error"))
+
+    @property
+    def pk_value(self):
+        return sql.value(InboxMessage, "instance", self.instance.pk)
+
     def apply_SetVars(self, c: d.SetVars, graph: Graph) -> None:
         if self.instance.vars is None:
             self.instance.vars = {}
@@ -303,11 +352,11 @@ class Writer:
             .exclude(item_key="")
             .filter(models.Q(not_before__isnull=True) | models.Q(not_before__lte=now))
             .order_by("pk")
-            .values_list("pk", "node_id", "node_type", "item_key", "attempt", "worker", "lost")[:count]
+            .values_list("pk", "node_id", "node_type", "item_key", "attempt", "worker", "lost", "compensation")[:count]
         )
         claimed = []
-        for pk, node, node_type, item, attempt, worker_was, lost in found:
-            self.rows[(node, item)] = _Row(pk, self.instance.pk, node, node_type, item, attempt, str(S.SCHEDULED), [], None, worker_was, lost)
+        for pk, node, node_type, item, attempt, worker_was, lost, undo in found:
+            self.rows[(node, item)] = _Row(pk, self.instance.pk, node, node_type, item, attempt, str(S.SCHEDULED), [], None, worker_was, lost, undo)
             claimed += self.claim(worker, only=pk)
         return claimed
 

@@ -51,6 +51,15 @@ class WaitUntil:
 
 
 @dataclass(frozen=True)
+class AwaitSignal:
+    """Wait for a signal named ``name`` (the oldest buffered one is taken at once); at ``due`` the
+    node gets a ``woken`` message instead. A signal arrives as a ``signal`` message."""
+
+    name: str
+    due: float | None = None
+
+
+@dataclass(frozen=True)
 class EndInstance:
     """``end``: finish the whole instance now (or fail it with ``fail``)."""
 
@@ -100,12 +109,12 @@ class SetState:
     state: Mapping[str, Any]
 
 
-Action = Work | Done | Fail | WaitUntil | EndInstance | StartChild | CreateItems | StartItems | CancelItems | SetState
+Action = Work | Done | Fail | WaitUntil | AwaitSignal | EndInstance | StartChild | CreateItems | StartItems | CancelItems | SetState
 
 
 @dataclass(frozen=True)
 class Message:
-    """What a node type is told: ``woken`` (its timer), ``child_ended`` or ``item_ended``."""
+    """What a node type is told: ``woken`` (its timer), ``child_ended``, ``item_ended`` or ``signal``."""
 
     kind: str
     item: str = ""

@@ -66,14 +66,29 @@ RETRY_SCHEMA: dict[str, Any] = {
 WORKER_PROPERTIES: dict[str, Any] = {
     "retry": RETRY_SCHEMA,
     "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 6 * 3600, "title": "Timeout (s)"},
-}
+    "heartbeat_s": {
+        "type": "number", "exclusiveMinimum": 0, "maximum": 6 * 3600, "title": "Heartbeat (s)",
+        "description": "fail an attempt (HeartbeatTimeout, retried) whose handler has not called ctx.heartbeat() for this long",
+    },
+    "wait": {
+        "type": "boolean", "default": True, "title": "Wait for it",
+        "description": "off: the next steps start at once, while this one still runs, retries and is recorded",
+    },
+}  # fmt: skip
 
-#: Config the design names (DESIGN §4) that the engine does not run yet: refused by name at
-#: validation, never accepted and silently ignored.
-NOT_SUPPORTED_YET: dict[str, str] = {
-    "heartbeat_s": "heartbeat_s is not supported yet (heartbeat timeouts are coming); a running step's lease already detects a lost worker",
-    "compensate": "compensate is not supported yet (compensation arrives with sagas); remove it",
-}
+#: A ``compensate`` handler (saga): a name (the node's retry policy applies) or one with its own policy.
+COMPENSATE_SCHEMA: dict[str, Any] = {
+    "title": "Compensation handler",
+    "description": "undoes this step when the workflow fails under on_failure: compensate",
+    "x-widget": "handler",
+    "oneOf": [
+        {"type": "string", "minLength": 1},
+        {
+            "type": "object", "additionalProperties": False, "required": ["handler"],
+            "properties": {"handler": {"type": "string", "minLength": 1}, "retry": RETRY_SCHEMA},
+        },
+    ],
+}  # fmt: skip
 
 
 def object_schema(properties: dict[str, Any], required: list[str] | None = None, *, worker: bool = False) -> dict:
@@ -106,7 +121,11 @@ class StepContext:
     idempotency_key: str  # stable across attempts of one logical step: de-duplicate side effects
     deadline: float | None = None  # epoch seconds
     vars: Mapping[str, Any] = field(default_factory=dict)
-    heartbeat: Callable[[], None] = lambda: None
+    #: ``ctx.heartbeat(details)``: "still alive", with what it got to (``{"progress": 0.4}`` shows a
+    #: progress bar); with ``heartbeat_s`` an attempt silent for longer fails as HeartbeatTimeout
+    heartbeat: Callable[..., None] = lambda details=None: None
+    #: the last details the previous attempt reported: where a retry may resume from
+    heartbeat_details: Any = None
     egress: EgressPolicy = field(default_factory=EgressPolicy)  # where the http node may connect (from settings)
     abandoned: Callable[[], bool] = lambda: False  # true once the worker gave up waiting for this attempt
     #: Sends a ``notify`` step's rendered message: ``mail(message, ctx) -> output``. Injected by the

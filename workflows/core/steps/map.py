@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import GraphError
 from ..expressions import evaluate, render
 from .actions import Action, CreateItems, Done, Fail, Message, SetState, StartItems
-from .base import CheckContext, NodeContext, StepContext, StepType, object_schema, register
+from .base import COMPENSATE_SCHEMA, CheckContext, NodeContext, StepContext, StepType, object_schema, register
 from .children import CHILD_PROPERTIES, check_child, child_failure_message, envelope
 from .task import Task
 
@@ -33,6 +33,7 @@ class Map(StepType):
             {
                 "items": {"type": "string", "minLength": 1, "title": "Items", "description": "an expression giving a list", "x-widget": "expression"},
                 "handler": {"type": "string", "minLength": 1, "title": "Handler (per item)", "x-widget": "handler"},
+                "compensate": {**COMPENSATE_SCHEMA, "description": "undoes each completed item when the workflow fails under on_failure: compensate"},
                 **CHILD_PROPERTIES,
                 "input": {"title": "Input per item", "description": "may use {{ item }} and {{ index }}; default: the item"},
                 "concurrency": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10, "title": "Concurrency"},
@@ -56,8 +57,12 @@ class Map(StepType):
             return [GraphError("invalid_config", "config.handler: set a Handler (per item) or a Workflow (per item)", node_id, "config.handler")]
         if len(given) == 2:
             return [GraphError("invalid_config", "config.workflow: set a Handler or a Workflow per item, not both", node_id, "config.workflow")]
+        if config.get("wait") is False:
+            return [GraphError("invalid_config", "config.wait: a map always waits for its items", node_id, "config.wait")]
+        if "compensate" in config and "handler" not in config:
+            return [GraphError("invalid_config", "config.compensate: only a map of handlers can compensate its items", node_id, "config.compensate")]
         if "handler" in config:
-            return Task().check(node_id, {"handler": config["handler"]}, ctx)
+            return Task().check(node_id, {k: config[k] for k in ("handler", "compensate") if k in config}, ctx)
         return check_child(node_id, config, ctx)
 
     def reached(self, ctx: NodeContext) -> list[Action]:

@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import ConfigurationError, GraphError
 from ..expressions import render
 from ..handlers import handlers
-from .base import CheckContext, StepContext, StepType, object_schema, register
+from .base import COMPENSATE_SCHEMA, CheckContext, StepContext, StepType, object_schema, register
 
 
 @register
@@ -22,7 +22,7 @@ class Task(StepType):
         {
             "handler": {"type": "string", "minLength": 1, "title": "Handler", "x-widget": "handler"},
             "input": {"title": "Input", "description": "handler input; values may use {{ expressions }}"},
-            "compensate": {"type": "string", "minLength": 1, "title": "Compensation handler", "x-widget": "handler"},
+            "compensate": COMPENSATE_SCHEMA,
         },
         ["handler"],
         worker=True,
@@ -32,6 +32,8 @@ class Task(StepType):
         errors = []
         for key in ("handler", "compensate"):
             name = config.get(key)
+            if isinstance(name, dict):
+                key, name = "compensate.handler", name.get("handler")
             if isinstance(name, str) and name not in ctx.handler_names:
                 known = ", ".join(sorted(ctx.handler_names)[:20]) or "none registered"
                 errors.append(
