@@ -169,13 +169,13 @@ def test_a_refused_connection_is_retried_until_attempts_run_out(publish):
 
 
 def test_the_image_demos_notification_can_be_a_notify_node(publish, tmp_path):
-    """The lead switches the demo's queue_notification task to notify (with wait: false) once that
-    lands: the same to, subject and body as a notify node validate, run and send the mail."""
+    """The demo's queue_notification task as a plain notify node with wait: false (the lead's switch
+    of the template): the same to, subject and body validate, run and send the mail."""
     graph = copy.deepcopy(json.loads(DEMO.read_text())["graph"])
     node = next(n for n in graph["nodes"] if n["id"] == "notify")
     assert node["config"]["handler"] == "demo.queue_notification"
     node["type"] = "notify"
-    node["config"] = {**node["config"].pop("input"), "timeout_s": node["config"]["timeout_s"]}
+    node["config"] = {**node["config"].pop("input"), "timeout_s": node["config"]["timeout_s"], "wait": False}
     assert validate(graph, handler_names=engine_handler_names()).valid
     with override_settings(DATA_DIR=tmp_path):
         instance = run(publish, graph, {"prompt": "a lighthouse at dawn", "backend": "local", "size": 32, "user_email": "artist@example.com"})
