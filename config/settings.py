@@ -292,13 +292,19 @@ FLOWDESK_EGRESS = EgressPolicy.parse(
     ca_bundle=os.environ.get("FLOWDESK_HTTP_CA_BUNDLE") or None,
 )
 
-# --- Mail (the notify handlers) ----------------------------------------------------------------
+# --- Mail (the notify node, workflows/mail.py; README "Configuration") ---------------------------
+# The embedded run prints mails on the engine's console; set EMAIL_BACKEND to
+# django.core.mail.backends.smtp.EmailBackend (and EMAIL_HOST...) to send them, or to the file
+# backend (mails as files under EMAIL_FILE_PATH) to keep them.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 30.0)  # seconds; a notify step's deadline shortens it
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "flowdesk@localhost")
 
 # --- Auth, i18n, static -----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 
-from workflows import engine, faults
+from workflows import engine, faults, mail
 from workflows.core.decider import compensation_of, failure_from
 from workflows.core.errors import Failure
 from workflows.core.steps import StepContext, step_types
@@ -143,6 +143,7 @@ class _Attempt:
             heartbeat_details=engine.last_heartbeat(claim),
             egress=settings.FLOWDESK_EGRESS,
             abandoned=self.gave_up.is_set,
+            mail=mail.send,
         )
 
         def target() -> None:

@@ -49,7 +49,9 @@ def canvas_box(page: Page) -> dict:
 def drop_from_palette(page: Page, kind: str, x: float, y: float) -> str:
     """Drag ``kind`` from the palette and drop it at (x, y) inside the canvas; returns the new node's id."""
     before = set(node_ids(page))
-    item = page.get_by_test_id(f"palette-{kind}").bounding_box()
+    entry = page.get_by_test_id(f"palette-{kind}")
+    entry.scroll_into_view_if_needed()  # the palette scrolls: a type low in it may be out of view
+    item = entry.bounding_box()
     box = canvas_box(page)
     page.mouse.move(item["x"] + 24, item["y"] + item["height"] / 2)
     page.mouse.down()

@@ -817,6 +817,21 @@ def _render_text(text: str, scope: Mapping[str, Any]) -> Any:
     return "".join(to_text(evaluate(piece, scope)) if is_expr else piece for is_expr, piece in template.segments)
 
 
+def interpolate(text: str, scope: Mapping[str, Any], *, escape: Callable[[str], str] | None = None) -> str:
+    """Render a template as text, passing each inserted value's :func:`to_text` through ``escape``
+    (the literal text around it is left alone): a mail's HTML body escapes what the instance's data
+    says but not the markup its author wrote. Unlike :func:`render`, a lone ``{{ expr }}`` gives text too."""
+    template = _scan(text) if "{{" in text else _Template(((False, text),), None, -1)
+    out = []
+    for is_expression, piece in template.segments:
+        if is_expression:
+            value = to_text(plain(evaluate(piece, scope)))
+            out.append(escape(value) if escape is not None else value)
+        else:
+            out.append(piece)
+    return "".join(out)
+
+
 def render(value: Any, scope: Mapping[str, Any]) -> Any:
     """Render the templates in every string nested in ``value`` (dict keys are not rendered).
 

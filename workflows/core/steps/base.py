@@ -128,6 +128,9 @@ class StepContext:
     heartbeat_details: Any = None
     egress: EgressPolicy = field(default_factory=EgressPolicy)  # where the http node may connect (from settings)
     abandoned: Callable[[], bool] = lambda: False  # true once the worker gave up waiting for this attempt
+    #: Sends a ``notify`` step's rendered message: ``mail(message, ctx) -> output``. Injected by the
+    #: worker (``workflows.mail.send``: users, groups and the mail backend are Django's); None: no mail.
+    mail: Callable[[Mapping[str, Any], StepContext], Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

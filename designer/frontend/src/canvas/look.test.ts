@@ -37,3 +37,15 @@ describe('what map, loop and sub-workflow nodes say they do', () => {
     expect(PHRASE_KINDS.has('task')).toBe(false)
   })
 })
+
+describe('what a notify node says it does', () => {
+  it('names the first recipients and counts the rest', () => {
+    expect(nodeSummary('notify', { to: ['ops@example.com'], subject: 'Hi' })).toBe('to ops@example.com')
+    expect(nodeSummary('notify', { to: ['user:alice', 'group:reviewers'] })).toBe('to user:alice, group:reviewers')
+    expect(nodeSummary('notify', { to: ['a@example.com', 'b@example.com', '{{ input.owner }}', 'group:ops'] })).toBe('to a@example.com, b@example.com +2 more')
+  })
+  it('says nothing until it has a recipient', () => {
+    expect(nodeSummary('notify', {})).toBe('')
+    expect(nodeSummary('notify', { to: ['', 5] })).toBe('')
+  })
+})

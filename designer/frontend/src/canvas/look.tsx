@@ -102,6 +102,7 @@ export function nodeSummary(kind: string, config: Config): string {
     if (!child) return ''
     return config.wait === false ? `starts ${child}, no wait` : `runs ${child}`
   }
+  if (kind === 'notify') return notifySummary(config)
   if (typeof config.handler === 'string') return config.handler
   if (typeof config.url === 'string') return `${str(config.method ?? 'GET')} ${config.url}`
   if (typeof config.expression === 'string') return config.expression
@@ -115,6 +116,14 @@ export function nodeSummary(kind: string, config: Config): string {
   if (kind === 'end') return config.fail !== undefined ? `fail: ${str(config.fail)}` : config.output !== undefined ? 'finish with output' : 'finish'
   for (const key of ['workflow', 'title', 'name', 'items', 'to']) if (config[key] !== undefined) return `${key}: ${str(config[key])}`
   return ''
+}
+
+/** "to ops@example.com, group:reviewers +2 more": whom a notify node writes to. */
+function notifySummary(config: Config): string {
+  const to = Array.isArray(config.to) ? config.to.filter((r): r is string => typeof r === 'string' && r.trim() !== '') : []
+  if (to.length === 0) return ''
+  const shown = to.slice(0, 2).join(', ')
+  return to.length > 2 ? `to ${shown} +${to.length - 2} more` : `to ${shown}`
 }
 
 /** A port's colour class: success-ish, failure-ish, neutral. */

@@ -10,6 +10,8 @@ import {
   getAt,
   hasTemplate,
   isRequired,
+  listItemNoun,
+  listPlaceholder,
   mapAllowsNonString,
   mapValueText,
   numberProblem,
@@ -437,16 +439,19 @@ function ListEditor({ testid, value, schema, disabled, renamesPorts, onChange }:
   const setItems = (next: Json[], rename?: [string, string]) => onChange(next.length ? next : undefined, rename)
   const itemType = schema.items?.type
   const numeric = itemType === 'integer' || itemType === 'number'
+  const noun = renamesPorts ? 'case' : listItemNoun(schema)
+  const placeholder = listPlaceholder(schema)
   return (
     <div className="fd-list" data-testid={`field-${testid}`}>
       {items.map((item, i) => (
         <div className="fd-list-row" key={i}>
           <input
             type="text"
-            className={renamesPorts ? 'fd-mono' : undefined}
+            className={renamesPorts || (typeof item === 'string' && hasTemplate(item)) ? 'fd-mono' : undefined}
             inputMode={numeric ? 'numeric' : undefined}
             data-testid={`field-${testid}.${i}`}
-            aria-label={`item ${i + 1}`}
+            aria-label={`${noun} ${i + 1}`}
+            placeholder={placeholder}
             value={typeof item === 'string' || typeof item === 'number' ? String(item) : JSON.stringify(item)}
             disabled={disabled}
             onChange={(e) => {
@@ -477,7 +482,7 @@ function ListEditor({ testid, value, schema, disabled, renamesPorts, onChange }:
             setItems([...items, renamesPorts ? `${base}_${n}` : ''])
           }}
         >
-          + Add {renamesPorts ? 'case' : 'item'}
+          + Add {noun}
         </button>
       )}
     </div>

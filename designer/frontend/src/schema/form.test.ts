@@ -5,6 +5,8 @@ import {
   fieldKind,
   fieldTitle,
   getAt,
+  listItemNoun,
+  listPlaceholder,
   mapAllowsNonString,
   numberProblem,
   orderedFields,
@@ -142,5 +144,21 @@ describe('error fields', () => {
     expect(preciseField({ field: 'config.handler', message: 'no handler named x' })).toBe('config.handler')
     expect(preciseField({ field: null, message: "'x' is a required property" })).toBeNull()
     expect(preciseField({ field: 'edges[2]', message: "'source' is a required property" })).toBe('edges[2]')
+  })
+})
+
+describe('list fields', () => {
+  const TO: JsonSchema = { type: 'array', items: { type: 'string', title: 'Recipient', examples: ['ops@example.com', 'user:alice', 'group:reviewers'] } }
+  it('names an item by its schema title, else "item"', () => {
+    expect(fieldKind(TO)).toBe('list')
+    expect(listItemNoun(TO)).toBe('recipient')
+    expect(listItemNoun({ type: 'array', items: { type: 'string' } })).toBe('item')
+    expect(listItemNoun({ type: 'array' })).toBe('item')
+  })
+  it('offers the item examples as a placeholder', () => {
+    expect(listPlaceholder(TO)).toBe('e.g. ops@example.com, user:alice or group:reviewers')
+    expect(listPlaceholder({ type: 'array', items: { type: 'integer', examples: [200] } })).toBe('e.g. 200')
+    expect(listPlaceholder({ type: 'array', items: { type: 'string', examples: [{ no: 1 }] } })).toBe('')
+    expect(listPlaceholder({ type: 'array', items: { type: 'string' } })).toBe('')
   })
 })

@@ -130,6 +130,20 @@ export function parseListItem(text: string, item: JsonSchema | undefined): Json 
   return text
 }
 
+/** What one item of a list is called ("recipient"), from its schema's title; "item" otherwise. */
+export function listItemNoun(schema: JsonSchema): string {
+  const title = schema.items?.title
+  return typeof title === 'string' && title.trim() ? title.trim().toLowerCase() : 'item'
+}
+
+/** A new item's placeholder: the item schema's examples ("ops@example.com, user:alice or group:ops"). */
+export function listPlaceholder(schema: JsonSchema): string {
+  const examples = (schema.items?.examples ?? []).filter((e): e is string | number => typeof e === 'string' || typeof e === 'number').map(String)
+  if (examples.length === 0) return ''
+  if (examples.length === 1) return `e.g. ${examples[0]}`
+  return `e.g. ${examples.slice(0, -1).join(', ')} or ${examples[examples.length - 1]}`
+}
+
 /** Whether a map value may be something other than a string (then JSON literals are parsed). */
 export function mapAllowsNonString(schema: JsonSchema): boolean {
   const extra = schema.additionalProperties

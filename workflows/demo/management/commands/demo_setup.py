@@ -76,7 +76,8 @@ class Command(BaseCommand):
         user = User.objects.filter(username=options["username"]).first() if wanted else None
         created = False
         if wanted and user is None:
-            user = User(username=options["username"], is_staff=True, is_superuser=True)
+            # an address, so a notify node can write to user:demo (the embedded run prints it on the console)
+            user = User(username=options["username"], email=f"{options['username']}@example.com", is_staff=True, is_superuser=True)
             user.set_password(options["password"])
             user.save()
             created = True
