@@ -381,16 +381,3 @@ def update_history(input, ctx):
     with history.open("a") as fh:
         fh.write(json.dumps({"key": ctx.idempotency_key, "prompt": input.get("prompt"), "path": input.get("path")}) + "\n")
     return {"recorded": True}
-
-
-@handler("demo.queue_notification", input_schema=MAIL)
-def queue_notification(input, ctx):
-    """Fire and forget: hands the e-mail to the queue and returns without waiting for it."""
-    from django_q.tasks import async_task
-
-    async_task("workflows.demo.handlers.send_notification", dict(input))
-    return {"queued": True}
-
-
-def send_notification(payload: dict) -> None:
-    send_mail(str(payload.get("subject", "Flowdesk"))[:200], str(payload.get("body", "")), None, payload.get("to") or ["team@example.com"])
