@@ -134,8 +134,10 @@ def _fire(pk: int, now: float) -> int:
 
 def _overlap(schedule: Schedule, fire_at: datetime) -> tuple[int, list]:
     """Start the fire's run as the overlap policy says; returns (started, open runs to cancel)."""
-    open_runs = list(Instance.objects.filter(schedule=schedule, status__in=OPEN).values_list("pk", flat=True))
     policy = schedule.overlap
+    if policy == Schedule.Overlap.ALLOW:  # nothing to look up
+        return _start(schedule, fire_at), []
+    open_runs = list(Instance.objects.filter(schedule=schedule, status__in=OPEN).values_list("pk", flat=True))
     if open_runs and policy == Schedule.Overlap.SKIP:
         log.info("schedule %s: skipped the fire at %s, its previous run is still open", schedule.name, cron.iso(fire_at, schedule.timezone))
         return 0, []
