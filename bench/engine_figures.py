@@ -265,6 +265,12 @@ def designer():
     yield from designer_figures.run()
 
 
+def schedules():
+    from bench import schedule_figures
+
+    yield from schedule_figures.schedules()
+
+
 def timeline():
     from bench import timeline_figures
 
@@ -282,6 +288,7 @@ FIGURES = {
     "nested": nested,
     "designer": designer,
     "timeline": timeline,
+    "schedules": schedules,
 }
 
 

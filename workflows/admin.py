@@ -31,19 +31,20 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
-from workflows import authoring, engine, sql
+from workflows import authoring, engine, schedules, sql
 from workflows.core.status import InstanceStatus
 from workflows.models import (
     Event,
     Fault,
     Instance,
+    Schedule,
     StepRun,
     Template,
     TemplateVersion,
     Timer,
 )
 from workflows.presenters import human_duration
-from workflows.roles import CONTROL_REFUSED, can_control_instance
+from workflows.roles import CONTROL_REFUSED, SCHEDULES_REFUSED, can_control_instance, can_manage_schedules
 
 admin.site.site_header = "Flowdesk administration"
 admin.site.site_title = "Flowdesk admin"
@@ -1096,3 +1097,117 @@ class FaultAdmin(TracebackMixin, ReadOnlyAdmin):
     @admin.display(description="next try", ordering="retry_at")
     def retry(self, obj):
         return when(obj.retry_at)
+
+
+# --- schedules ------------------------------------------------------------------------------------
+
+
+class ScheduleForm(forms.ModelForm):
+    """The checks every writer shares (``workflows.schedules``), answered on the form's fields."""
+
+    class Meta:
+        model = Schedule
+        fields = ("name", "template", "version", "cron", "timezone", "input", "priority", "overlap", "catch_up", "enabled")
+
+    def clean(self):
+        data = super().clean()
+        editing = self.instance.pk is not None
+        changed = {k: data[k] for k in self.Meta.fields if k in data and (not editing or k in self.changed_data)}
+        for field, messages_ in schedules.problems(changed, current=self.instance if editing else None).items():
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, messages_)
+        return data
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(JSONEditingMixin, admin.ModelAdmin):
+    """Cron schedules: edited here like through the API (same checks, operators only); the next
+    fire is re-armed when the cron, the zone or the enabled state changes."""
+
+    form = ScheduleForm
+    list_display = ("name", "template_link", "cron_code", "timezone", "enabled", "next_fire", "last_fired", "overlap")
+    list_display_links = ("name",)
+    list_filter = ("enabled", "overlap", ("template", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("name", "template__name", "cron")
+    ordering = ("name",)
+    list_select_related = ("template",)
+    actions = ("pause_schedules", "resume_schedules")
+    json_rows: ClassVar[dict[str, int | None]] = {"input": 8}
+    fieldsets = (
+        (None, {"fields": ("name", "template", "version", "input", "priority")}),
+        ("When", {"fields": ("cron", "timezone", "enabled", "next_five", "catch_up", "overlap")}),
+        ("State", {"fields": ("next_precise", "last_precise", "buffered_precise", "retry_precise", "recent_runs", "created_by", "created_at", "updated_at")}),
+    )
+    readonly_fields = ("next_five", "next_precise", "last_precise", "buffered_precise", "retry_precise", "recent_runs", "created_by", "created_at", "updated_at")
+    next_precise = timestamp("next_fire_at", "next fire")
+    last_precise = timestamp("last_fired_at", "last fire (its scheduled time)")
+    buffered_precise = timestamp("buffered_fire_at", "buffered fire (buffer_one)")
+    retry_precise = timestamp("retry_at", "retry after a failed fire")
+
+    def has_add_permission(self, request):
+        return can_manage_schedules(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return can_manage_schedules(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_manage_schedules(request.user) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        obj.cron = " ".join(obj.cron.split())
+        if not change or {"cron", "timezone", "enabled"} & set(form.changed_data):
+            schedules.arm(obj)
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="template", ordering="template__name")
+    def template_link(self, obj):
+        return link(obj.template, obj.template.name)
+
+    @admin.display(description="cron", ordering="cron")
+    def cron_code(self, obj):
+        return format_html("<code>{}</code>", obj.cron)
+
+    @admin.display(description="next fire", ordering="next_fire_at")
+    def next_fire(self, obj):
+        return when(obj.next_fire_at) if obj.enabled else format_html('<span class="fd-muted">{}</span>', "paused")
+
+    @admin.display(description="last fire", ordering="last_fired_at")
+    def last_fired(self, obj):
+        return when(obj.last_fired_at)
+
+    @admin.display(description="next five fires")
+    def next_five(self, obj):
+        if obj is None or not obj.pk:
+            return EMPTY
+        fires = [m.isoformat() for m in schedules.upcoming(obj, 5)]
+        note = "" if obj.enabled else format_html(' <span class="fd-muted">({})</span>', "paused: these fire once resumed")
+        return format_html("{}{}", format_html_join(", ", "<code>{}</code>", ((f,) for f in fires)) if fires else EMPTY, note)
+
+    @admin.display(description="last runs")
+    def recent_runs(self, obj):
+        runs = list(obj.instances.select_related("template").order_by("-created_at")[:5]) if obj.pk else []
+        if not runs:
+            return EMPTY
+        items = format_html_join(", ", "{} {}", ((link(r, r.business_key or instance_label(r)), badge(r.status)) for r in runs))
+        return format_html("{} · {}", items, changelist_link(Instance, "all its runs", schedule__id__exact=obj.pk))
+
+    @admin.action(description="Pause selected schedules", permissions=["change"])
+    def pause_schedules(self, request, queryset):
+        self._switch(request, queryset, schedules.pause, "paused")
+
+    @admin.action(description="Resume selected schedules", permissions=["change"])
+    def resume_schedules(self, request, queryset):
+        self._switch(request, queryset, schedules.resume, "resumed")
+
+    def _switch(self, request, queryset, call, done: str) -> None:
+        if not can_manage_schedules(request.user):
+            self.message_user(request, f"{SCHEDULES_REFUSED[0].upper()}{SCHEDULES_REFUSED[1:]}; nothing was changed.", messages.ERROR)
+            return
+        names = []
+        for schedule in queryset:
+            call(schedule)
+            self.log_change(request, schedule, f"{done.capitalize()}.")
+            names.append(schedule.name)
+        self.message_user(request, f"{done.capitalize()} {plural(len(names), 'schedule')}: {', '.join(names)}.", messages.SUCCESS)

@@ -8,9 +8,9 @@ REVIEWERS = "reviewers"  # decide approvals
 
 #: Model permissions each group gets, so the admin matches what the API allows.
 GROUP_PERMISSIONS = {
-    ANALYSTS: ["add_template", "change_template", "view_template", "add_templateversion", "change_templateversion", "view_templateversion", "view_instance", "view_steprun", "view_event"],
-    OPERATORS: ["view_template", "view_templateversion", "view_instance", "view_steprun", "view_event", "view_timer"],
-    REVIEWERS: ["view_template", "view_templateversion", "view_instance"],
+    ANALYSTS: ["add_template", "change_template", "view_template", "add_templateversion", "change_templateversion", "view_templateversion", "view_instance", "view_steprun", "view_event", "view_schedule"],
+    OPERATORS: ["view_template", "view_templateversion", "view_instance", "view_steprun", "view_event", "view_timer", "add_schedule", "change_schedule", "delete_schedule", "view_schedule"],
+    REVIEWERS: ["view_template", "view_templateversion", "view_instance", "view_schedule"],
 }
 
 
@@ -38,6 +38,15 @@ def can_control_instance(user) -> bool:
 
 #: Why ``can_control_instance`` said no, in the words both the admin and the API show.
 CONTROL_REFUSED = "only operators may cancel or retry instances"
+
+
+def can_manage_schedules(user) -> bool:
+    """Create, change, pause or delete a schedule: it starts instances unattended, so it is the
+    operators' like cancel and retry (the admin and the API both ask this)."""
+    return in_group(user, OPERATORS)
+
+
+SCHEDULES_REFUSED = "only operators may create, change, pause or delete schedules"
 
 
 def can_see_tracebacks(user) -> bool:
