@@ -277,6 +277,14 @@ def timeline():
     yield from timeline_figures.run()
 
 
+def steering():
+    from bench import steering_figures
+
+    yield from steering_figures.pause_resume()
+    yield from steering_figures.priority()
+    yield from steering_figures.signals()
+
+
 FIGURES = {
     "chains": chains,
     "fanout": fanout,
@@ -289,6 +297,7 @@ FIGURES = {
     "designer": designer,
     "timeline": timeline,
     "schedules": schedules,
+    "steering": steering,
 }
 
 

@@ -47,7 +47,7 @@ def drain(instance_id: str) -> int:
     budget_end = time.monotonic() + settings.FLOWDESK["DRAIN_BUDGET_S"]
     attempts = Attempts(me)
     new = _claim(instance_id, me, slots, best=True)
-    served = new[0] if new else None
+    served = max(new, key=lambda c: c.priority) if new else None
     attempts.start(new)
     ran = 0
     look_up_at = time.monotonic() + YIELD_CHECK_S
@@ -65,14 +65,18 @@ def drain(instance_id: str) -> int:
         # Past the budget nothing new is claimed: the transition rings for the steps it makes due.
         room = slots - len(attempts.running) if keep_going and not yielding else 0
         new = record_outcomes([e for e in ended if e[1] is not None], me, claim=room)
-        if not new and keep_going and not attempts.running:
+        if not new and keep_going and not attempts.running and not yielding and served is not None:
             # Nothing handed over (this branch ended, or the results failed to commit): other steps
-            # of the instance may be due, with no doorbell left; when this doorbell served another
-            # instance first, or yields, whichever should go next.
-            new = [] if yielding or served is None else _claim(served.instance_id, me, slots)
-            if not new:
-                new = _claim(instance_id, me, slots, best=True)
-                served = new[0] if new else None
+            # of the instance may be due, with no doorbell left.
+            new = _claim(served.instance_id, me, slots)
+        free = slots - len(attempts.running) - len(new)
+        if keep_going and free > 0 and (yielding or not (new or attempts.running)):
+            # Free slots go to whichever should go next: higher-priority work, or, when this
+            # doorbell served another instance first, its own instance's steps.
+            more = _claim(instance_id, me, free, best=True)
+            new += more
+            if more:
+                served = max(more, key=lambda c: c.priority)
         attempts.start(new)
     return ran
 
@@ -96,6 +100,14 @@ def record_outcomes(ended: list[tuple[engine.Claim, bool, Any]], me: str, *, cla
     """
     if not ended:
         return []
+    by_instance: dict[Any, list] = {}
+    for one in ended:
+        by_instance.setdefault(one[0].instance_id, []).append(one)
+    if len(by_instance) > 1:  # attempts of several instances (a worker filling its slots by priority)
+        claimed: list[engine.Claim] = []
+        for group in by_instance.values():
+            claimed += record_outcomes(group, me, claim=claim - len(claimed))
+        return claimed
     try:
         return engine.finish_attempts(ended, worker=me, claim=claim)
     except Exception as exc:

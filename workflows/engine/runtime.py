@@ -49,7 +49,7 @@ class Picker:
     woken together do not all queue for the same instance's lock."""
 
     AGE_EVERY = 5
-    CANDIDATES = 4
+    CANDIDATES = 8
 
     def __init__(self) -> None:
         self.picks = 0
@@ -94,12 +94,15 @@ picker = Picker()
 
 
 def claim_best(hint, worker: str, count: int) -> list[Claim]:
-    """Claim up to ``count`` steps of the instance that should go next (``Picker``); the doorbell's
-    own instance (``hint``) when nothing is due elsewhere or the candidates were taken meanwhile."""
+    """Claim up to ``count`` steps of the instances that should go next (``Picker``), the
+    doorbell's own instance (``hint``) when nothing is due elsewhere or the candidates were taken
+    meanwhile."""
+    claims: list[Claim] = []
     for instance_id in picker.candidates(time.time()):
-        if claims := claim_steps(instance_id, worker, count):
+        claims += claim_steps(instance_id, worker, count - len(claims))
+        if len(claims) >= count:
             return claims
-    return claim_steps(hint, worker, count)
+    return claims or claim_steps(hint, worker, count)
 
 
 def claim_step(instance_id, worker: str, *, step_id: int | None = None) -> Claim | None:
