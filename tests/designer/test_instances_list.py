@@ -176,7 +176,7 @@ def test_anonymous_users_are_sent_to_log_in(client):
 def test_others_see_the_bulk_buttons_disabled_with_the_reason_and_cannot_post(analyst, broken):
     failed = drain(start(broken))
     page = analyst.get("/instances/").content.decode()
-    assert re.search(r'data-testid="bulk-retry" disabled title="Only operators may cancel or retry instances"', page)
+    assert re.search(r'data-testid="bulk-retry" disabled title="Only operators may cancel, retry, pause, resume or signal instances"', page)
     assert 'data-testid="bulk-reason"' in page
     response = analyst.post("/instances/bulk/", {"action": "retry", "ids": [failed.pk], "confirm": "on"})
     assert response.status_code == 403

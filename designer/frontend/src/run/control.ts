@@ -6,7 +6,7 @@ export type ControlAction = 'cancel' | 'retry'
 export const CANCELLABLE = new Set(['pending', 'running', 'paused'])
 
 /** The API's refusal (roles.CONTROL_REFUSED), said before the click instead of after it. */
-export const ROLE_REFUSED = 'Only operators may cancel or retry instances.'
+export const ROLE_REFUSED = 'Only operators may cancel, retry, pause, resume or signal instances.'
 
 /** null when the action is allowed; else the reason, checked as the engine checks it (services.cancel_instance / retry_instance). */
 export function controlRefusal(action: ControlAction, status: string, canControl: boolean): string | null {
