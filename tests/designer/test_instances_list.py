@@ -217,6 +217,28 @@ def test_bulk_retry_runs_failed_instances_again(operator, broken):
     assert Instance.objects.get(pk=failed.pk).status == "running"
 
 
+def test_bulk_pause_then_resume_report_each_and_record_who(operator, billing):
+    from workflows.models import Event
+
+    running, finished = start(billing), drain(start(billing))
+    confirm = operator.post("/instances/bulk/", {"action": "pause", "ids": [running.pk, finished.pk]}).content.decode()
+    assert "Pause 2 instances?" in confirm and "their running steps finish" in confirm
+    assert Instance.objects.get(pk=running.pk).status == "running"  # nothing done before the confirmation
+    page = operator.post("/instances/bulk/", {"action": "pause", "ids": [running.pk, finished.pk], "confirm": "on"}).content.decode()
+    assert "1 paused, 1 refused" in page and "paused; now paused" in page
+    assert "only a running instance can be paused" in page
+    assert Event.objects.get(instance=running, type="instance_paused").data["by"] == "otto"
+    page = operator.post("/instances/bulk/", {"action": "resume", "ids": [running.pk], "confirm": "on"}).content.decode()
+    assert "1 resumed" in page
+    assert Instance.objects.get(pk=running.pk).status == "running"
+
+
+def test_operators_see_bulk_pause_and_resume(operator, billing):
+    start(billing)
+    page = operator.get("/instances/").content.decode()
+    assert 'data-testid="bulk-pause">Pause selected' in page and 'data-testid="bulk-resume">Resume selected' in page
+
+
 @pytest.mark.parametrize(
     ("data", "field"),
     [
