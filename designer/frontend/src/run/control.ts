@@ -1,7 +1,8 @@
-/** Cancel and Retry on the instance page: whether each is allowed now, and if not, why (in words). */
+/** The instance page's controls (cancel, retry, pause, resume, signal): whether each is allowed now, and if not, why (in words). */
 import { STATUS_LABEL } from '../canvas/look'
 
 export type ControlAction = 'cancel' | 'retry'
+export type SteerAction = 'pause' | 'resume' | 'signal'
 
 export const CANCELLABLE = new Set(['pending', 'running', 'paused'])
 
@@ -14,6 +15,16 @@ export function controlRefusal(action: ControlAction, status: string, canControl
   const label = (STATUS_LABEL[status] ?? status).toLowerCase()
   if (action === 'cancel' && !CANCELLABLE.has(status)) return `It is ${label}: only a pending, running or paused instance can be cancelled.`
   if (action === 'retry' && status !== 'failed') return `It is ${label}: only a failed instance can be retried.`
+  return null
+}
+
+/** null when pause, resume or a signal is allowed now; else why not (the engine's checks, said before the click). */
+export function steerRefusal(action: SteerAction, status: string, canControl: boolean): string | null {
+  if (!canControl) return ROLE_REFUSED
+  const label = (STATUS_LABEL[status] ?? status).toLowerCase()
+  if (action === 'pause' && status !== 'running') return `It is ${label}: only a running instance can be paused.`
+  if (action === 'resume' && status !== 'paused') return `It is ${label}: only a paused instance can be resumed.`
+  if (action === 'signal' && !CANCELLABLE.has(status)) return `It is ${label}: signals go to a pending, running or paused instance.`
   return null
 }
 
