@@ -186,3 +186,15 @@ def test_a_bad_signal_with_start_is_400_naming_the_field(operator, waiting, body
 def test_a_plain_start_answers_a_null_signal(operator, waiting):
     response = operator.post("/api/v1/instances/", {"template": "orders"}, format="json")
     assert response.status_code == 201 and response.json()["signal"] is None
+
+
+@pytest.mark.xfail(strict=True, reason="engine: control.signal_instance maps every InvalidValue (NUL, lone surrogate) to InputTooLarge (413)")
+def test_a_payload_the_database_cannot_store_is_400_naming_payload_not_413(operator, waiting, django_capture_on_commit_callbacks):
+    """A NUL character is refused (PostgreSQL's jsonb cannot hold it), but it is bad input, not a
+    size: 400, as the start endpoint answers for the same input. Fails while the engine's
+    ``signal_instance`` maps every unstorable payload to ``InputTooLarge``."""
+    instance = started(waiting)
+    response = send(operator, instance.pk, "approve", {"note": "a\u0000b"}, django_capture_on_commit_callbacks)
+    assert response.json()["errors"][0]["field"] == "payload"
+    assert not Signal.objects.exists()
+    assert response.status_code == 400
