@@ -8,6 +8,7 @@ import threading
 import pytest
 from django.db import connection
 
+from tests.engine.conftest import drain_all
 from tests.factories import VersionFactory, graph_of
 from workflows.models import Instance, Signal
 from workflows.signal_start import signal_with_start
@@ -49,3 +50,8 @@ def test_concurrent_callers_with_one_key_start_one_instance_and_all_signal_it(ke
     instance = Instance.objects.get()
     assert {str(i.pk) for i, _, _ in results} == {str(instance.pk)}
     assert sorted(Signal.objects.filter(instance=instance).values_list("pk", flat=True)) == sorted(seq for _, _, seq in results)
+    drain_all(instance.pk)
+    # the oldest signal completed the waiting node; the others stay buffered for a node to come
+    first = Signal.objects.filter(instance=instance).order_by("id").first()
+    assert instance.steps.get(node_id="wait").output == first.payload
+    assert list(Signal.objects.filter(instance=instance, delivered_at__isnull=False).values_list("pk", flat=True)) == [first.pk]
