@@ -10,11 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from workflows import sql
 from workflows.core import decider as d
+from workflows.core.values import json_size
 from workflows.core import messages
 from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
-from workflows.core.values import InvalidValue, check
 from workflows.errors import Conflict, EngineError, InputTooLarge, NotFound
 from workflows.models import InboxMessage, Instance, Signal
 
@@ -84,10 +85,11 @@ def signal_instance(instance_id, name: str, payload: Any = None, *, by: str = ""
     node waiting for ``name`` now or when one does. Refused for a finished instance."""
     if not isinstance(name, str) or not name or len(name) > SIGNAL_NAME_MAX:
         raise EngineError(f"a signal name is 1 to {SIGNAL_NAME_MAX} characters", field="name")
-    try:
-        check(payload, where="payload", max_bytes=settings.FLOWDESK["MAX_SIGNAL_BYTES"])
-    except InvalidValue as exc:
-        raise InputTooLarge(str(exc), field="payload") from None
+    if problem := sql.unstorable(payload, "payload"):
+        raise EngineError(problem, field="payload")  # bad input (a NUL, a lone surrogate): 400, like a start's
+    limit = settings.FLOWDESK["MAX_SIGNAL_BYTES"]
+    if json_size(payload) > limit:
+        raise InputTooLarge(f"payload is larger than {limit:,} bytes", field="payload")
     with transaction.atomic():
         found = Instance.objects.filter(pk=instance_id).values_list("status", flat=True).first()
         if found is None:
