@@ -240,11 +240,17 @@ class Run:
         messages, self.inbox = self.inbox, []
         return self.send(messages) if messages else []
 
-    def fire(self, timer: d.StartTimer) -> list[d.Command]:
-        """The timer is due: its message reaches the instance (held there if it is paused)."""
+    def transition(self, event) -> list[d.Command]:
+        """What the adapter's transition decides on: the inbox's messages first, then its own event."""
+        messages, self.inbox = self.inbox, []
+        return self.send([*messages, *(event if isinstance(event, list) else [event])])
+
+    def fire(self, timer: d.StartTimer, *, inbox: bool = False) -> list[d.Command]:
+        """The timer is due: its message reaches the instance (held there if it is paused);
+        ``inbox``: decided with what waits in the inbox, as the adapter does."""
         self.timers.remove(timer)
         self.now = max(self.now, timer.due)
-        return self.send(timer.message)
+        return self.transition(timer.message) if inbox else self.send(timer.message)
 
     def timer(self, kind: str, node: str = "") -> d.StartTimer:
         found = [t for t in self.timers if t.kind == kind and t.node == node]
