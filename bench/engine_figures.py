@@ -265,10 +265,24 @@ def designer():
     yield from designer_figures.run()
 
 
+def schedules():
+    from bench import schedule_figures
+
+    yield from schedule_figures.schedules()
+
+
 def timeline():
     from bench import timeline_figures
 
     yield from timeline_figures.run()
+
+
+def steering():
+    from bench import steering_figures
+
+    yield from steering_figures.pause_resume()
+    yield from steering_figures.priority()
+    yield from steering_figures.signals()
 
 
 FIGURES = {
@@ -282,6 +296,8 @@ FIGURES = {
     "nested": nested,
     "designer": designer,
     "timeline": timeline,
+    "schedules": schedules,
+    "steering": steering,
 }
 
 

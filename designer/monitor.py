@@ -1,5 +1,5 @@
 """The operator's list of instances (``/instances/``, DESIGN §1 and §6): filters kept in the URL,
-keyset pagination, bulk cancel and retry. Server-rendered; the ticking durations and the row
+keyset pagination, bulk pause, resume, cancel and retry. Server-rendered; the ticking durations and the row
 selection are ``static/instances.js`` (the CSP allows no inline script).
 
 Pagination is by keyset, not OFFSET: the cursor is the last row's sort key plus its id, signed, so
@@ -363,7 +363,7 @@ def instance_list(request):
     return render(request, "instances/list.html", context)
 
 
-# --- bulk cancel and retry --------------------------------------------------------------------------
+# --- bulk pause, resume, cancel and retry ----------------------------------------------------------
 
 
 class IdsField(forms.Field):
@@ -383,13 +383,13 @@ class IdsField(forms.Field):
 
 
 class BulkForm(forms.Form):
-    action = forms.ChoiceField(choices=[("cancel", "cancel"), ("retry", "retry")])
+    action = forms.ChoiceField(choices=[(a, a) for a in ("pause", "resume", "cancel", "retry")])
     ids = IdsField()
     back = forms.CharField(required=False, max_length=4000)  # the list's query string, to return to it
     confirm = forms.BooleanField(required=False)
 
 
-VERBS = {"cancel": ("Cancel", "cancelled"), "retry": ("Retry", "retried")}
+VERBS = {"pause": ("Pause", "paused"), "resume": ("Resume", "resumed"), "cancel": ("Cancel", "cancelled"), "retry": ("Retry", "retried")}
 
 
 @login_required
@@ -410,14 +410,21 @@ def bulk(request):
         context["instances"] = [found.get(i) or {"pk": i, "missing": True} for i in ids]
         return render(request, "instances/confirm.html", context)
     outcomes = []
-    reason = f"cancelled by {request.user.get_username()} from the instance list"
+    by = request.user.get_username()
+    reason = f"cancelled by {by} from the instance list"
+    act = {
+        "pause": lambda pk: engine.pause_instance(pk, by=by),
+        "resume": lambda pk: engine.resume_instance(pk, by=by),
+        "cancel": lambda pk: engine.cancel_instance(pk, reason=reason, by=by),
+        "retry": lambda pk: engine.retry_instance(pk, by=by),
+    }[action]
     for pk in ids:
         instance = found.get(pk)
         if instance is None:
             outcomes.append({"pk": pk, "ok": False, "message": "no such instance"})
             continue
         try:
-            after = engine.cancel_instance(pk, reason=reason) if action == "cancel" else engine.retry_instance(pk)
+            after = act(pk)
         except engine.EngineError as exc:
             outcomes.append({"pk": pk, "instance": instance, "ok": False, "message": str(exc)})
         else:

@@ -20,7 +20,7 @@ from workflows import authoring, engine, template_files
 from workflows.core.errors import InvalidGraph
 from workflows.drafts import changed_draft
 from workflows.models import Instance, Template, TemplateVersion
-from workflows.roles import ANALYSTS, OPERATORS, in_group
+from workflows.roles import ANALYSTS, OPERATORS, can_manage_schedules, in_group
 
 
 @login_required
@@ -232,6 +232,7 @@ def editor(request, name):
         "template": template,
         "can_edit": in_group(request.user, ANALYSTS) and template.archived_at is None,
         "can_run": in_group(request.user, ANALYSTS, OPERATORS),
+        "can_schedule": can_manage_schedules(request.user) and template.archived_at is None,
     }
     return render(request, "designer/editor.html", context)
 

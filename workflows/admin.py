@@ -1,10 +1,11 @@
 """The Django admin over every workflows model.
 
 What people do here: browse and search templates, versions, instances and their history, read
-payloads and tracebacks, and cancel or retry instances. Instances, step runs, events and timers are
-read-only: only the engine's service functions change a status, so the admin's controls are thin
-callers of ``engine.cancel_instance`` / ``engine.retry_instance`` and report what the engine
-answered. Who may use them is ``roles.can_control_instance``, the rule the API follows too.
+payloads and tracebacks, and cancel, retry, pause or resume instances. Instances, step runs,
+events, signals and timers are read-only: only the engine's service functions change a status, so
+the admin's controls are thin callers of ``engine.cancel_instance`` / ``retry_instance`` /
+``pause_instance`` / ``resume_instance`` (recording the admin user as who did it) and report what
+the engine answered. Who may use them is ``roles.can_control_instance``, the rule the API follows too.
 """
 
 from __future__ import annotations
@@ -31,19 +32,21 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
-from workflows import authoring, engine, sql
+from workflows import authoring, engine, schedules, sql
 from workflows.core.status import InstanceStatus
 from workflows.models import (
     Event,
     Fault,
     Instance,
+    Schedule,
+    Signal,
     StepRun,
     Template,
     TemplateVersion,
     Timer,
 )
 from workflows.presenters import human_duration
-from workflows.roles import CONTROL_REFUSED, can_control_instance
+from workflows.roles import CONTROL_REFUSED, SCHEDULES_REFUSED, can_control_instance, can_manage_schedules
 
 admin.site.site_header = "Flowdesk administration"
 admin.site.site_title = "Flowdesk admin"
@@ -580,12 +583,17 @@ class InstanceHistoryInline(ReadOnlyInline):
 
 class StepRunInline(InstanceHistoryInline):
     model = StepRun
-    fields = ("step", "node_type", "item_key", "attempt", "status_badge", "error", "started", "duration", "worker")
+    fields = ("step", "node_type", "item_key", "attempt", "status_badge", "error", "started", "duration", "worker", "heartbeat_shown")
     verbose_name_plural = "step runs"
 
     @admin.display(description="step")
     def step(self, obj):
-        return link(obj, obj.node_id)
+        undo = format_html(' <span class="fd-muted" title="an attempt of its compensate handler (saga)">compensation</span>') if obj.compensation else ""
+        return format_html("{}{}", link(obj, obj.node_id), undo)
+
+    @admin.display(description="heartbeat")
+    def heartbeat_shown(self, obj):
+        return heartbeat_summary(obj)
 
     @admin.display(description="started")
     def started(self, obj):
@@ -609,6 +617,54 @@ class StepRunInline(InstanceHistoryInline):
     @admin.display(description="duration")
     def duration(self, obj):
         return human_duration(obj.duration_ms / 1000 if obj.duration_ms is not None else None)
+
+
+def heartbeat_summary(step: StepRun) -> str:
+    """The last heartbeat: a progress bar when its details carry ``progress`` (0..1 or 0..100), and
+    the details in one line."""
+    if step.heartbeat_at is None and step.heartbeat is None:
+        return EMPTY
+    details = step.heartbeat
+    fraction = progress_of(details)
+    bar = format_html('<progress max="100" value="{}" title="{}%"></progress> {}% ', round(fraction * 100), round(fraction * 100), round(fraction * 100)) if fraction is not None else ""
+    return format_html('{}<span class="fd-muted">{}</span> {}', bar, compact_json(details, limit=80) if details is not None else "", when(step.heartbeat_at))
+
+
+def progress_of(details: Any) -> float | None:
+    """``progress`` in heartbeat details as a fraction: 0..1 as it is, above 1 read as a percentage."""
+    value = details.get("progress") if isinstance(details, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    return min(max(value / 100 if value > 1 else value, 0.0), 1.0)
+
+
+class SignalInline(InstanceHistoryInline):
+    model = Signal
+    fields = ("seq", "name", "payload_summary", "sent_by", "sent", "delivered")
+    verbose_name_plural = "signals"
+
+    @admin.display(description="seq")
+    def seq(self, obj):
+        return link(obj, obj.pk)
+
+    @admin.display(description="payload")
+    def payload_summary(self, obj):
+        return compact_json(obj.payload)
+
+    @admin.display(description="sent")
+    def sent(self, obj):
+        return clock(obj.created_at, obj.instance.started_at or obj.instance.created_at)
+
+    @admin.display(description="delivered")
+    def delivered(self, obj):
+        return signal_delivery(obj)
+
+
+def signal_delivery(signal: Signal) -> str:
+    if signal.delivered_at is None:
+        return format_html('<span class="fd-muted">buffered: no signal node has taken it yet</span>')
+    item = f"[{signal.item_key}]" if signal.item_key else ""
+    return format_html("to <code>{}{}</code> {}", signal.node_id, item, when(signal.delivered_at))
 
 
 class EventInline(InstanceHistoryInline):
@@ -663,13 +719,13 @@ class InstanceAdmin(InputOutputMixin, admin.ModelAdmin):
     list_select_related = ("template", "version")
     list_per_page = 50
     show_full_result_count = False  # no COUNT(*) over the whole table on every filtered page
-    actions = ("cancel_instances", "retry_instances")
+    actions = ("cancel_instances", "retry_instances", "pause_instances", "resume_instances")
     change_form_template = "admin/workflows/instance/change_form.html"
     fieldsets = (
         (None, {"fields": ("id", "template_link", "version_link", "status_badge", "history")}),
         ("Run", {"fields": ("priority", "business_key", "idempotency_key", "parent_link", "started_by")}),
         ("Timing", {"fields": ("created_precise", "started", "finished", "duration", "deadline")}),
-        ("Data", {"fields": ("input_pretty", "output_pretty", "vars_pretty", "error_pretty")}),
+        ("Data", {"fields": ("input_pretty", "output_pretty", "vars_pretty", "error_pretty", "saga_pretty")}),
     )
     readonly_fields = (
         "id",
@@ -691,8 +747,9 @@ class InstanceAdmin(InputOutputMixin, admin.ModelAdmin):
         "output_pretty",
         "vars_pretty",
         "error_pretty",
+        "saga_pretty",
     )
-    inlines = (StepRunInline, EventInline)
+    inlines = (StepRunInline, SignalInline, EventInline)
     created_precise = timestamp("created_at", "created")
     started = timestamp("started_at", "started")
     finished = timestamp("finished_at", "finished")
@@ -712,7 +769,7 @@ class InstanceAdmin(InputOutputMixin, admin.ModelAdmin):
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
-        if obj is not None and isinstance(inline, (StepRunInline, EventInline)):
+        if obj is not None and isinstance(inline, (StepRunInline, SignalInline, EventInline)):
             # A long-running fan-out can have thousands of rows: show the latest, link to the rest.
             model = inline.model
             latest = model.objects.filter(instance=obj).order_by("-id").values("pk")[:INLINE_LIMIT]
@@ -791,9 +848,13 @@ class InstanceAdmin(InputOutputMixin, admin.ModelAdmin):
     def error_pretty(self, obj):
         return pretty_json(obj.error, css="fd-json fd-json-error")
 
+    @admin.display(description="compensation (saga)")
+    def saga_pretty(self, obj):
+        return pretty_json(obj.saga) if obj.saga else EMPTY
+
     # --- controls: thin callers of the engine's service functions, for those who may control
 
-    CONTROL_ACTIONS = ("cancel_instances", "retry_instances")
+    CONTROL_ACTIONS = ("cancel_instances", "retry_instances", "pause_instances", "resume_instances")
 
     def has_control_permission(self, request, obj=None) -> bool:
         """The admin's "view instance" permission is every role's: controlling needs the operators role."""
@@ -804,12 +865,24 @@ class InstanceAdmin(InputOutputMixin, admin.ModelAdmin):
 
     @admin.action(description="Cancel selected instances", permissions=["control"])
     def cancel_instances(self, request, queryset):
-        reason = f"cancelled by {request.user.get_username()} in the admin"
-        self.control(request, queryset.select_related("template"), "cancelled", lambda i: engine.cancel_instance(i.pk, reason=reason))
+        by = request.user.get_username()
+        reason = f"cancelled by {by} in the admin"
+        self.control(request, queryset.select_related("template"), "cancelled", lambda i: engine.cancel_instance(i.pk, reason=reason, by=by))
 
     @admin.action(description="Retry selected failed instances", permissions=["control"])
     def retry_instances(self, request, queryset):
-        self.control(request, queryset.select_related("template"), "retried", lambda i: engine.retry_instance(i.pk))
+        by = request.user.get_username()
+        self.control(request, queryset.select_related("template"), "retried", lambda i: engine.retry_instance(i.pk, by=by))
+
+    @admin.action(description="Pause selected running instances", permissions=["control"])
+    def pause_instances(self, request, queryset):
+        by = request.user.get_username()
+        self.control(request, queryset.select_related("template"), "paused", lambda i: engine.pause_instance(i.pk, by=by))
+
+    @admin.action(description="Resume selected paused instances", permissions=["control"])
+    def resume_instances(self, request, queryset):
+        by = request.user.get_username()
+        self.control(request, queryset.select_related("template"), "resumed", lambda i: engine.resume_instance(i.pk, by=by))
 
     def changelist_view(self, request, extra_context=None):
         # An action the user is not offered would otherwise be dropped as "No action selected".
@@ -848,6 +921,8 @@ class InstanceAdmin(InputOutputMixin, admin.ModelAdmin):
         own = [
             path("<path:object_id>/cancel/", self.admin_site.admin_view(self.cancel_view), name=f"{info}_cancel"),
             path("<path:object_id>/retry/", self.admin_site.admin_view(self.retry_view), name=f"{info}_retry"),
+            path("<path:object_id>/pause/", self.admin_site.admin_view(self.pause_view), name=f"{info}_pause"),
+            path("<path:object_id>/resume/", self.admin_site.admin_view(self.resume_view), name=f"{info}_resume"),
         ]
         return own + super().get_urls()  # before the catch-all "<path:object_id>/"
 
@@ -877,6 +952,20 @@ class InstanceAdmin(InputOutputMixin, admin.ModelAdmin):
             self.retry_instances(request, Instance.objects.filter(pk=instance.pk))
         return self._back(request, instance)
 
+    @method_decorator(require_POST)
+    def pause_view(self, request, object_id):
+        instance = self._one(request, object_id)
+        if instance is not None:
+            self.pause_instances(request, Instance.objects.filter(pk=instance.pk))
+        return self._back(request, instance)
+
+    @method_decorator(require_POST)
+    def resume_view(self, request, object_id):
+        instance = self._one(request, object_id)
+        if instance is not None:
+            self.resume_instances(request, Instance.objects.filter(pk=instance.pk))
+        return self._back(request, instance)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         instance = self.get_object(request, unquote(object_id))
         if instance is not None:
@@ -885,6 +974,8 @@ class InstanceAdmin(InputOutputMixin, admin.ModelAdmin):
                 **(extra_context or {}),
                 "can_cancel": may and not InstanceStatus(instance.status).is_final,
                 "can_retry": may and instance.status == InstanceStatus.FAILED,
+                "can_pause": may and instance.status == InstanceStatus.RUNNING,
+                "can_resume": may and instance.status == InstanceStatus.PAUSED,
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -922,7 +1013,7 @@ class InstanceLinkMixin:
 class StepRunAdmin(InputOutputMixin, InstanceLinkMixin, TracebackMixin, ReadOnlyAdmin):
     list_display = ("step", "instance_link", "status_badge", "error_type", "started", "duration", "worker")
     list_display_links = ("step",)
-    list_filter = ("status", "node_type", RetriedFilter, ("instance__template", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("status", "node_type", RetriedFilter, "compensation", ("instance__template", admin.RelatedOnlyFieldListFilter))
     search_fields = ("node_id", "error_type", "error_message", "worker", "instance__id", "instance__business_key")
     date_hierarchy = "scheduled_at"
     ordering = ("-id",)
@@ -930,8 +1021,9 @@ class StepRunAdmin(InputOutputMixin, InstanceLinkMixin, TracebackMixin, ReadOnly
     list_per_page = 100
     show_full_result_count = False
     fieldsets = (
-        (None, {"fields": ("instance_link", "node_id", "node_type", "item_key", "attempt", "status_badge", "ports", "attempts", "children_links")}),
+        (None, {"fields": ("instance_link", "node_id", "node_type", "item_key", "attempt", "compensation", "status_badge", "ports", "attempts", "children_links", "priority")}),
         ("Timing", {"fields": ("scheduled", "not_before_at", "started_precise", "finished", "duration", "worker", "lease", "deadline")}),
+        ("Heartbeat", {"fields": ("heartbeat_shown", "heartbeat_precise", "heartbeat_pretty")}),
         ("Data", {"fields": ("input_pretty", "output_pretty")}),
         ("Error", {"fields": ("error_type", "error_message", "traceback")}),
     )
@@ -941,10 +1033,15 @@ class StepRunAdmin(InputOutputMixin, InstanceLinkMixin, TracebackMixin, ReadOnly
         "node_type",
         "item_key",
         "attempt",
+        "compensation",
         "status_badge",
         "ports",
         "attempts",
         "children_links",
+        "priority",
+        "heartbeat_shown",
+        "heartbeat_precise",
+        "heartbeat_pretty",
         "scheduled",
         "not_before_at",
         "started_precise",
@@ -966,6 +1063,7 @@ class StepRunAdmin(InputOutputMixin, InstanceLinkMixin, TracebackMixin, ReadOnly
     finished = timestamp("finished_at", "finished")
     lease = timestamp("lease_until", "lease until (renewed by the worker)")
     deadline = timestamp("deadline_at", "deadline (the step's timeout)")
+    heartbeat_precise = timestamp("heartbeat_at", "last heartbeat at")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("instance__template")
@@ -981,7 +1079,16 @@ class StepRunAdmin(InputOutputMixin, InstanceLinkMixin, TracebackMixin, ReadOnly
     @admin.display(description="step", ordering="node_id")
     def step(self, obj):
         item = f"[{obj.item_key}]" if obj.item_key else ""
-        return format_html('<span class="fd-nowrap">{}{}#{} <span class="fd-muted">{}</span></span>', obj.node_id, item, obj.attempt, obj.node_type)
+        undo = " compensation" if obj.compensation else ""
+        return format_html('<span class="fd-nowrap">{}{}#{} <span class="fd-muted">{}{}</span></span>', obj.node_id, item, obj.attempt, obj.node_type, undo)
+
+    @admin.display(description="progress")
+    def heartbeat_shown(self, obj):
+        return heartbeat_summary(obj)
+
+    @admin.display(description="last heartbeat details")
+    def heartbeat_pretty(self, obj):
+        return pretty_json(obj.heartbeat) if obj.heartbeat is not None else EMPTY
 
     @admin.display(description="started", ordering="started_at")
     def started(self, obj):
@@ -1029,6 +1136,48 @@ class EventAdmin(InstanceLinkMixin, ReadOnlyAdmin):
     @admin.display(description="data")
     def data_pretty(self, obj):
         return pretty_json(obj.data)
+
+
+@admin.register(Signal)
+class SignalAdmin(InstanceLinkMixin, ReadOnlyAdmin):
+    """Signals sent to instances, buffered until a signal node takes them: read-only (the API, the
+    CLI and the instance page send them, through the engine)."""
+
+    list_display = ("seq", "name", "instance_link", "sent_by", "payload_summary", "created", "delivered")
+    list_display_links = ("seq", "name")
+    list_filter = (("delivered_at", admin.EmptyFieldListFilter), "name", ("instance__template", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("name", "sent_by", "node_id", "instance__id", "instance__business_key")
+    date_hierarchy = "created_at"
+    ordering = ("-id",)
+    list_select_related = ("instance__template",)
+    list_per_page = 100
+    show_full_result_count = False
+    fields = ("seq", "instance_link", "name", "sent_by", "created_precise", "delivered", "payload_pretty")
+    readonly_fields = fields
+    created_precise = timestamp("created_at", "sent")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("instance__template")
+
+    @admin.display(description="seq", ordering="id")
+    def seq(self, obj):
+        return obj.pk
+
+    @admin.display(description="payload")
+    def payload_summary(self, obj):
+        return compact_json(obj.payload, limit=100)
+
+    @admin.display(description="payload")
+    def payload_pretty(self, obj):
+        return pretty_json(obj.payload)
+
+    @admin.display(description="sent", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description="delivered", ordering="delivered_at")
+    def delivered(self, obj):
+        return signal_delivery(obj)
 
 
 @admin.register(Timer)
@@ -1096,3 +1245,117 @@ class FaultAdmin(TracebackMixin, ReadOnlyAdmin):
     @admin.display(description="next try", ordering="retry_at")
     def retry(self, obj):
         return when(obj.retry_at)
+
+
+# --- schedules ------------------------------------------------------------------------------------
+
+
+class ScheduleForm(forms.ModelForm):
+    """The checks every writer shares (``workflows.schedules``), answered on the form's fields."""
+
+    class Meta:
+        model = Schedule
+        fields = ("name", "template", "version", "cron", "timezone", "input", "priority", "overlap", "catch_up", "enabled")
+
+    def clean(self):
+        data = super().clean()
+        editing = self.instance.pk is not None
+        changed = {k: data[k] for k in self.Meta.fields if k in data and (not editing or k in self.changed_data)}
+        for field, messages_ in schedules.problems(changed, current=self.instance if editing else None).items():
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, messages_)
+        return data
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(JSONEditingMixin, admin.ModelAdmin):
+    """Cron schedules: edited here like through the API (same checks, operators only); the next
+    fire is re-armed when the cron, the zone or the enabled state changes."""
+
+    form = ScheduleForm
+    list_display = ("name", "template_link", "cron_code", "timezone", "enabled", "next_fire", "last_fired", "overlap")
+    list_display_links = ("name",)
+    list_filter = ("enabled", "overlap", ("template", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("name", "template__name", "cron")
+    ordering = ("name",)
+    list_select_related = ("template",)
+    actions = ("pause_schedules", "resume_schedules")
+    json_rows: ClassVar[dict[str, int | None]] = {"input": 8}
+    fieldsets = (
+        (None, {"fields": ("name", "template", "version", "input", "priority")}),
+        ("When", {"fields": ("cron", "timezone", "enabled", "next_five", "catch_up", "overlap")}),
+        ("State", {"fields": ("next_precise", "last_precise", "buffered_precise", "retry_precise", "recent_runs", "created_by", "created_at", "updated_at")}),
+    )
+    readonly_fields = ("next_five", "next_precise", "last_precise", "buffered_precise", "retry_precise", "recent_runs", "created_by", "created_at", "updated_at")
+    next_precise = timestamp("next_fire_at", "next fire")
+    last_precise = timestamp("last_fired_at", "last fire (its scheduled time)")
+    buffered_precise = timestamp("buffered_fire_at", "buffered fire (buffer_one)")
+    retry_precise = timestamp("retry_at", "retry after a failed fire")
+
+    def has_add_permission(self, request):
+        return can_manage_schedules(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return can_manage_schedules(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_manage_schedules(request.user) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        obj.cron = " ".join(obj.cron.split())
+        if not change or {"cron", "timezone", "enabled"} & set(form.changed_data):
+            schedules.arm(obj)
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="template", ordering="template__name")
+    def template_link(self, obj):
+        return link(obj.template, obj.template.name)
+
+    @admin.display(description="cron", ordering="cron")
+    def cron_code(self, obj):
+        return format_html("<code>{}</code>", obj.cron)
+
+    @admin.display(description="next fire", ordering="next_fire_at")
+    def next_fire(self, obj):
+        return when(obj.next_fire_at) if obj.enabled else format_html('<span class="fd-muted">{}</span>', "paused")
+
+    @admin.display(description="last fire", ordering="last_fired_at")
+    def last_fired(self, obj):
+        return when(obj.last_fired_at)
+
+    @admin.display(description="next five fires")
+    def next_five(self, obj):
+        if obj is None or not obj.pk:
+            return EMPTY
+        fires = [m.isoformat() for m in schedules.upcoming(obj, 5)]
+        note = "" if obj.enabled else format_html(' <span class="fd-muted">({})</span>', "paused: these fire once resumed")
+        return format_html("{}{}", format_html_join(", ", "<code>{}</code>", ((f,) for f in fires)) if fires else EMPTY, note)
+
+    @admin.display(description="last runs")
+    def recent_runs(self, obj):
+        runs = list(obj.instances.select_related("template").order_by("-created_at")[:5]) if obj.pk else []
+        if not runs:
+            return EMPTY
+        items = format_html_join(", ", "{} {}", ((link(r, r.business_key or instance_label(r)), badge(r.status)) for r in runs))
+        return format_html("{} · {}", items, changelist_link(Instance, "all its runs", schedule__id__exact=obj.pk))
+
+    @admin.action(description="Pause selected schedules", permissions=["change"])
+    def pause_schedules(self, request, queryset):
+        self._switch(request, queryset, schedules.pause, "paused")
+
+    @admin.action(description="Resume selected schedules", permissions=["change"])
+    def resume_schedules(self, request, queryset):
+        self._switch(request, queryset, schedules.resume, "resumed")
+
+    def _switch(self, request, queryset, call, done: str) -> None:
+        if not can_manage_schedules(request.user):
+            self.message_user(request, f"{SCHEDULES_REFUSED[0].upper()}{SCHEDULES_REFUSED[1:]}; nothing was changed.", messages.ERROR)
+            return
+        names = []
+        for schedule in queryset:
+            call(schedule)
+            self.log_change(request, schedule, f"{done.capitalize()}.")
+            names.append(schedule.name)
+        self.message_user(request, f"{done.capitalize()} {plural(len(names), 'schedule')}: {', '.join(names)}.", messages.SUCCESS)

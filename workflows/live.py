@@ -158,6 +158,8 @@ class Relay:
             await self.relay(instance_id)
 
     async def poll_list(self) -> None:
+        """The instances with events since the list last looked (SQLite's way, and PostgreSQL's
+        when its LISTEN starts)."""
         if self.list_watchers:
             ids, self.list_event_id = await database_sync_to_async(changed_after)(self.list_event_id)
             self.changed |= ids
@@ -181,6 +183,8 @@ class Relay:
         params = {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context", "prepare_threshold")}
         async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as conn:
             await conn.execute(f"LISTEN {CHANNEL}")
+            # what the list missed between its socket's connect and this LISTEN (no notice came)
+            await self.poll_list()
             while self.busy:
                 await self.relay_all()  # also what a notice sent while (re)connecting announced
                 async for notice in conn.notifies(timeout=CATCH_UP_S):

@@ -139,6 +139,8 @@ class Instance(models.Model):
     saga = models.JSONField(
         null=True, blank=True, help_text="compensation under way or done: the original error, the steps still to undo, those undone"
     )
+    # Which schedule started it: its overlap policy looks for the previous run still open.
+    schedule = models.ForeignKey("Schedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="instances", db_index=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -147,7 +149,15 @@ class Instance(models.Model):
                 fields=["template", "idempotency_key"], condition=Q(idempotency_key__isnull=False), name="instance_idempotency_unique"
             ),
         ]
-        indexes = [models.Index(fields=["template", "status", "-created_at"], name="instance_tpl_status")]
+        indexes = [
+            models.Index(fields=["template", "status", "-created_at"], name="instance_tpl_status"),
+            # A schedule's last runs, and its open ones (the overlap check at every fire); partial,
+            # so instances nobody scheduled cost these indexes nothing.
+            models.Index(fields=["schedule", "-created_at"], condition=Q(schedule__isnull=False), name="instance_schedule_recent"),
+            models.Index(
+                fields=["schedule"], condition=Q(schedule__isnull=False, status__in=["pending", "running", "paused"]), name="instance_schedule_open"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.template.name} {str(self.id)[:8]} ({self.status})"
@@ -332,6 +342,7 @@ class Fault(models.Model):
         DEADLINE = "deadline", "step timeout"
         DISPATCH = "dispatch", "re-dispatch"
         COMMIT = "commit", "worker commit"
+        SCHEDULE = "schedule", "schedule fire"
 
     source = models.CharField(max_length=20, choices=Source.choices)
     target = models.CharField(max_length=64, help_text="the timer, step run or instance it was about")
@@ -350,3 +361,46 @@ class Fault(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.target}: {self.error_type}"
+
+
+class Schedule(models.Model):
+    """A cron expression in a time zone that starts a template's published version with an input
+    (DESIGN §3, §5b). ``next_fire_at`` is its timer: the engine's loop locks a due row (SKIP
+    LOCKED), starts the instance and arms the next fire in one transaction (``workflows.scheduling``),
+    so any number of engines fire it exactly once. Written through ``workflows.schedules``."""
+
+    class Overlap(models.TextChoices):
+        SKIP = "skip", "skip the fire while the previous run is open"
+        ALLOW = "allow", "start anyway (runs overlap)"
+        CANCEL_PREVIOUS = "cancel_previous", "cancel the open run, start the new one"
+        BUFFER_ONE = "buffer_one", "keep one fire, start it when the open run ends"
+
+    name = models.SlugField(max_length=100, unique=True)
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="schedules")
+    version = models.PositiveIntegerField(null=True, blank=True, help_text="a published version number; empty: the latest published one when it fires")
+    cron = models.CharField(max_length=200, help_text="5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first")
+    timezone = models.CharField(max_length=64, default="UTC", help_text="an IANA name, e.g. Europe/Paris; daylight saving is followed")
+    input = models.JSONField(default=dict, blank=True)
+    priority = models.PositiveSmallIntegerField(default=50)
+    overlap = models.CharField(max_length=20, choices=Overlap.choices, default=Overlap.SKIP)
+    catch_up = models.BooleanField(default=False, help_text="after downtime, fire once for what was missed (else only the next fire)")
+    enabled = models.BooleanField(default=True, help_text="off: paused, nothing fires")
+    next_fire_at = models.DateTimeField(null=True, blank=True)
+    last_fired_at = models.DateTimeField(null=True, blank=True, help_text="the fire time of the last run it started")
+    buffered_fire_at = models.DateTimeField(null=True, blank=True, help_text="buffer_one: a fire waiting for the open run to end")
+    retry_at = models.DateTimeField(null=True, blank=True, help_text="a fire that failed is tried again then (see Faults)")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=Q(priority__lte=100), name="schedule_priority_range")]
+        indexes = [
+            # The loop's two reads, every tick: partial, so paused schedules are not in them.
+            models.Index(fields=["next_fire_at"], condition=Q(enabled=True), name="schedule_due"),
+            models.Index(fields=["buffered_fire_at"], condition=Q(enabled=True, buffered_fire_at__isnull=False), name="schedule_buffered"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -8,9 +8,9 @@ REVIEWERS = "reviewers"  # decide approvals
 
 #: Model permissions each group gets, so the admin matches what the API allows.
 GROUP_PERMISSIONS = {
-    ANALYSTS: ["add_template", "change_template", "view_template", "add_templateversion", "change_templateversion", "view_templateversion", "view_instance", "view_steprun", "view_event"],
-    OPERATORS: ["view_template", "view_templateversion", "view_instance", "view_steprun", "view_event", "view_timer"],
-    REVIEWERS: ["view_template", "view_templateversion", "view_instance"],
+    ANALYSTS: ["add_template", "change_template", "view_template", "add_templateversion", "change_templateversion", "view_templateversion", "view_instance", "view_steprun", "view_event", "view_schedule", "view_signal"],
+    OPERATORS: ["view_template", "view_templateversion", "view_instance", "view_steprun", "view_event", "view_timer", "add_schedule", "change_schedule", "delete_schedule", "view_schedule", "view_signal"],
+    REVIEWERS: ["view_template", "view_templateversion", "view_instance", "view_schedule"],
 }
 
 
@@ -30,14 +30,23 @@ def in_group(user, *groups: str) -> bool:
 
 
 def can_control_instance(user) -> bool:
-    """Cancel or retry an instance (and whatever else steers a running one): operators only. The
+    """Cancel, retry, pause, resume or signal an instance: operators only. The
     admin's buttons and actions and the API's control endpoints all ask this, so a staff reviewer
     cannot do in the admin what the API refuses them."""
     return in_group(user, OPERATORS)
 
 
 #: Why ``can_control_instance`` said no, in the words both the admin and the API show.
-CONTROL_REFUSED = "only operators may cancel or retry instances"
+CONTROL_REFUSED = "only operators may cancel, retry, pause, resume or signal instances"
+
+
+def can_manage_schedules(user) -> bool:
+    """Create, change, pause or delete a schedule: it starts instances unattended, so it is the
+    operators' like cancel and retry (the admin and the API both ask this)."""
+    return in_group(user, OPERATORS)
+
+
+SCHEDULES_REFUSED = "only operators may create, change, pause or delete schedules"
 
 
 def can_see_tracebacks(user) -> bool:

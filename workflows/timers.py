@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import F, Min
 
-from workflows import engine
+from workflows import engine, scheduling
 from workflows.core.status import StepStatus as S
 from workflows.faults import clear, isolated
 from workflows.models import Fault, StepRun, Timer
@@ -60,6 +60,8 @@ def tick(now: float | None = None) -> dict[str, int]:
                 done["faults"] += 1
             else:
                 done[key] += expired
+    # Cron schedules (each one isolated inside; this guards the query that finds them).
+    done["schedules"] = isolated(Fault.Source.SCHEDULE, "due", lambda: scheduling.fire_due(now), default=0)
     return done
 
 
@@ -68,6 +70,11 @@ def next_moment() -> float | None:
     moments = [Timer.objects.aggregate(m=Min("due_at"))["m"]]
     moments += StepRun.objects.filter(status=S.RUNNING).aggregate(a=Min("lease_until"), b=Min("deadline_at")).values()
     due = [m.timestamp() for m in moments if m is not None]
+    try:
+        due.append(scheduling.next_due())  # a schedule's next fire
+    except Exception:  # a broken schedule read must not stall the timers
+        log.exception("could not read the next schedule fire")
+    due = [m for m in due if m is not None]
     return min(due) if due else None
 
 

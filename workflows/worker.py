@@ -30,6 +30,7 @@ from workflows.models import Fault
 
 log = logging.getLogger(__name__)
 
+YIELD_CHECK_S = 0.05  # how often a worker continuing down one instance looks for higher-priority work
 BEAT_WRITE_S = 0.25  # a heartbeat is written at most this often per attempt
 HEARTBEAT_MAX_BYTES = 16_000  # its details are shown and handed to the next attempt: small
 
@@ -45,26 +46,47 @@ def drain(instance_id: str) -> int:
     slots = settings.FLOWDESK["WORKER_SLOTS"]
     budget_end = time.monotonic() + settings.FLOWDESK["DRAIN_BUDGET_S"]
     attempts = Attempts(me)
-    attempts.start(_claim(instance_id, me, slots))
+    new = _claim(instance_id, me, slots, best=True)
+    served = max(new, key=lambda c: c.priority) if new else None
+    attempts.start(new)
     ran = 0
+    look_up_at = time.monotonic() + YIELD_CHECK_S
     while attempts.running:
         ended = attempts.wait()
         ran += len(ended)
-        keep_going = time.monotonic() < budget_end
+        now = time.monotonic()
+        keep_going = now < budget_end
+        # Eager continuation yields to higher-priority work that came due meanwhile (looked for
+        # every YIELD_CHECK_S): this instance's next steps go back to the queue's doorbells.
+        yielding = False
+        if keep_going and served is not None and now >= look_up_at:
+            look_up_at = now + YIELD_CHECK_S
+            yielding = faults.isolated(Fault.Source.DISPATCH, "priority", lambda: engine.picker.outranked(served.priority, time.time()), default=False)
         # Past the budget nothing new is claimed: the transition rings for the steps it makes due.
-        room = slots - len(attempts.running) if keep_going else 0
+        room = slots - len(attempts.running) if keep_going and not yielding else 0
         new = record_outcomes([e for e in ended if e[1] is not None], me, claim=room)
-        if not new and keep_going and not attempts.running:
+        if not new and keep_going and not attempts.running and not yielding and served is not None:
             # Nothing handed over (this branch ended, or the results failed to commit): other steps
             # of the instance may be due, with no doorbell left.
-            new = _claim(instance_id, me, slots)
+            new = _claim(served.instance_id, me, slots)
+        free = slots - len(attempts.running) - len(new)
+        if keep_going and free > 0 and (yielding or not (new or attempts.running)):
+            # Free slots go to whichever should go next: higher-priority work, or, when this
+            # doorbell served another instance first, its own instance's steps.
+            more = _claim(instance_id, me, free, best=True)
+            new += more
+            if more:
+                served = max(more, key=lambda c: c.priority)
         attempts.start(new)
     return ran
 
 
-def _claim(instance_id: str, me: str, count: int) -> list[engine.Claim]:
+def _claim(instance_id: str, me: str, count: int, *, best: bool = False) -> list[engine.Claim]:
+    """A doorbell's first claim serves whichever instance should go next (priority,
+    ``engine.Picker``), the doorbell's own when nothing else is due; later ones stay with it."""
+    claim = engine.claim_best if best else engine.claim_steps
     # A claim that raises (a transition that cannot be applied) is a fault of this instance only.
-    claims = faults.isolated(Fault.Source.COMMIT, f"claim:{instance_id}", lambda: engine.claim_steps(instance_id, me, count), instance_id=instance_id)
+    claims = faults.isolated(Fault.Source.COMMIT, f"claim:{instance_id}", lambda: claim(instance_id, me, count), instance_id=instance_id)
     return claims or []
 
 
@@ -78,6 +100,14 @@ def record_outcomes(ended: list[tuple[engine.Claim, bool, Any]], me: str, *, cla
     """
     if not ended:
         return []
+    by_instance: dict[Any, list] = {}
+    for one in ended:
+        by_instance.setdefault(one[0].instance_id, []).append(one)
+    if len(by_instance) > 1:  # attempts of several instances (a worker filling its slots by priority)
+        claimed: list[engine.Claim] = []
+        for group in by_instance.values():
+            claimed += record_outcomes(group, me, claim=claim - len(claimed))
+        return claimed
     try:
         return engine.finish_attempts(ended, worker=me, claim=claim)
     except Exception as exc:

@@ -95,8 +95,8 @@ def test_a_reviewer_sees_cancel_and_retry_disabled_with_the_reason(open_as):
     wait_ready(page)
     expect(page.get_by_test_id("btn-retry")).to_be_disabled()
     expect(page.get_by_test_id("btn-cancel")).to_be_disabled()
-    expect(page.get_by_test_id("control-reason")).to_have_text("Only operators may cancel or retry instances.")
-    expect(page.get_by_test_id("btn-retry")).to_have_attribute("title", "Only operators may cancel or retry instances.")
+    expect(page.get_by_test_id("control-reason")).to_have_text("Only operators may cancel, retry, pause, resume or signal instances.")
+    expect(page.get_by_test_id("btn-retry")).to_have_attribute("title", "Only operators may cancel, retry, pause, resume or signal instances.")
     screenshot(page, "instance-page-reviewer")
 
 

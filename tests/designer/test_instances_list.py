@@ -176,7 +176,7 @@ def test_anonymous_users_are_sent_to_log_in(client):
 def test_others_see_the_bulk_buttons_disabled_with_the_reason_and_cannot_post(analyst, broken):
     failed = drain(start(broken))
     page = analyst.get("/instances/").content.decode()
-    assert re.search(r'data-testid="bulk-retry" disabled title="Only operators may cancel or retry instances"', page)
+    assert re.search(r'data-testid="bulk-retry" disabled title="Only operators may cancel, retry, pause, resume or signal instances"', page)
     assert 'data-testid="bulk-reason"' in page
     response = analyst.post("/instances/bulk/", {"action": "retry", "ids": [failed.pk], "confirm": "on"})
     assert response.status_code == 403
@@ -215,6 +215,28 @@ def test_bulk_retry_runs_failed_instances_again(operator, broken):
     page = operator.post("/instances/bulk/", {"action": "retry", "ids": [failed.pk], "confirm": "on"}).content.decode()
     assert "1 retried" in page
     assert Instance.objects.get(pk=failed.pk).status == "running"
+
+
+def test_bulk_pause_then_resume_report_each_and_record_who(operator, billing):
+    from workflows.models import Event
+
+    running, finished = start(billing), drain(start(billing))
+    confirm = operator.post("/instances/bulk/", {"action": "pause", "ids": [running.pk, finished.pk]}).content.decode()
+    assert "Pause 2 instances?" in confirm and "their running steps finish" in confirm
+    assert Instance.objects.get(pk=running.pk).status == "running"  # nothing done before the confirmation
+    page = operator.post("/instances/bulk/", {"action": "pause", "ids": [running.pk, finished.pk], "confirm": "on"}).content.decode()
+    assert "1 paused, 1 refused" in page and "paused; now paused" in page
+    assert "only a running instance can be paused" in page
+    assert Event.objects.get(instance=running, type="instance_paused").data["by"] == "otto"
+    page = operator.post("/instances/bulk/", {"action": "resume", "ids": [running.pk], "confirm": "on"}).content.decode()
+    assert "1 resumed" in page
+    assert Instance.objects.get(pk=running.pk).status == "running"
+
+
+def test_operators_see_bulk_pause_and_resume(operator, billing):
+    start(billing)
+    page = operator.get("/instances/").content.decode()
+    assert 'data-testid="bulk-pause">Pause selected' in page and 'data-testid="bulk-resume">Resume selected' in page
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,7 @@ def test_a_staff_reviewer_cannot_cancel_or_retry_through_the_admins_buttons(clie
     assert (snapshot(waiting), snapshot(failed)) == before
     for response in (cancel, retry):
         assert response.status_code == 200  # back on the instance's page, with the reason
-        assert "Only operators may cancel or retry instances" in response.content.decode()
+        assert "Only operators may cancel, retry, pause, resume or signal instances" in response.content.decode()
 
 
 def test_a_staff_reviewer_cannot_cancel_or_retry_through_the_list_actions(client, failed, waiting):
@@ -101,7 +101,7 @@ def test_a_staff_reviewer_cannot_cancel_or_retry_through_the_list_actions(client
 
     assert (snapshot(waiting), snapshot(failed)) == before
     for response in (cancel, retry):
-        assert "Only operators may cancel or retry instances" in response.content.decode()
+        assert "Only operators may cancel, retry, pause, resume or signal instances" in response.content.decode()
 
 
 def test_a_staff_reviewer_is_not_offered_the_buttons_or_the_actions(client, failed, waiting):
@@ -154,5 +154,5 @@ def test_the_api_and_the_admin_follow_the_same_rule(client, failed, roles, super
     response = api.post(f"/api/v1/instances/{failed.pk}/cancel/", {}, format="json")
     assert response.status_code == (200 if allowed else 403), response.content
     if not allowed:
-        assert response.json()["detail"] == "only operators may cancel or retry instances"
+        assert response.json()["detail"] == "only operators may cancel, retry, pause, resume or signal instances"
 

@@ -9,7 +9,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from workflows import authoring, lineage
-from workflows.models import Event, Instance, StepRun, Template, TemplateVersion
+from workflows.core.steps.signal import NAME as SIGNAL_NAME
+from workflows.models import Event, Instance, Signal, StepRun, Template, TemplateVersion
+from workflows.queries import named_queries
 from workflows.roles import can_control_instance, can_see_tracebacks
 from workflows.sql import unstorable
 from workflows.step_summary import DETAIL_STEPS
@@ -178,6 +180,20 @@ class VersionDetailSerializer(VersionSerializer):
 # --- instances ----------------------------------------------------------------------------------
 
 
+class SignalNameField(serializers.RegexField):
+    """What a ``signal`` node can wait for (its ``config.name``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 100)
+        kwargs.setdefault("error_messages", {"invalid": "letters, digits and _ . : - only, at most 100"})
+        super().__init__(SIGNAL_NAME.pattern, **kwargs)
+
+
+class StartSignalSerializer(Strict):
+    name = SignalNameField(help_text="the signal a `signal` node waits for")
+    payload = serializers.JSONField(required=False, allow_null=True, default=None, help_text="any JSON; the waiting node's output")
+
+
 class StartSerializer(Strict):
     template = serializers.SlugField(max_length=100)
     version = serializers.IntegerField(required=False, min_value=1, allow_null=True)
@@ -185,6 +201,16 @@ class StartSerializer(Strict):
     priority = serializers.IntegerField(required=False, min_value=0, max_value=100, default=50)
     business_key = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     idempotency_key = serializers.CharField(required=False, allow_null=True, max_length=200, default=None)
+    signal = StartSignalSerializer(
+        required=False,
+        help_text="signal-with-start: with an idempotency_key or a business_key, start the instance unless one with that key"
+        " is open (the idempotency_key's instance, whatever its state), then send it this signal either way",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("signal") and not (attrs.get("idempotency_key") or attrs.get("business_key")):
+            raise serializers.ValidationError({"signal": ["a signal-with-start needs an idempotency_key or a business_key to find the instance by"]})
+        return attrs
 
 
 class ParentSerializer(serializers.Serializer):
@@ -224,6 +250,20 @@ class InstanceSerializer(serializers.ModelSerializer):
         return lineage.parent_of(instance)
 
 
+class SentSignalSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(help_text="the signal's sequence number: signals of one name are delivered in this order")
+    name = serializers.CharField()
+
+
+class InstanceStartedSerializer(InstanceSerializer):
+    """What starting answers: the instance, and with a signal-with-start the signal sent to it."""
+
+    signal = SentSignalSerializer(read_only=True, allow_null=True, help_text="the signal sent (signal-with-start), else null")
+
+    class Meta(InstanceSerializer.Meta):
+        fields = InstanceSerializer.Meta.fields + ["signal"]
+
+
 # Steps read through ``lineage.with_child`` (the detail and the steps list do).
 class StepRunSerializer(serializers.ModelSerializer):
     node = serializers.CharField(source="node_id")
@@ -234,7 +274,15 @@ class StepRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StepRun
-        fields = ["id", "node", "type", "item_key", "attempt", "status", "input", "output", "ports", "error", "scheduled_at", "started_at", "finished_at", "duration_ms", "worker", "child"]
+        fields = [
+            "id", "node", "type", "item_key", "attempt", "status", "input", "output", "ports", "error", "scheduled_at", "started_at",
+            "finished_at", "duration_ms", "worker", "child", "compensation", "heartbeat", "heartbeat_at",
+        ]  # fmt: skip
+        extra_kwargs = {
+            "compensation": {"help_text": "an attempt of the node's compensate handler (saga), not of the node itself"},
+            "heartbeat": {"help_text": "the details the handler reported with its last heartbeat (e.g. {\"progress\": 0.4})"},
+            "heartbeat_at": {"help_text": "when it last reported a heartbeat"},
+        }
 
     def get_error(self, step) -> dict | None:
         """Type and message for everyone; the traceback (server paths, code) only for those who
@@ -272,18 +320,26 @@ class InstanceDetailSerializer(InstanceSerializer):
     )
     graph = serializers.JSONField(source="version.graph", read_only=True, help_text="the graph of the version it runs")
 
-    can_control = serializers.SerializerMethodField(help_text="whether the caller may cancel or retry it (operators)")
+    can_control = serializers.SerializerMethodField(help_text="whether the caller may cancel, retry, pause, resume or signal it (operators)")
+    queries = serializers.SerializerMethodField(help_text="the names of the queries its graph declares (GET queries/{name}/)")
+    saga = serializers.JSONField(
+        read_only=True, allow_null=True,
+        help_text='compensation (on_failure: compensate): {"state": compensating|failed|done, "error", "compensated", "current"}, else null',
+    )  # fmt: skip
     children = serializers.SerializerMethodField(help_text="instances its steps started (the first 50; children_count says how many)")
     ancestors = serializers.SerializerMethodField(help_text="the instances above it, root first, each with its step that started the next one down (at most 25)")
     last_seq = serializers.IntegerField(read_only=True, help_text="the seq of its latest event: events/?after=last_seq lists what follows")
 
     class Meta(InstanceSerializer.Meta):
-        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "is_test", "graph", "steps", "step_counts", "steps_truncated", "can_control", "children", "ancestors", "last_seq"]
+        fields = InstanceSerializer.Meta.fields + ["input", "output", "vars", "idempotency_key", "deadline_at", "is_test", "graph", "steps", "step_counts", "steps_truncated", "can_control", "queries", "saga", "children", "ancestors", "last_seq"]
 
     def get_can_control(self, instance) -> bool:
         """So the instance page can disable Cancel and Retry, with the reason, before the API refuses."""
         request = self.context.get("request")
         return can_control_instance(getattr(request, "user", None))
+
+    def get_queries(self, instance) -> list[str]:
+        return list(named_queries(instance))
 
     @extend_schema_field(ChildSerializer(many=True))
     def get_children(self, instance) -> list[dict]:
@@ -341,6 +397,58 @@ class CancelSerializer(Strict):
 
 class EmptySerializer(Strict):
     pass
+
+
+BULK_MAX = 1000
+
+
+class BulkSerializer(Strict):
+    action = serializers.ChoiceField(choices=["pause", "resume", "cancel"])
+    ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=BULK_MAX, help_text=f"at most {BULK_MAX:,} instance ids")
+
+
+class BulkResultSerializer(serializers.Serializer):
+    done = serializers.DictField(child=serializers.CharField(), help_text="instance id -> its status now")
+    refused = serializers.DictField(child=serializers.CharField(), help_text="instance id -> why the engine refused (its state, or no such instance)")
+
+
+class SignalSerializer(serializers.ModelSerializer):
+    seq = serializers.IntegerField(source="pk", read_only=True, help_text="its sequence number: signals of one name are delivered in this order")
+    delivered = serializers.SerializerMethodField(help_text="a signal node took it (else it waits, buffered, for one)")
+    node = serializers.CharField(source="node_id", help_text="the node that took it; empty while buffered")
+    item = serializers.CharField(source="item_key", help_text="that node's item, or empty")
+
+    class Meta:
+        model = Signal
+        fields = ["seq", "name", "payload", "sent_by", "created_at", "delivered", "delivered_at", "node", "item"]
+
+    def get_delivered(self, signal) -> bool:
+        return signal.delivered_at is not None
+
+
+class SignalSentSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(help_text="the signal's sequence number")
+    name = serializers.CharField()
+    instance = serializers.UUIDField()
+
+
+class QueryValueSerializer(serializers.Serializer):
+    value = serializers.JSONField(allow_null=True, help_text="the expression's value over the instance's state")
+
+
+class NamedQueryValueSerializer(QueryValueSerializer):
+    name = serializers.CharField()
+
+
+class NamedQueryResultSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    expression = serializers.CharField()
+    value = serializers.JSONField(allow_null=True)
+    error = serializers.CharField(allow_null=True, help_text="why it cannot be evaluated on the current state (value is then null)")
+
+
+class NamedQueryListSerializer(serializers.Serializer):
+    results = NamedQueryResultSerializer(many=True)
 
 
 # --- reference ----------------------------------------------------------------------------------

@@ -2,10 +2,12 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from workflows.api import views
+from workflows.api.schedules import ScheduleViewSet
 
 router = SimpleRouter()
 router.register("templates", views.TemplateViewSet, basename="template")
 router.register("instances", views.InstanceViewSet, basename="instance")
+router.register("schedules", ScheduleViewSet, basename="schedule")
 
 urlpatterns = router.urls + [
     path("instances/<str:id>/steps/", views.InstanceStepsView.as_view(), name="instance-steps"),

@@ -16,7 +16,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflows import authoring, drafts, engine, lineage, stats, step_summary
+from workflows import authoring, drafts, engine, lineage, queries, stats, step_summary
 from workflows.api import serializers as s
 from workflows.api.cursors import KeysetPagination
 from workflows.api.filters import InstanceFilter, StepFilter, TemplateFilter
@@ -27,7 +27,8 @@ from workflows.core.expressions import ExpressionError, check_expression, check_
 from workflows.core.graph import Graph
 from workflows.core.handlers import handlers
 from workflows.core.steps import step_types
-from workflows.models import Event, Instance, StepRun, Template, TemplateVersion
+from workflows.models import Event, Instance, Signal, StepRun, Template, TemplateVersion
+from workflows.signal_start import signal_with_start
 from workflows.roles import ANALYSTS, OPERATORS
 
 
@@ -156,9 +157,9 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
 
 class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Workflow instances: start, list, inspect, cancel, retry."""
+    """Workflow instances: start, list, inspect, query; cancel, retry, pause, resume, signal."""
 
-    permission_classes = [InstanceControl]  # cancel, retry: roles.can_control_instance
+    permission_classes = [InstanceControl]  # every POST but create: roles.can_control_instance
     create_roles = (OPERATORS, ANALYSTS)  # analysts run what they design (the designer's Run)
     filterset_class = InstanceFilter
     serializer_class = s.InstanceSerializer
@@ -170,7 +171,7 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return s.InstanceDetailSerializer if self.action == "retrieve" else s.InstanceSerializer
 
     def get_object(self):
-        # Only the detail serialises the lineage; events (polled), cancel and retry need the row.
+        # Only the detail serialises the lineage; events (polled), control and queries need the row.
         queryset = self.get_queryset() if self.action == "retrieve" else Instance.objects.select_related("template", "version")
         return instance_or_404(queryset, self.kwargs["pk"])
 
@@ -179,13 +180,26 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         instance.step_summary = step_summary.summarise(instance)
         return Response(self.get_serializer(instance).data)
 
-    @extend_schema(request=s.StartSerializer, responses={201: s.InstanceSerializer, 200: s.InstanceSerializer})
+    @extend_schema(request=s.StartSerializer, responses={201: s.InstanceStartedSerializer, 200: s.InstanceStartedSerializer})
     def create(self, request):
-        """Start an instance. A repeated ``idempotency_key`` returns the first instance (200)."""
+        """Start an instance. A repeated ``idempotency_key`` returns the first instance (200).
+
+        With ``signal`` (signal-with-start): the instance with that idempotency key, or the open one
+        with that business key, is signalled (200); if there is none, one is started and signalled
+        (201). Either way the answer carries the signal's ``seq``."""
         data = TemplateViewSet.validated(s.StartSerializer, request)
-        instance, created = engine.start_instance(data.pop("template"), started_by=request.user, **data)
+        signal = data.pop("signal", None)
+        sent = None
+        if signal is None:
+            instance, created = engine.start_instance(data.pop("template"), started_by=request.user, **data)
+        else:
+            instance, created, seq = signal_with_start(
+                data.pop("template"), signal=signal["name"], payload=signal["payload"], by=request.user.get_username(), started_by=request.user, **data
+            )
+            sent = {"seq": seq, "name": signal["name"]}
         instance = self.get_queryset().get(pk=instance.pk)
-        return Response(s.InstanceSerializer(instance).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        instance.signal = sent
+        return Response(s.InstanceStartedSerializer(instance).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
         parameters=[
@@ -208,17 +222,106 @@ class InstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=s.CancelSerializer, responses=s.InstanceSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
+        """Cancel a pending, running or paused instance: its running steps, timers, open tasks and waited children."""
         reason = TemplateViewSet.validated(s.CancelSerializer, request)["reason"]
-        instance = engine.cancel_instance(self.get_object().pk, reason=reason)
+        instance = engine.cancel_instance(self.get_object().pk, reason=reason, by=request.user.get_username())
         return Response(s.InstanceSerializer(self.get_queryset().get(pk=instance.pk)).data)
 
     @extend_schema(request=s.EmptySerializer, responses=s.InstanceSerializer)
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
-        """Run a failed instance again from its failed steps."""
+        """Run a failed instance again from its failed steps (or run its failed compensation again)."""
+        return self.control(request, engine.retry_instance)
+
+    @extend_schema(request=s.EmptySerializer, responses=s.InstanceSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        """Pause a running instance: running steps finish and are recorded, nothing new starts;
+        timers and signals that come due wait for resume. Reaches its waited children."""
+        return self.control(request, engine.pause_instance)
+
+    @extend_schema(request=s.EmptySerializer, responses=s.InstanceSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """Resume a paused instance: what came due while it was paused is delivered now."""
+        return self.control(request, engine.resume_instance)
+
+    def control(self, request, act) -> Response:
         TemplateViewSet.validated(s.EmptySerializer, request)
-        instance = engine.retry_instance(self.get_object().pk)
+        instance = act(self.get_object().pk, by=request.user.get_username())
         return Response(s.InstanceSerializer(self.get_queryset().get(pk=instance.pk)).data)
+
+    @extend_schema(request=s.BulkSerializer, responses=s.BulkResultSerializer)
+    @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)
+    def bulk(self, request):
+        """Pause, resume or cancel many instances; each is its own change, and one refused (its
+        state, or no such instance) does not stop the others."""
+        data = TemplateViewSet.validated(s.BulkSerializer, request)
+        return Response(engine.bulk(data["action"], data["ids"], by=request.user.get_username()))
+
+    @extend_schema(
+        request=OpenApiTypes.ANY,
+        parameters=[OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH, description="the signal's name (what a signal node waits for)")],
+        responses={202: s.SignalSentSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path=r"signals/(?P<name>[^/]+)", filterset_class=None)
+    def signal(self, request, pk=None, name=None):
+        """Send a signal; the body (any JSON, size-limited; none is null) is its payload. Kept at
+        once and delivered to a signal node waiting for the name, now or when one does (oldest
+        first). 409 for a finished instance."""
+        field = s.SignalNameField()
+        try:
+            field.run_validation(name)
+        except s.serializers.ValidationError as exc:
+            raise engine.EngineError(f"name: {exc.detail[0]}", field="name") from None
+        payload = request.data if request.META.get("CONTENT_LENGTH") not in (None, "", "0") else None
+        instance = self.get_object()
+        seq = engine.signal_instance(instance.pk, name, payload, by=request.user.get_username())
+        return Response({"seq": seq, "name": name, "instance": str(instance.pk)}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("order", OpenApiTypes.STR, enum=["seq", "-seq"], description="oldest first (default) or newest first")],
+        responses=s.SignalSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="signals", filterset_class=None)
+    def signals(self, request, pk=None):
+        """The signals sent to it, each with whether (and by which node) it was delivered."""
+        order = request.query_params.get("order", "seq")
+        if order not in ("seq", "-seq"):
+            raise s.serializers.ValidationError({"order": ["must be seq or -seq"]})
+        signals = Signal.objects.filter(instance=self.get_object()).order_by("id" if order == "seq" else "-id")
+        page = self.paginate_queryset(signals)
+        return self.get_paginated_response(s.SignalSerializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("expr", OpenApiTypes.STR, required=True, description="an expression over input, vars, steps.<id>.output/.status and instance")],
+        responses=s.QueryValueSerializer,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def query(self, request, pk=None):
+        """Evaluate a sandboxed expression over the instance's state, within the expression
+        language's cost bounds; a bad or too costly one is a 400 naming ``expr``."""
+        expr = request.query_params.get("expr")
+        if not expr or not expr.strip():
+            raise s.serializers.ValidationError({"expr": ["write an expression, e.g. steps.review.output.approved"]})
+        return Response({"value": queries.run_query(self.get_object(), expr)})
+
+    @extend_schema(responses=s.NamedQueryListSerializer, operation_id="v1_instances_queries_list")
+    @action(detail=True, methods=["get"], url_path="queries", filterset_class=None, pagination_class=None)
+    def named_queries(self, request, pk=None):
+        """Every query its graph declares (``settings.queries``) with its value now, or why it
+        cannot be evaluated on the current state."""
+        return Response({"results": queries.run_all(self.get_object())})
+
+    @extend_schema(
+        parameters=[OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH, description="a query its graph declares")],
+        responses=s.NamedQueryValueSerializer,
+    )
+    @action(detail=True, methods=["get"], url_path=r"queries/(?P<name>[^/]+)", filterset_class=None, pagination_class=None)
+    def named_query(self, request, pk=None, name=None):
+        """One declared query's value now: 404 for a name the graph does not declare, 409 when it
+        cannot be evaluated on the instance's current state."""
+        return Response({"name": name, "value": queries.run_named(self.get_object(), name)})
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"], filterset_class=None)

@@ -524,13 +524,15 @@ class _Decision:
     def on_PauseRequested(self, event: PauseRequested) -> None:
         if self.status == I.RUNNING:
             self.set_status(I.PAUSED, by=event.by)
-            self.commands.append(TellChildren(PauseRequested(f"its parent {self.snap.instance_id}")))
+            if self.may_have_children():
+                self.commands.append(TellChildren(PauseRequested(f"its parent {self.snap.instance_id}")))
 
     def on_ResumeRequested(self, event: ResumeRequested) -> None:
         if self.status == I.PAUSED:
             self.set_status(I.RUNNING, by=event.by)
             self.commands.append(ReleaseHeld())
-            self.commands.append(TellChildren(ResumeRequested(f"its parent {self.snap.instance_id}")))
+            if self.may_have_children():
+                self.commands.append(TellChildren(ResumeRequested(f"its parent {self.snap.instance_id}")))
             self._resumed = True
 
     def on_SignalReceived(self, event: SignalReceived) -> None:
@@ -542,6 +544,14 @@ class _Decision:
             if found is None:
                 break
             self.take_signal(node_id, self.nodes[(node_id, "")].attempt, *found)
+
+    def may_have_children(self) -> bool:
+        """A step waits on something that may be a child (a sub-workflow, a loop, a map of
+        workflows): only then are the children looked up."""
+        return any(
+            not k[1] and state.status == S.WAITING and self.graph.nodes[k[0]].type in ("subworkflow", "loop", "map")
+            for k, state in self.nodes.items()
+        )
 
     def signal_waiters(self, name: str) -> list[str]:
         return [

@@ -181,6 +181,11 @@ class _Validator:
                 self.error("invalid_settings", message, field=field)
             if "output" in settings:
                 self.templates(None, settings["output"], "settings", "output")
+            queries = settings.get("queries")
+            if isinstance(queries, dict):  # each is a bare expression, parsed now so a typo fails at publish
+                for name, text in queries.items():
+                    if isinstance(text, str) and (message := _expression_error(text)) is not None:
+                        self.error("invalid_expression", f"settings.queries.{name}: {message}", field=f"settings.queries.{name}")
         except RecursionError:
             self.error("invalid_settings", "settings are nested too deeply", field="settings")
 

@@ -12,7 +12,7 @@ import struct
 import time
 import zlib
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from django.conf import settings
@@ -20,7 +20,7 @@ from django.core.mail import send_mail
 
 from workflows import handler
 from workflows.core.errors import NonRetryableError, StepError, ValidationError
-from workflows.demo import audit, learning, media  # noqa: F401  (register the scenario handlers)
+from workflows.demo import audit, learning, maintenance, media  # noqa: F401  (register the scenario handlers)
 from workflows.demo.schemas import DAY, reads
 
 log = logging.getLogger(__name__)
@@ -396,5 +396,6 @@ def update_history(input, ctx):
     history = Path(settings.DATA_DIR) / "media" / "history.jsonl"
     history.parent.mkdir(parents=True, exist_ok=True)
     with history.open("a") as fh:
-        fh.write(json.dumps({"key": ctx.idempotency_key, "prompt": input.get("prompt"), "path": input.get("path")}) + "\n")
+        at = datetime.now(timezone.utc).isoformat(timespec="seconds")  # daily-maintenance archives by it
+        fh.write(json.dumps({"key": ctx.idempotency_key, "prompt": input.get("prompt"), "path": input.get("path"), "at": at}) + "\n")
     return {"recorded": True}

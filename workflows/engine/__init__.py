@@ -22,7 +22,7 @@ from .control import bulk, cancel_instance, pause_instance, resume_instance, ret
 from .due import deliver_stranded, expire_step, fire_timer, redispatch_stale
 from workflows.errors import Conflict, EngineError, InputTooLarge, NotFound
 from .graphs import graph_of
-from .runtime import claim_step, claim_steps, complete_attempt, fail_attempt, finish_attempts, heartbeat, last_heartbeat, renew_lease, renew_leases
+from .runtime import claim_best, claim_step, claim_steps, complete_attempt, fail_attempt, finish_attempts, heartbeat, last_heartbeat, renew_lease, renew_leases
 from .starting import start_instance, start_test_run
 from .transition import Claim, idempotency_key
 
@@ -37,6 +37,7 @@ __all__ = [
     "pause_instance",
     "resume_instance",
     "signal_instance",
+    "claim_best",
     "claim_step",
     "claim_steps",
     "deliver_stranded",

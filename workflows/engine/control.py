@@ -10,11 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from workflows import sql
 from workflows.core import decider as d
+from workflows.core.values import json_size
 from workflows.core import messages
 from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
-from workflows.core.values import InvalidValue, check
 from workflows.errors import Conflict, EngineError, InputTooLarge, NotFound
 from workflows.models import InboxMessage, Instance, Signal
 
@@ -25,12 +26,12 @@ _PAUSABLE = (I.RUNNING,)
 SIGNAL_NAME_MAX = 100
 
 
-def cancel_instance(instance_id, *, reason: str = "cancelled by a user", by: str = "") -> Instance:
+def cancel_instance(instance_id, *, reason: str = "cancelled by a user", by: str = "", fresh: bool = True) -> Instance:
     def check(instance: Instance, rows) -> None:
         if I(instance.status).is_final:
             raise Conflict(f"the instance is already {instance.status}; only a pending, running or paused instance can be cancelled")
 
-    return _guarded(instance_id, lambda rows: d.CancelRequested(reason, by), check)
+    return _guarded(instance_id, lambda rows: d.CancelRequested(reason, by), check, fresh)
 
 
 def retry_instance(instance_id, *, by: str = "") -> Instance:
@@ -45,25 +46,24 @@ def retry_instance(instance_id, *, by: str = "") -> Instance:
     return _guarded(instance_id, lambda rows: d.RetryRequested(by), check)
 
 
-def pause_instance(instance_id, *, by: str = "") -> Instance:
+def pause_instance(instance_id, *, by: str = "", fresh: bool = True) -> Instance:
     """Running steps finish and are recorded; nothing new starts until ``resume_instance``."""
 
     def check(instance: Instance, rows) -> None:
         if instance.status not in _PAUSABLE:
             raise Conflict(f"the instance is {instance.status}; only a running instance can be paused")
 
-    return _guarded(instance_id, lambda rows: d.PauseRequested(by), check)
+    return _guarded(instance_id, lambda rows: d.PauseRequested(by), check, fresh)
 
 
-def resume_instance(instance_id, *, by: str = "") -> Instance:
+def resume_instance(instance_id, *, by: str = "", fresh: bool = True) -> Instance:
     """What came due while paused (timers, signals, children's ends) is delivered now."""
 
     def check(instance: Instance, rows) -> None:
         if instance.status != I.PAUSED:
             raise Conflict(f"the instance is {instance.status}; only a paused instance can be resumed")
 
-    instance = _guarded(instance_id, lambda rows: d.ResumeRequested(by), check)
-    return instance
+    return _guarded(instance_id, lambda rows: d.ResumeRequested(by), check, fresh)
 
 
 def bulk(action: str, instance_ids: Iterable[Any], *, by: str = "") -> dict[str, dict[str, str]]:
@@ -74,7 +74,7 @@ def bulk(action: str, instance_ids: Iterable[Any], *, by: str = "") -> dict[str,
     refused: dict[str, str] = {}
     for instance_id in dict.fromkeys(str(i) for i in instance_ids):
         try:
-            done[instance_id] = str(act(instance_id, by=by).status)
+            done[instance_id] = str(act(instance_id, by=by, fresh=False).status)
         except (Conflict, NotFound) as exc:
             refused[instance_id] = str(exc)
     return {"done": done, "refused": refused}
@@ -85,10 +85,11 @@ def signal_instance(instance_id, name: str, payload: Any = None, *, by: str = ""
     node waiting for ``name`` now or when one does. Refused for a finished instance."""
     if not isinstance(name, str) or not name or len(name) > SIGNAL_NAME_MAX:
         raise EngineError(f"a signal name is 1 to {SIGNAL_NAME_MAX} characters", field="name")
-    try:
-        check(payload, where="payload", max_bytes=settings.FLOWDESK["MAX_SIGNAL_BYTES"])
-    except InvalidValue as exc:
-        raise InputTooLarge(str(exc), field="payload") from None
+    if problem := sql.unstorable(payload, "payload"):
+        raise EngineError(problem, field="payload")  # bad input (a NUL, a lone surrogate): 400, like a start's
+    limit = settings.FLOWDESK["MAX_SIGNAL_BYTES"]
+    if json_size(payload) > limit:
+        raise InputTooLarge(f"payload is larger than {limit:,} bytes", field="payload")
     with transaction.atomic():
         found = Instance.objects.filter(pk=instance_id).values_list("status", flat=True).first()
         if found is None:
@@ -102,10 +103,13 @@ def signal_instance(instance_id, name: str, payload: Any = None, *, by: str = ""
     return signal.pk
 
 
-def _guarded(instance_id, make_event, check) -> Instance:
+def _guarded(instance_id, make_event, check, fresh: bool = True) -> Instance:
+    """Run the transition; ``fresh``: the instance re-read whole (the API shows it), else as the
+    transition left it (its status: what a bulk action reports)."""
     try:
         instance, _ = transition(instance_id, make_event, check=check)
     except Instance.DoesNotExist:
         raise NotFound(f"no instance {instance_id}") from None
-    instance.refresh_from_db()
+    if fresh:
+        instance.refresh_from_db()
     return instance

@@ -10,6 +10,8 @@ is busy measured slower: each worker still needed a locked transition to claim i
 
 from __future__ import annotations
 
+import random
+import threading
 import time
 from typing import Any
 
@@ -19,6 +21,7 @@ from django.db import connection
 from workflows import sql
 from workflows.core import decider as d
 from workflows.core.errors import Failure
+from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
 from workflows.models import Instance, StepRun
 
@@ -35,6 +38,71 @@ def claim_steps(instance_id, worker: str, count: int = 1, *, step_id: int | None
     except Instance.DoesNotExist:
         return []
     return claims
+
+
+class Picker:
+    """Which instance a worker serves next: the one with the highest-priority due step, oldest
+    first within a priority, so that under a backlog a priority-90 instance's steps are claimed
+    before the queue of priority-10 ones ahead of them. No starvation: every ``AGE_EVERY``-th pick
+    takes the oldest due step whatever its priority, so lower priorities still get at least that
+    share of the workers. Among the few best candidates one is chosen at random, so that workers
+    woken together do not all queue for the same instance's lock."""
+
+    AGE_EVERY = 5
+    CANDIDATES = 8
+
+    def __init__(self) -> None:
+        self.picks = 0
+        self.lock = threading.Lock()
+
+    def candidates(self, now: float) -> list:
+        with self.lock:
+            self.picks += 1
+            by_age = self.picks % self.AGE_EVERY == 0
+        step, instance = sql.table(StepRun), sql.table(Instance)
+        order = "s.scheduled_at" if by_age else "s.priority DESC, s.scheduled_at"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.instance_id, s.priority FROM {step} s JOIN {instance} i ON i.id = s.instance_id"
+                f" WHERE s.status = %s AND (s.not_before IS NULL OR s.not_before <= %s) AND i.status = %s"
+                f" ORDER BY {order} LIMIT %s",
+                [str(S.SCHEDULED), sql.value(StepRun, "not_before", to_dt(now)), str(I.RUNNING), self.CANDIDATES * 4],
+            )
+            found = cursor.fetchall()
+        if not found:
+            return []
+        best = found[0][1]
+        ids = list(dict.fromkeys(pk for pk, priority in found if by_age or priority == best))[: self.CANDIDATES]
+        random.shuffle(ids)
+        return ids
+
+
+    def outranked(self, priority: int, now: float) -> bool:
+        """A step of a higher priority than ``priority`` is due (one indexed read): a worker
+        continuing down one instance's steps yields to it."""
+        step, instance = sql.table(StepRun), sql.table(Instance)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {step} s JOIN {instance} i ON i.id = s.instance_id WHERE s.status = %s AND s.priority > %s"
+                f" AND (s.not_before IS NULL OR s.not_before <= %s) AND i.status = %s LIMIT 1",
+                [str(S.SCHEDULED), priority, sql.value(StepRun, "not_before", to_dt(now)), str(I.RUNNING)],
+            )
+            return cursor.fetchone() is not None
+
+
+picker = Picker()
+
+
+def claim_best(hint, worker: str, count: int) -> list[Claim]:
+    """Claim up to ``count`` steps of the instances that should go next (``Picker``), the
+    doorbell's own instance (``hint``) when nothing is due elsewhere or the candidates were taken
+    meanwhile."""
+    claims: list[Claim] = []
+    for instance_id in picker.candidates(time.time()):
+        claims += claim_steps(instance_id, worker, count - len(claims))
+        if len(claims) >= count:
+            return claims
+    return claims or claim_steps(hint, worker, count)
 
 
 def claim_step(instance_id, worker: str, *, step_id: int | None = None) -> Claim | None:

@@ -45,6 +45,7 @@ class Claim:
     mock: dict | None = None  # a test run's stand-in for this node
     item: str = ""
     compensation: bool = False  # run the node's compensate handler (saga)
+    priority: int = 50  # the instance's
 
 
 def idempotency_key(row) -> str:
@@ -201,4 +202,5 @@ def _claim_of(row, instance: Instance) -> Claim:
         mock=(instance.mocks or {}).get(row.node_id),
         item=row.item_key,
         compensation=bool(row.compensation),
+        priority=instance.priority,
     )

@@ -62,6 +62,7 @@ class Writer:
         self.doorbells: list[Any] = []  # instances with new mail, to deliver to after commit
         self.new_children: list[Instance] = []  # created here: the transition starts them here too
         self.mail: list[tuple[Any, object]] = []
+        self.released: int | None = None  # the statement releasing held messages (a resume)
         #: a worker this transition may hand up to ``claim_room`` started items to (eager
         #: continuation through a map: items that start as others end go to the worker that
         #: ended them, no queue)
@@ -272,8 +273,7 @@ class Writer:
 
     def apply_ReleaseHeld(self, c: d.ReleaseHeld, graph: Graph) -> None:
         table, instance = sql.table(InboxMessage), sql.column(InboxMessage, "instance")
-        self.batch.add(f"UPDATE {table} SET held = false WHERE {instance} = %s AND held", [self.pk_value])
-        self.doorbells.append(self.instance.pk)  # delivered next, in the order they were held
+        self.released = self.batch.add(f"UPDATE {table} SET held = false WHERE {instance} = %s AND held RETURNING id", [self.pk_value], returns=True)
 
     def apply_SendSelf(self, c: d.SendSelf, graph: Graph) -> None:
         self.send(self.instance.pk, c.message)
@@ -374,6 +374,9 @@ class Writer:
             self.batch.add("SELECT pg_notify(%s, %s)", [CHANNEL, str(self.instance.pk)])
         results = self.batch.run()
         sql.assign_pks(results, new_steps)
+        if self.released is not None and results.get(self.released):
+            self.doorbells.append(self.instance.pk)  # what was held is delivered next, in the order it was held
+        self.released = None
         decode_input = StepRun._meta.get_field("input").from_db_value
         for row, index in self.claimed:
             ((stored,),) = results[index]

@@ -8,6 +8,7 @@ import { InstanceCanvas } from './run/InstanceCanvas'
 import { InstancePanel } from './run/InstancePanel'
 import { RunDialog } from './run/RunDialog'
 import { TestRunPanel } from './run/TestRunPanel'
+import { SchedulesPanel } from './schedules/SchedulesPanel'
 import { setRightTab, useEditor, type RightTab } from './state/store'
 import { Banners } from './ui/Banners'
 import { HelpDialog } from './ui/HelpDialog'
@@ -22,6 +23,7 @@ const EDIT_TABS: [RightTab, string][] = [
   ['inspector', 'Inspector'],
   ['versions', 'Versions'],
   ['test', 'Test run'],
+  ['schedules', 'Schedules'],
 ]
 const INSTANCE_TABS: [RightTab, string][] = [
   ['run', 'Run'],
@@ -46,6 +48,7 @@ function RightPanel() {
         {tab === 'inspector' && <Inspector />}
         {tab === 'versions' && <VersionsPanel />}
         {tab === 'test' && <TestRunPanel />}
+        {tab === 'schedules' && <SchedulesPanel />}
         {tab === 'run' && <InstancePanel />}
         {tab === 'history' && <HistoryPanel />}
       </div>

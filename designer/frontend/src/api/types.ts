@@ -97,6 +97,11 @@ export interface StepRun {
   worker?: string
   /** The instance this attempt started (a sub-workflow, a loop iteration, a map item's workflow). */
   child?: string | null
+  /** An attempt of the node's compensate handler (saga), not of the node itself. */
+  compensation?: boolean
+  /** The details the handler reported with its last heartbeat (e.g. {"progress": 0.4}). */
+  heartbeat?: Json
+  heartbeat_at?: string | null
 }
 
 export interface InstanceDetail {
@@ -119,8 +124,12 @@ export interface InstanceDetail {
   step_counts?: StepCount[]
   /** `steps` leaves attempts out: page through `instances/{id}/steps/` for them. */
   steps_truncated?: boolean
-  /** Whether the current user may cancel or retry it (operators); absent from older servers. */
+  /** Whether the current user may cancel, retry, pause, resume or signal it (operators); absent from older servers. */
   can_control?: boolean
+  /** The names of the queries its graph declares (`settings.queries`). */
+  queries?: string[]
+  /** Compensation under way or done (on_failure: compensate). */
+  saga?: Saga | null
   /** The instance and step that started it, when a step did. */
   parent?: { instance: string; step: string } | null
   /** Instances its steps started (the first 50). */
@@ -151,3 +160,32 @@ export interface StepCount {
 }
 
 export type Mock = { output: Json } | { fail: { type: string; message: string } }
+
+export interface Saga {
+  state: 'compensating' | 'failed' | 'done' | string
+  error?: Json
+  compensated?: number
+  current?: Json
+}
+
+/** `GET instances/{id}/signals/`: one signal sent to the instance. */
+export interface SignalInfo {
+  seq: number
+  name: string
+  payload: Json
+  sent_by: string
+  created_at: string
+  delivered: boolean
+  delivered_at: string | null
+  /** The node that took it ("" while buffered). */
+  node: string
+  item: string
+}
+
+/** `GET instances/{id}/queries/`: a named query's value now, or why it cannot be evaluated. */
+export interface NamedQuery {
+  name: string
+  expression: string
+  value: Json
+  error: string | null
+}

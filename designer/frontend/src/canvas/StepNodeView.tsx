@@ -3,6 +3,7 @@ import { memo, useEffect, useMemo, useRef } from 'react'
 import type { StepNode } from '../graph/convert'
 import { outputPorts } from '../graph/ports'
 import { NodeProgress } from '../run/NodeProgress'
+import { NodeHeartbeat } from '../operate/HeartbeatBar'
 import { PER_ITEM } from '../run/progress'
 import { latestStep } from '../run/status'
 import { useShallow } from 'zustand/react/shallow'
@@ -151,6 +152,7 @@ function StepNodeViewImpl({ id, data, selected }: NodeProps<StepNode>) {
         </div>
       )}
       {status && PER_ITEM.has(data.kind) && <NodeProgress id={id} kind={data.kind} config={data.config} />}
+      {status === 'running' && !PER_ITEM.has(data.kind) && <NodeHeartbeat id={id} />}
       {diff && diff !== 'unchanged' && <div className={`fd-node-diff diff-tag-${diff}`}>{diff}</div>}
       {diff === 'unchanged' && layoutChange && <div className="fd-node-diff diff-tag-layout">{layoutChange}</div>}
     </div>

@@ -1,11 +1,13 @@
 import { useEffect, useState } from 'react'
 import type { StepRun } from '../api/types'
 import { formatDuration } from '../canvas/look'
-import { formatWhen } from '../ui/when'
+import { formatTime, formatWhen } from '../ui/when'
 import { attemptTimings, downloadName, momentText } from './attempt'
 import { itemNumber } from './progress'
 import { instanceUrl } from './RunDialog'
 import { ValueView } from './ValueView'
+import { HeartbeatBar } from '../operate/HeartbeatBar'
+import { progressOf } from '../operate/heartbeat'
 
 /** The clock, once a second while `running` (a component that shows a live time re-renders alone). */
 function useNow(running: boolean): number {
@@ -59,7 +61,23 @@ export function AttemptView({ instanceId, attempt }: { instanceId: string; attem
             </dd>
           </>
         )}
+        {attempt.compensation && (
+          <>
+            <dt>Compensation</dt>
+            <dd data-testid="step-compensation">an attempt of its compensate handler (saga), undoing this step</dd>
+          </>
+        )}
         <AttemptTimings attempt={attempt} />
+        {attempt.heartbeat_at && (
+          <>
+            <dt>Heartbeat</dt>
+            <dd data-testid="step-heartbeat">
+              {progressOf(attempt.heartbeat) !== null && <HeartbeatBar fraction={progressOf(attempt.heartbeat)!} testid="step-heartbeat-progress" />}
+              <span title={formatWhen(attempt.heartbeat_at)}>last at {formatTime(attempt.heartbeat_at)}</span>
+              {attempt.heartbeat !== null && attempt.heartbeat !== undefined && <div className="fd-history-data">{JSON.stringify(attempt.heartbeat).slice(0, 300)}</div>}
+            </dd>
+          </>
+        )}
         {attempt.ports && attempt.ports.length > 0 && (
           <>
             <dt>{attempt.ports.length > 1 ? 'Ports taken' : 'Port taken'}</dt>

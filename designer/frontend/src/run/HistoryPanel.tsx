@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react'
 import { useEditor } from '../state/store'
 import { formatTime, formatWhen } from '../ui/when'
-import { eventChoices, filterEvents } from './events'
+import { eventChoices, filterEvents, type InstanceEvent } from './events'
 import { loadHistory, useHistory } from './history'
 
 const summary = (data: unknown): string => {
@@ -9,6 +9,52 @@ const summary = (data: unknown): string => {
   const text = JSON.stringify(data)
   if (text === '{}') return ''
   return text.length > 160 ? `${text.slice(0, 160)}…` : text
+}
+
+const said = (data: unknown) => (data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {})
+
+/** An operator's resume is the instance running again: said as what they did. */
+function eventLabel(e: InstanceEvent): string {
+  if (e.type === 'instance_running' && typeof said(e.data).by === 'string' && said(e.data).by) return 'instance resumed'
+  return e.type.replaceAll('_', ' ')
+}
+
+/** The event's data less what `EventWho` already says in words. */
+function shownData(e: InstanceEvent): unknown {
+  const data = said(e.data)
+  if (!('by' in data) && !e.type.startsWith('signal_')) return e.data
+  const rest = { ...data }
+  delete rest.by
+  if (e.type.startsWith('signal_')) {
+    delete rest.name
+    delete rest.seq
+  }
+  return rest
+}
+
+/** Who did it (an operator's pause, resume, cancel, retry or signal) and which signal: said in words. */
+function EventWho({ event }: { event: InstanceEvent }) {
+  const data = (event.data ?? {}) as Record<string, unknown>
+  const by = typeof data.by === 'string' && data.by ? data.by : null
+  const signal = event.type.startsWith('signal_') && typeof data.name === 'string' ? data.name : null
+  if (!by && !signal) return null
+  return (
+    <span className="fd-history-who" data-testid="history-who">
+      {signal && (
+        <>
+          {' '}
+          <code>{signal}</code>
+          {typeof data.seq === 'number' && <span className="fd-muted"> #{data.seq}</span>}
+        </>
+      )}
+      {by && (
+        <>
+          {' '}
+          by <strong>{by}</strong>
+        </>
+      )}
+    </span>
+  )
 }
 
 /** Every event of the instance, oldest first, live, filterable by step and kind. */
@@ -62,7 +108,7 @@ export function HistoryPanel() {
             <span className="fd-muted" title={formatWhen(e.created_at)}>
               {formatTime(e.created_at)}
             </span>{' '}
-            <strong>{e.type.replaceAll('_', ' ')}</strong>
+            <strong>{eventLabel(e)}</strong>
             {e.node && (
               <>
                 {' '}
@@ -70,7 +116,8 @@ export function HistoryPanel() {
               </>
             )}
             {e.attempt !== null && e.attempt > 1 && <span className="fd-muted"> · attempt {e.attempt}</span>}
-            {summary(e.data) && <div className="fd-history-data">{summary(e.data)}</div>}
+            <EventWho event={e} />
+            {summary(shownData(e)) && <div className="fd-history-data">{summary(shownData(e))}</div>}
           </li>
         ))}
       </ol>

@@ -3,7 +3,8 @@ import { ApiError, enc, errorMessage, get, post } from '../api/client'
 import type { InstanceDetail } from '../api/types'
 import { toast, useEditor } from '../state/store'
 import { Dialog } from '../ui/Dialog'
-import { type ControlAction, controlReasons, controlRefusal } from './control'
+import { SignalDialog } from '../operate/SignalDialog'
+import { type ControlAction, type SteerAction, controlReasons, controlRefusal, steerRefusal } from './control'
 import { followAgain, showInstance } from './testRun'
 
 const WORDS: Record<ControlAction, { button: string; title: string; confirm: string; busy: string; done: string }> = {
@@ -11,15 +12,25 @@ const WORDS: Record<ControlAction, { button: string; title: string; confirm: str
   retry: { button: 'Retry…', title: 'Retry this instance?', confirm: 'Retry', busy: 'Retrying…', done: 'Retry requested' },
 }
 
-/** Cancel and Retry for operators, each behind a confirmation; disabled with the reason otherwise. */
+/** Pause or Resume (by state) and Signal for operators, at once; Cancel and Retry each behind a
+ * confirmation; disabled with the reason otherwise. */
 export function InstanceControls({ instance }: { instance: InstanceDetail }) {
   const [open, setOpen] = useState<ControlAction | null>(null)
+  const [signalling, setSignalling] = useState(false)
   const canControl = instance.can_control ?? false
   const refusals = (['cancel', 'retry'] as const).map((a) => [a, controlRefusal(a, instance.status, canControl)] as const)
   const reasons = controlReasons(instance.status, canControl)
+  const steer: SteerAction | null = instance.status === 'running' ? 'pause' : instance.status === 'paused' ? 'resume' : null
+  const signalRefusal = steerRefusal('signal', instance.status, canControl)
   return (
     <div className="fd-controls" data-testid="instance-controls">
       <div className="fd-controls-buttons">
+        {steer && <SteerButton action={steer} instance={instance} refusal={steerRefusal(steer, instance.status, canControl)} />}
+        {(instance.status === 'pending' || instance.status === 'running' || instance.status === 'paused') && (
+          <button type="button" className="fd-btn small" disabled={signalRefusal !== null} title={signalRefusal ?? 'Send a signal with a JSON payload'} data-testid="btn-signal" onClick={() => setSignalling(true)}>
+            Signal…
+          </button>
+        )}
         {refusals.map(([action, refusal]) => (
           <button
             key={action}
@@ -40,7 +51,39 @@ export function InstanceControls({ instance }: { instance: InstanceDetail }) {
         </p>
       ))}
       {open && <ConfirmControl action={open} instance={instance} onClose={() => setOpen(null)} />}
+      {signalling && <SignalDialog instance={instance} onClose={() => setSignalling(false)} />}
     </div>
+  )
+}
+
+const STEER_WORDS = {
+  pause: { button: 'Pause', busy: 'Pausing…', done: 'Paused', title: 'Running steps finish; nothing new starts until it is resumed' },
+  resume: { button: 'Resume', busy: 'Resuming…', done: 'Resumed', title: 'What came due while it was paused (timers, signals) is delivered now' },
+}
+
+/** Pause and Resume take effect at once (each undoes the other): no confirmation, the outcome in a toast. */
+function SteerButton({ action, instance, refusal }: { action: 'pause' | 'resume'; instance: InstanceDetail; refusal: string | null }) {
+  const [busy, setBusy] = useState(false)
+  const words = STEER_WORDS[action]
+  const id = instance.id
+  const go = async () => {
+    setBusy(true)
+    try {
+      await post(`instances/${enc(id)}/${action}/`, {})
+      toast(`${words.done} ${id.slice(0, 8)}.`, 'success')
+    } catch (e) {
+      toast(`Not ${words.done.toLowerCase()}: ${errorMessage(e)}`, 'error')
+    } finally {
+      setBusy(false)
+      // draw the state as it is now (the socket's event follows)
+      get<InstanceDetail>(`instances/${enc(id)}/`).then(showInstance, () => undefined)
+      followAgain(id, (runError) => useEditor.setState({ runError }))
+    }
+  }
+  return (
+    <button type="button" className="fd-btn small" disabled={busy || refusal !== null} title={refusal ?? words.title} data-testid={`btn-${action}`} onClick={() => void go()}>
+      {busy ? words.busy : words.button}
+    </button>
   )
 }
 

@@ -1,4 +1,7 @@
 import { formatDuration } from '../canvas/look'
+import { QueriesSection } from '../operate/QueriesSection'
+import { SignalsSection } from '../operate/SignalsSection'
+import { useHeartbeatRefresh } from '../operate/useHeartbeatRefresh'
 import { useEditor } from '../state/store'
 import { formatWhen } from '../ui/when'
 import { InstanceControls } from './InstanceControls'
@@ -12,6 +15,7 @@ export function InstancePanel() {
   const run = useEditor((s) => s.run)
   const runError = useEditor((s) => s.runError)
   const live = useEditor((s) => s.runLive)
+  useHeartbeatRefresh()
   if (!run) return null
   const i = run.instance
   const duration = i.duration_s !== null && i.duration_s !== undefined ? formatDuration(i.duration_s * 1000) : ''
@@ -84,11 +88,22 @@ export function InstancePanel() {
               <dd>{duration}</dd>
             </>
           )}
+          {i.saga && (
+            <>
+              <dt>Compensation</dt>
+              <dd data-testid="instance-saga" data-state={i.saga.state}>
+                {i.saga.state === 'compensating' ? 'undoing completed steps' : i.saga.state === 'failed' ? 'compensation failed (Retry runs it again)' : 'completed steps undone'}
+                {typeof i.saga.compensated === 'number' && <span className="fd-muted"> · {i.saga.compensated} undone</span>}
+              </dd>
+            </>
+          )}
         </dl>
         <RunSummary run={run} />
         <RunError error={i.error} testid="instance-error" />
         <ValueView label="Input" value={i.input} version="input" fileName={`${i.id}-input.json`} open={false} testid="instance-input" />
         {run.final && (i.output !== null || run.status === 'completed') && <ValueView label="Output" value={i.output} version={run.status} fileName={`${i.id}-output.json`} testid="instance-output" />}
+        <QueriesSection instanceId={i.id} names={i.queries ?? []} />
+        <SignalsSection instanceId={i.id} />
       </section>
       <section className="fd-pad">
         <p className="fd-label">Steps</p>

@@ -4,6 +4,8 @@ import { pretty } from '../graph/json'
 import { selectRunAttempt, useEditor, useNodeLabel } from '../state/store'
 import { attemptName, attemptsInOrder, chooseAttempt } from './attempt'
 import { AttemptView } from './AttemptView'
+import { HeartbeatBar } from '../operate/HeartbeatBar'
+import { runningProgress } from '../operate/heartbeat'
 import { openRunStep } from './drawer'
 import { ItemsPanel } from './ItemsPanel'
 import { PER_ITEM } from './progress'
@@ -161,11 +163,17 @@ export function StepList({ run }: { run: RunView }) {
             <span className={`fd-status-dot st-${status}`} />
             <StepName id={id} />
             <span className="fd-muted">{STATUS_LABEL[status] ?? status}</span>
+            <StepHeartbeat step={latestStep(run.steps.get(id) ?? [])} />
           </button>
         </li>
       ))}
     </ul>
   )
+}
+
+function StepHeartbeat({ step }: { step: StepRun | undefined }) {
+  const fraction = runningProgress(step)
+  return fraction === null ? null : <HeartbeatBar fraction={fraction} className="fd-step-heartbeat" />
 }
 
 function StepName({ id }: { id: string }) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ROLE_REFUSED, controlReasons, controlRefusal } from './control'
+import { ROLE_REFUSED, controlReasons, controlRefusal, steerRefusal } from './control'
 
 describe('controlRefusal', () => {
   it('allows cancelling a pending, running or paused instance and retrying a failed one', () => {
@@ -25,5 +25,19 @@ describe('controlReasons', () => {
     expect(controlReasons('completed', true)).toEqual(['It is completed: there is nothing to cancel or retry.'])
     expect(controlReasons('running', true)).toEqual(['It is running: only a failed instance can be retried.'])
     expect(controlReasons('failed', true)).toEqual(['It is failed: only a pending, running or paused instance can be cancelled.'])
+  })
+})
+
+describe('steerRefusal', () => {
+  it('pauses a running instance, resumes a paused one, signals an unfinished one', () => {
+    expect(steerRefusal('pause', 'running', true)).toBeNull()
+    expect(steerRefusal('resume', 'paused', true)).toBeNull()
+    for (const status of ['pending', 'running', 'paused']) expect(steerRefusal('signal', status, true)).toBeNull()
+  })
+  it('says why not, the role first', () => {
+    expect(steerRefusal('pause', 'paused', true)).toBe('It is paused: only a running instance can be paused.')
+    expect(steerRefusal('resume', 'running', true)).toBe('It is running: only a paused instance can be resumed.')
+    expect(steerRefusal('signal', 'completed', true)).toMatch(/^It is completed: signals go to/)
+    expect(steerRefusal('pause', 'running', false)).toBe(ROLE_REFUSED)
   })
 })

@@ -7,6 +7,8 @@ export interface Boot {
   instance: string
   canEdit: boolean
   canRun: boolean
+  /** Operators create, change, pause and delete schedules. */
+  canSchedule: boolean
   user: string
   /** The template list's URL (the way back). */
   home: string
@@ -20,6 +22,7 @@ export function readBoot(el: HTMLElement): Boot {
     instance: d.instance ?? '',
     canEdit: d.canEdit === 'true',
     canRun: d.canRun === 'true',
+    canSchedule: d.canSchedule === 'true',
     user: d.user ?? '',
     home: d.home || '/designer/',
   }

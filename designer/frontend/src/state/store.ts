@@ -20,7 +20,7 @@ import type { Boot } from './boot'
 import { canRedo, canUndo, historyReducer, initHistory, type History } from './history'
 
 export type SaveStatus = 'loading' | 'saved' | 'dirty' | 'saving' | 'offline' | 'conflict' | 'error' | 'readonly'
-export type RightTab = 'inspector' | 'versions' | 'test' | 'run' | 'history'
+export type RightTab = 'inspector' | 'versions' | 'test' | 'schedules' | 'run' | 'history'
 export type Dialog = null | 'publish' | 'run' | 'help' | 'copy-graph'
 
 /*
@@ -176,7 +176,7 @@ export const useNodeLabel = (id: string) => useEditor((s) => labelIndex(s.compar
 const sameDoc = (a: GraphV1, b: GraphV1) => a === b || JSON.stringify(a) === JSON.stringify(b)
 
 export const useEditor = create<EditorState>(() => ({
-  boot: { mode: 'edit', template: '', instance: '', canEdit: false, canRun: false, user: '', home: '/designer/' },
+  boot: { mode: 'edit', template: '', instance: '', canEdit: false, canRun: false, canSchedule: false, user: '', home: '/designer/' },
   loaded: false,
   loadError: null,
   types: {},

@@ -15,9 +15,23 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from workflows import schedules
 from workflows.authoring import load_template
+from workflows.models import Schedule
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+#: The demo schedules: created once; an operator's later changes (a pause, another time) are kept.
+DEMO_SCHEDULES = [
+    {
+        "name": "daily-maintenance",
+        "template": "daily-maintenance",
+        "cron": "0 2 * * *",
+        "timezone": "Europe/Paris",
+        "input": {"temp_older_than_hours": 24, "archive_older_than_days": 90},
+        "catch_up": True,  # a night the machine was off: run once when it is back
+        "overlap": "skip",
+    }
+]
 
 
 def demo_templates() -> list[dict]:
@@ -84,6 +98,12 @@ class Command(BaseCommand):
         for data in demo_templates():
             version, changed = load_template(data, change_note="demo template", user=user)
             self.stdout.write(f"  template {version.template.name} v{version.number} {'loaded' if changed else 'up to date'}")
+        for fields in DEMO_SCHEDULES:
+            if Schedule.objects.filter(name=fields["name"]).exists():
+                self.stdout.write(f"  schedule {fields['name']} kept as it is")
+            else:
+                schedules.create(user=user, **fields)
+                self.stdout.write(f"  schedule {fields['name']} created ({fields['cron']} {fields['timezone']})")
         if user is None:
             why = "as asked" if options["demo_login"] is False else "this is not the embedded local run (or DEBUG)"
             self.stdout.write(f"  no demo login: {why}; pass --demo-login to create one, or use manage.py createsuperuser")
