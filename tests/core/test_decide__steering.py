@@ -49,12 +49,18 @@ def resume(run: Run, by: str = "ops") -> list[d.Command]:
 
 
 def test_pause_and_resume_say_who_asked_and_reach_the_waited_children():
-    run = Run(graph([("a", "task", task())], [])).start()
+    run = Run(graph([("a", "task", task()), ("sub", "subworkflow", {"workflow": "child"})], [])).start()
     assert pause(run, "olga") == [d.SetInstanceStatus(I.PAUSED, by="olga"), d.TellChildren(d.PauseRequested("its parent i-1"))]
     assert resume(run, "olga") == [
         d.SetInstanceStatus(I.RUNNING, by="olga"), d.ReleaseHeld(), d.TellChildren(d.ResumeRequested("its parent i-1")),
     ]  # fmt: skip
     assert run.status == I.RUNNING and run.scheduled() == ["a"]
+
+
+def test_without_a_step_waiting_on_a_child_pause_and_resume_tell_no_children():
+    run = Run(graph([("a", "task", task()), ("nap", "wait", {"for_s": 5})], [])).start()
+    assert pause(run) == [d.SetInstanceStatus(I.PAUSED, by="ops")]
+    assert resume(run) == [d.SetInstanceStatus(I.RUNNING, by="ops"), d.ReleaseHeld()]
 
 
 def everything_pending() -> Run:
