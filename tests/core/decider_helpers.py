@@ -1,5 +1,10 @@
 """A tiny in-memory engine over the pure decider: applies commands to a dict, like the ORM adapter
-does to rows, so decider tests read as stories ("a completes, then b fails twice...")."""
+does to rows, so decider tests read as stories ("a completes, then b fails twice...").
+
+Like the adapter it keeps an inbox: what a decision holds while paused (``Hold``) waits in
+``held`` until ``ReleaseHeld`` moves it to ``inbox``, with what the instance sent itself
+(``SendSelf``); ``deliver`` decides on the whole inbox in one decision, as a transition does.
+Signals are rows (``signals``) taken by ``TakeSignal``; the saga's record is ``saga``."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from workflows.core.errors import Failure
 from workflows.core.graph import Graph
 from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
-from workflows.core.status import can_step
+from workflows.core.status import can_instance, can_step
 
 
 def graph(nodes: list[tuple], edges: list[tuple], **settings) -> Graph:
@@ -57,6 +62,17 @@ class Run:
     cancelled_items: list[str] = field(default_factory=list)
     item_ends: list[tuple[str, str, int, S]] = field(default_factory=list)  # (node, item, attempt, status), in order
 
+    # --- steering: the inbox, signals, the saga ---------------------------------------------------
+    held: list = field(default_factory=list)  # messages held while paused, in the order held
+    inbox: list = field(default_factory=list)  # released or sent to itself: decided on by ``deliver``
+    told_children: list = field(default_factory=list)  # TellChildren messages
+    signals: list[dict] = field(default_factory=list)  # rows: seq, name, payload, taken (node, item) or None
+    noted: list[int] = field(default_factory=list)  # NoteSignal seqs, in order
+    saga: dict | None = None
+    not_before: dict[tuple[str, str], float] = field(default_factory=dict)  # scheduled retries not yet due
+    completed_order: list[tuple[str, str, int]] = field(default_factory=list)  # (node, item, attempt), as they completed
+    compensations: set[tuple[str, str, int]] = field(default_factory=set)  # attempts that ran a compensate handler
+
     def snapshot(self, load: tuple = ()) -> d.Snapshot:
         """Like the adapter: every node's own step, and only the items the event names."""
         nodes = {(n, ""): replace(s, state=self.states.get(n)) for n, s in self.nodes.items()}
@@ -67,7 +83,28 @@ class Run:
                 outputs[k] = self.item_outputs.get(k)
         inputs = {k: v for (n, item, _a), v in self.item_inputs.items() for k in [(n, item)] if k in load}
         return d.Snapshot("i-1", self.status, self.input, dict(self.vars), nodes, self.now, outputs,
-                          inputs=inputs, item_results=self.results_of, max_items=self.max_items)
+                          inputs=inputs, item_results=self.results_of, max_items=self.max_items,
+                          signal=self.buffered_signal, saga=dict(self.saga) if self.saga else None, completions=self.next_to_compensate)
+
+    def buffered_signal(self, name: str, taken: frozenset[int]):
+        """Like the adapter's: the oldest signal of ``name`` no node took (nor this decision)."""
+        for row in self.signals:
+            if row["name"] == name and row["taken"] is None and row["seq"] not in taken:
+                return row["seq"], row["payload"]
+        return None
+
+    def next_to_compensate(self, tasks: list[str], maps: list[str]):
+        """Like the adapter's: the latest completion (a task's own step, a map's items) that is
+        still its step's latest attempt, as (node, item, attempt, input, output)."""
+        for node, item, attempt in reversed(self.completed_order):
+            if not ((node in tasks and not item) or (node in maps and item)):
+                continue
+            latest = self.items[(node, item)] if item else self.nodes[node]
+            if latest.attempt == attempt and latest.status == S.COMPLETED:
+                if item:
+                    return node, item, attempt, self.item_inputs[(node, item, attempt)], self.item_outputs[(node, item)]
+                return node, item, attempt, self.inputs[(node, attempt)], self.outputs[node]
+        return None
 
     def results_of(self, node: str) -> list:
         keys = sorted((k for k in self.items if k[0] == node), key=lambda k: int(k[1]))
@@ -85,8 +122,40 @@ class Run:
     def apply(self, c) -> None:
         if isinstance(c, (d.CreateAttempt, d.FinishAttempt)):
             self.check_step((c.node, c.item), c.attempt, c.status, new=isinstance(c, d.CreateAttempt))
+            if c.status == S.COMPLETED:
+                self.completed_order.append((c.node, c.item, c.attempt))
+            self.not_before.pop((c.node, c.item), None)
+            if isinstance(c, d.CreateAttempt) and c.not_before is not None:
+                self.not_before[(c.node, c.item)] = c.not_before
+            if isinstance(c, d.CreateAttempt) and c.compensation:
+                self.compensations.add((c.node, c.item, c.attempt))
         if isinstance(c, d.SetInstanceStatus):
+            # What the writer refuses (``can_instance``): a transition the status table does not allow.
+            assert can_instance(self.status, c.status), f"instance: {self.status} -> {c.status}"
             self.status, self.output, self.error = c.status, c.output, c.error
+            if c.saga is not None:
+                self.saga = dict(c.saga)
+            if c.status.is_final:
+                self.held.clear()  # what was held for a resume that will not come
+        elif isinstance(c, d.Hold):
+            self.held.append(c.message)
+        elif isinstance(c, d.ReleaseHeld):
+            self.inbox.extend(self.held)
+            self.held.clear()
+        elif isinstance(c, d.SendSelf):
+            self.inbox.append(c.message)
+        elif isinstance(c, d.TellChildren):
+            self.told_children.append(c.message)
+        elif isinstance(c, d.NoteSignal):
+            self.noted.append(c.seq)
+        elif isinstance(c, d.TakeSignal):
+            row = next(r for r in self.signals if r["seq"] == c.seq)
+            assert row["taken"] is None, f"signal {c.seq} taken twice ({row['taken']}, then {c.node})"
+            row["taken"] = (c.node, c.item)
+        elif isinstance(c, d.SetSaga):
+            self.saga = dict(c.saga)
+        elif isinstance(c, d.MakeDue):
+            self.not_before.pop((c.node, c.item), None)
         elif isinstance(c, (d.CreateAttempt, d.FinishAttempt)) and c.item:
             k = (c.node, c.item)
             lost = c.lost if isinstance(c, d.CreateAttempt) else self.items[k].lost
@@ -164,6 +233,42 @@ class Run:
         self.claim(node)
         failure = Failure(type, f"{type} happened", retryable=retryable)
         return self.send(d.AttemptFailed(node, self.nodes[node].attempt, failure, timed_out), **kwargs)
+
+    # --- steering ---------------------------------------------------------------------------------
+    def deliver(self) -> list[d.Command]:
+        """Decide on everything in the inbox in one decision (a transition takes all its messages)."""
+        messages, self.inbox = self.inbox, []
+        return self.send(messages) if messages else []
+
+    def transition(self, event) -> list[d.Command]:
+        """What the adapter's transition decides on: the inbox's messages first, then its own event."""
+        messages, self.inbox = self.inbox, []
+        return self.send([*messages, *(event if isinstance(event, list) else [event])])
+
+    def fire(self, timer: d.StartTimer, *, inbox: bool = False) -> list[d.Command]:
+        """The timer is due: its message reaches the instance (held there if it is paused);
+        ``inbox``: decided with what waits in the inbox, as the adapter does."""
+        self.timers.remove(timer)
+        self.now = max(self.now, timer.due)
+        return self.transition(timer.message) if inbox else self.send(timer.message)
+
+    def timer(self, kind: str, node: str = "") -> d.StartTimer:
+        found = [t for t in self.timers if t.kind == kind and t.node == node]
+        assert len(found) == 1, f"{kind} timers of {node!r}: {found}"
+        return found[0]
+
+    def buffer_signal(self, name: str, payload: Any = None) -> d.SignalReceived:
+        """A signal row is written (the API's transaction); its message is returned, not yet delivered."""
+        seq = len(self.signals) + 1
+        self.signals.append({"seq": seq, "name": name, "payload": payload, "taken": None})
+        return d.SignalReceived(name, seq, payload)
+
+    def signal(self, name: str, payload: Any = None, by: str = "") -> list[d.Command]:
+        message = self.buffer_signal(name, payload)
+        return self.send(d.SignalReceived(name, message.seq, payload, by))
+
+    def taken_by(self, seq: int):
+        return next(r["taken"] for r in self.signals if r["seq"] == seq)
 
     def status_of(self, node: str) -> S | None:
         state = self.nodes.get(node)

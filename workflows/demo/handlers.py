@@ -159,6 +159,23 @@ def commit_transaction(input, ctx):
     return {"committed": True}
 
 
+@handler(
+    "demo.undo_slowly",
+    input_schema=reads(
+        {
+            "input": {"type": "object", "description": "the compensated step's input; its undo_s is how long the undo takes (default 1 s)"},
+            "output": {"type": "object", "description": "what the compensated step returned"},
+        }
+    ),
+)
+def undo_slowly(input, ctx):
+    """Compensates any step, slowly (a long undo: the crash tests kill its worker meanwhile)."""
+    input = input or {}
+    seconds = float((input.get("input") or {}).get("undo_s", 1.0))
+    time.sleep(seconds)
+    return {"undid": input.get("output"), "attempt": ctx.attempt}
+
+
 @handler("demo.not_json")
 def not_json(input, ctx):
     """Returns something JSON cannot hold."""
