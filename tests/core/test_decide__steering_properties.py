@@ -72,10 +72,8 @@ def test_random_pauses_through_a_chain_run_every_step_once_in_order_and_complete
     def act(name: str, target=None) -> None:
         before = run.status
         if name in ("pause", "resume"):
-            # the inbox's delivery wins the race for the lock: a pause or resume decided together
-            # with the last step's end is a known bug (test_decide__steering's strict xfail)
-            commands = run.deliver()
-            commands += run.send(d.PauseRequested("ops") if name == "pause" else d.ResumeRequested("ops"))
+            # decided together with whatever waits in the inbox, after it (as a transition does)
+            commands = run.transition(d.PauseRequested("ops") if name == "pause" else d.ResumeRequested("ops"))
         elif name == "deliver":
             commands = run.deliver()
         elif name == "fire":

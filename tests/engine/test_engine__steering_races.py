@@ -1,5 +1,6 @@
-"""Two steering bugs shown against the real database (their decider-level twins are in
-tests/core/test_decide__steering.py): both strict xfails until the decider is fixed."""
+"""Two steering races against the real database (their decider-level twins are in
+tests/core/test_decide__steering.py): a pause decided with the last step's end, and the last
+compensation ending while paused."""
 
 from __future__ import annotations
 
@@ -23,11 +24,6 @@ def g(nodes, edges=(), **settings) -> dict:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a pause decided together with the signal that ends the last step leaves the instance paused with "
-    "nothing active and nothing held; resumed, it stays running for ever",
-)
 def test_a_pause_that_takes_the_lock_before_a_signals_delivery_still_lets_the_instance_complete(publish):
     instance, _ = engine.start_instance(publish(g([("s", "signal", {"name": "go"})])))
     with transaction.atomic():  # the pause's transition runs before the signal's delivery (after commit)
@@ -39,11 +35,6 @@ def test_a_pause_that_takes_the_lock_before_a_signals_delivery_still_lets_the_in
     assert Instance.objects.get(pk=instance.pk).status == "completed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the last compensation completing while paused makes the decider fail the instance from paused, "
-    "which the writer refuses (RuntimeError): the worker's result is lost and the step stays running",
-)
 def test_the_last_compensation_completing_while_paused_is_recorded_and_the_saga_ends_after_resume(publish):
     graph = g(
         [("a", "task", {"handler": "demo.noop", "compensate": "demo.noop"}), ("b", "task", {"handler": "demo.noop"})],

@@ -175,6 +175,12 @@ class Compensate:
 
 
 @dataclass(frozen=True)
+class Reassess:
+    """Look again whether the instance is done: sent to itself on resume, after what was held (a
+    resume's own decision does not complete the instance: the held messages come first)."""
+
+
+@dataclass(frozen=True)
 class Continue:
     """An attempt ended while the instance was paused: recorded then, carried on from at resume."""
 
@@ -531,9 +537,13 @@ class _Decision:
         if self.status == I.PAUSED:
             self.set_status(I.RUNNING, by=event.by)
             self.commands.append(ReleaseHeld())
+            self.commands.append(SendSelf(Reassess()))  # after the released messages: then it may be done
             if self.may_have_children():
                 self.commands.append(TellChildren(ResumeRequested(f"its parent {self.snap.instance_id}")))
             self._resumed = True
+
+    def on_Reassess(self, event: Reassess) -> None:
+        pass  # ``finish_up`` looks
 
     def on_SignalReceived(self, event: SignalReceived) -> None:
         if self.status != I.RUNNING:
@@ -626,6 +636,8 @@ class _Decision:
         if saga and saga.get("state") == "failed":
             self.retry_compensation(dict(saga), event.by)
             return
+        if saga:
+            return  # its completed steps were undone: running the failed one again would not redo them
         own = [(k[0], s) for k, s in self.nodes.items() if not k[1]]
         failed = [n for n, s in own if s.status in (S.FAILED, S.TIMED_OUT) and not s.ports]
         if not failed:
@@ -907,7 +919,11 @@ class _Decision:
         return self.saga if current and (current["node"], current["item"]) == k else None
 
     def on_Compensate(self, event: Compensate) -> None:
-        if self.status == I.RUNNING and self.in_saga() and not self.saga.get("current"):
+        if self.status != I.RUNNING or not self.saga:
+            return
+        if self.saga.get("state") == "failing":  # a compensation failed for good while paused
+            self.fail_saga()
+        elif self.in_saga() and not self.saga.get("current"):
             self.compensate_next()
 
     def compensate_next(self) -> None:
@@ -934,19 +950,34 @@ class _Decision:
     def compensated(self, k: Key, attempt: int, output: Any) -> None:
         self.finish(k, attempt, S.COMPENSATED, output=output)
         self.saga.update(compensated=self.saga["compensated"] + 1, current=None)
-        self.compensate_next()
+        if self.status == I.PAUSED:  # recorded; the next one starts on resume
+            self.commands.append(SetSaga(dict(self.saga)))
+            self.commands.append(Hold(Compensate()))
+        else:
+            self.compensate_next()
 
     def compensation_failed(self, k: Key, attempt: int, status: S, failure: Failure) -> None:
         """Its retries are spent: the instance fails with "compensation failed"; an operator's
         retry runs this compensation again and carries on with the rest."""
         self.finish(k, attempt, status, failure=failure)
         saga = self.saga
+        saga["state"] = "failing"
+        saga["current"] = {**saga["current"], "attempt": attempt, "failure": {"type": failure.type, "message": failure.message}}
+        if self.status == I.PAUSED:  # recorded; the instance fails on resume
+            self.commands.append(SetSaga(dict(saga)))
+            self.commands.append(Hold(Compensate()))
+        else:
+            self.fail_saga()
+
+    def fail_saga(self) -> None:
+        saga = self.saga
         saga["state"] = "failed"
-        saga["current"] = {**saga["current"], "attempt": attempt}
-        where = f"{k[0]}[{k[1]}]" if k[1] else k[0]
+        current = saga["current"]
+        where = f"{current['node']}[{current['item']}]" if current["item"] else current["node"]
+        failure = current.get("failure") or {}
         error = {
-            "type": "CompensationFailed", "message": f"compensation failed at {where}: {failure.type}: {failure.message}",
-            "node": k[0], "original": saga["error"], "compensated": saga["compensated"],
+            "type": "CompensationFailed", "message": f"compensation failed at {where}: {failure.get('type')}: {failure.get('message')}",
+            "node": current["node"], "original": saga["error"], "compensated": saga["compensated"],
         }  # fmt: skip
         self.set_status(I.FAILED, error=error, saga=dict(saga))
 

@@ -29,6 +29,7 @@ MESSAGES: dict[str, type] = {
         d.SignalReceived,
         d.Continue,
         d.Compensate,
+        d.Reassess,
     )
 }
 

@@ -40,6 +40,8 @@ def retry_instance(instance_id, *, by: str = "") -> Instance:
             raise Conflict(f"the instance is {instance.status}; only a failed instance can be retried")
         if (instance.saga or {}).get("state") == "failed":
             return  # its compensation failed: the retry runs that compensation again
+        if instance.saga:
+            raise Conflict("its completed steps were compensated (undone); start a new instance instead")
         if not any(r.status in (S.FAILED, S.TIMED_OUT) and not r.ports for k, r in rows.items() if not k[1]):
             raise Conflict("the instance failed outside a step (an end node or its output); there is no step to retry")
 
