@@ -6,18 +6,12 @@ from __future__ import annotations
 
 import time
 
+from bench.engine_figures import _load, _wait_all
 from bench.stats import figure, percentile
 
 
 def _graph(nodes: list[dict], edges: list[tuple[str, str]] = ()) -> dict:
     return {"version": 1, "settings": {}, "nodes": nodes, "edges": [{"id": f"e{i}", "source": a, "target": b} for i, (a, b) in enumerate(edges)]}
-
-
-def _load(name: str, graph: dict) -> str:
-    from workflows.authoring import load_template
-
-    load_template({"name": name, "title": name, "graph": graph})
-    return name
 
 
 def signals(count: int = 200):
@@ -93,7 +87,7 @@ def priority(low_instances: int = 40, items: int = 50, high: int = 50):
     low = [engine.start_instance(low_name, input={"items": list(range(items))}, priority=10)[0].pk for _ in range(low_instances)]
     time.sleep(0.2)  # the backlog is queued and being worked on
     high_ids = [engine.start_instance(high_name, priority=90)[0].pk for _ in range(high)]
-    _wait(low + high_ids)
+    _wait_all(low + high_ids, timeout=180)
 
     def waits(ids):
         rows = StepRun.objects.filter(instance_id__in=ids, node_type__in=["task", "map"]).exclude(status="waiting").exclude(item_key="", node_type="map")
@@ -107,15 +101,3 @@ def priority(low_instances: int = 40, items: int = 50, high: int = 50):
         figure("priority_low_wait_p95", percentile(low_waits, 95), "ms", samples=len(low_waits)),
         figure("priority_wait_ratio_p95", ratio * 100, "%", target="<= 10"),
     ]
-
-
-def _wait(ids: list, timeout: float = 180.0) -> None:
-    from workflows.core.status import FINAL_INSTANCE_STATUSES
-    from workflows.models import Instance
-
-    finals = [str(s) for s in FINAL_INSTANCE_STATUSES]
-    give_up = time.monotonic() + timeout
-    while Instance.objects.filter(pk__in=ids).exclude(status__in=finals).exists():
-        if time.monotonic() > give_up:
-            raise RuntimeError(f"instances did not finish within {timeout} s")
-        time.sleep(0.1)

@@ -8,20 +8,12 @@ import pytest
 from django.db import transaction
 
 from tests.engine.conftest import drain_all
+from tests.engine.test_engine__steering import g
 from workflows import engine
 from workflows.core.errors import Failure
 from workflows.models import InboxMessage, Instance, StepRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def g(nodes, edges=(), **settings) -> dict:
-    return {
-        "version": 1,
-        "settings": settings,
-        "nodes": [{"id": n[0], "type": n[1], "config": n[2]} for n in nodes],
-        "edges": [{"id": f"e{i}", "source": e[0], "target": e[1], "port": "out"} for i, e in enumerate(edges)],
-    }
 
 
 def test_a_pause_that_takes_the_lock_before_a_signals_delivery_still_lets_the_instance_complete(publish):
