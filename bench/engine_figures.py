@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
+from bench.running import _load, _start_all, _wait_all
 from bench.stats import figure, median, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,36 +44,6 @@ def _fan(width: int, handler: str, input: dict) -> dict:
     edges = [{"id": f"a{i}", "source": "start", "target": f"w{i}"} for i in range(width)]
     edges += [{"id": f"b{i}", "source": f"w{i}", "target": "join"} for i in range(width)]
     return {"version": 1, "settings": {}, "nodes": nodes, "edges": edges}
-
-
-def _load(name: str, graph: dict) -> str:
-    from workflows.authoring import load_template
-
-    load_template({"name": name, "title": name, "graph": graph})
-    return name
-
-
-def _start_all(name: str, count: int, input=None) -> list:
-    from workflows import engine
-
-    return [engine.start_instance(name, input=input(k) if callable(input) else (input or {}))[0].pk for k in range(count)]
-
-
-def _wait_all(ids: list, timeout: float = 120.0) -> list:
-    from workflows.core.status import FINAL_INSTANCE_STATUSES
-    from workflows.models import Instance
-
-    finals = [str(s) for s in FINAL_INSTANCE_STATUSES]
-    give_up = time.monotonic() + timeout
-    while Instance.objects.filter(pk__in=ids).exclude(status__in=finals).exists():
-        if time.monotonic() > give_up:
-            raise RuntimeError(f"instances did not finish within {timeout} s")
-        time.sleep(0.1)  # timings come from the rows, not from this loop
-    instances = list(Instance.objects.filter(pk__in=ids))
-    bad = [i for i in instances if i.status != "completed"]
-    if bad:
-        raise RuntimeError(f"{len(bad)} instances did not complete: {bad[0].status} {bad[0].error}")
-    return instances
 
 
 def chains(rounds: int = 3):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from bench.engine_figures import _load, _wait_all
+from bench.running import _load, _wait_all
 from bench.stats import figure, percentile
 
 
