@@ -80,7 +80,8 @@ def test_a_worker_killed_while_applying_a_transition_loses_nothing(cluster, roun
             def worker_blocked_in_transition():
                 rows = probe.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query LIKE '%%INSERT INTO \"workflows_event\"%%' AND state = 'active'"
+                    # the completion's batch (its text is cut at track_activity_query_size, before its event INSERT)
+                    "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE \"workflows_steprun\" SET \"status\" = ''completed''%%' AND state = 'active'"
                 ).fetchone()
                 return rows[0] > 0
 

@@ -22,7 +22,7 @@ from .control import bulk, cancel_instance, pause_instance, resume_instance, ret
 from .due import deliver_stranded, expire_step, fire_timer, redispatch_stale
 from workflows.errors import Conflict, EngineError, InputTooLarge, NotFound
 from .graphs import graph_of
-from .runtime import claim_best, claim_step, claim_steps, complete_attempt, fail_attempt, finish_attempts, heartbeat, last_heartbeat, renew_lease, renew_leases
+from .runtime import claim_best, claim_step, claim_steps, picker, complete_attempt, fail_attempt, finish_attempts, heartbeat, last_heartbeat, renew_lease, renew_leases
 from .starting import start_instance, start_test_run
 from .transition import Claim, idempotency_key
 
@@ -50,6 +50,7 @@ __all__ = [
     "heartbeat",
     "last_heartbeat",
     "idempotency_key",
+    "picker",
     "redispatch_stale",
     "renew_lease",
     "renew_leases",
