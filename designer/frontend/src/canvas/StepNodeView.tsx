@@ -9,7 +9,7 @@ import { latestStep } from '../run/status'
 import { useShallow } from 'zustand/react/shallow'
 import type { StepTypeDef } from '../graph/types'
 import { useEditor, type EditorState } from '../state/store'
-import { PHRASE_KINDS, STATUS_LABEL, TypeIcon, categoryColour, formatDuration, nodeSummary, portTone } from './look'
+import { PHRASE_KINDS, STATUS_LABEL, TypeIcon, categoryColour, formatDuration, nodeSummary, nodeTags, portTone } from './look'
 
 type Overlay = ReturnType<typeof computeOverlay>
 const overlays = new Map<string, { inputs: unknown[]; kind: string; value: Overlay }>()
@@ -71,6 +71,7 @@ function StepNodeViewImpl({ id, data, selected }: NodeProps<StepNode>) {
   }, [handleKey, id, updateNodeInternals])
   const summary = nodeSummary(data.kind, data.config)
   const phrase = PHRASE_KINDS.has(data.kind) && summary !== ''
+  const tags = useMemo(() => nodeTags(data.config), [data.config])
   const single = ports.length === 1 && ports[0] === 'out' && stray.length === 0
 
   const classes = ['fd-node']
@@ -121,6 +122,20 @@ function StepNodeViewImpl({ id, data, selected }: NodeProps<StepNode>) {
       {phrase && (
         <div className="fd-node-phrase" title={summary}>
           {summary}
+        </div>
+      )}
+      {tags.length > 0 && (
+        <div className="fd-node-tags">
+          {tags.map((t) => (
+            <span key={t.key} className={`fd-node-tag tag-${t.key}`} title={t.title} data-testid={`node-tag-${t.key}`}>
+              {t.key === 'undo' && (
+                <span className="fd-node-tag-icon" aria-hidden="true">
+                  ↶
+                </span>
+              )}
+              {t.text}
+            </span>
+          ))}
         </div>
       )}
       {!single && ports.length + stray.length > 0 && (

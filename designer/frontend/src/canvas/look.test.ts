@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PHRASE_KINDS, STATUS_LABEL, nodeSummary } from './look'
+import { PHRASE_KINDS, STATUS_LABEL, formatSeconds, nodeSummary, nodeTags } from './look'
 
 describe('status words', () => {
   it('gives each status its own word', () => {
@@ -33,7 +33,7 @@ describe('what map, loop and sub-workflow nodes say they do', () => {
     expect(nodeSummary('subworkflow', { workflow: '{{ input.kind }}' })).toBe('runs {{ input.kind }}')
   })
   it('draws these phrases on a line of their own, other summaries beside the type', () => {
-    expect([...PHRASE_KINDS].sort()).toEqual(['loop', 'map', 'subworkflow'])
+    expect([...PHRASE_KINDS].sort()).toEqual(['loop', 'map', 'signal', 'subworkflow'])
     expect(PHRASE_KINDS.has('task')).toBe(false)
   })
 })
@@ -47,5 +47,57 @@ describe('what a notify node says it does', () => {
   it('says nothing until it has a recipient', () => {
     expect(nodeSummary('notify', {})).toBe('')
     expect(nodeSummary('notify', { to: ['', 5] })).toBe('')
+  })
+})
+
+describe('what a signal node says it waits for', () => {
+  const spaced = (s: string) => s.replace(/\u00a0/g, ' ')
+  it('names the signal and its timeout in words', () => {
+    expect(spaced(nodeSummary('signal', { name: 'approve', timeout_s: 3600 }))).toBe("waits for 'approve' · 1 h timeout")
+    expect(spaced(nodeSummary('signal', { name: 'order.paid', timeout_s: 90 }))).toBe("waits for 'order.paid' · 1 min 30 s timeout")
+  })
+  it('never breaks a line inside the timeout', () => {
+    expect(nodeSummary('signal', { name: 'approve', timeout_s: 5400 }).split(' · ')[1]).not.toMatch(/ /)
+    expect(nodeSummary('signal', { name: 'approve' })).toBe("waits for 'approve'")
+  })
+  it('says nothing until it has a name, and leaves out a timeout that is not a positive number', () => {
+    expect(nodeSummary('signal', {})).toBe('')
+    expect(nodeSummary('signal', { name: '', timeout_s: 60 })).toBe('')
+    expect(nodeSummary('signal', { name: 'go', timeout_s: '{{ input.t }}' })).toBe("waits for 'go'")
+    expect(nodeSummary('signal', { name: 'go', timeout_s: 0 })).toBe("waits for 'go'")
+  })
+})
+
+describe('formatSeconds', () => {
+  it('says a duration in its two largest units', () => {
+    expect(formatSeconds(0.5)).toBe('0.5 s')
+    expect(formatSeconds(45)).toBe('45 s')
+    expect(formatSeconds(60)).toBe('1 min')
+    expect(formatSeconds(5400)).toBe('1 h 30 min')
+    expect(formatSeconds(86400)).toBe('1 d')
+    expect(formatSeconds(90000)).toBe('1 d 1 h')
+    expect(formatSeconds(366 * 86400)).toBe('366 d')
+  })
+  it('never loses a whole unit to rounding', () => {
+    for (let s = 60; s < 200000; s += 997) {
+      const [whole, unit] = formatSeconds(s).split(' ')
+      const size = { min: 60, h: 3600, d: 86400 }[unit]!
+      expect(Number(whole)).toBe(Math.floor(s / size))
+    }
+  })
+})
+
+describe('tags under a node', () => {
+  it('names the compensation handler, as a name or with its own policy', () => {
+    expect(nodeTags({ handler: 'demo.reserve', compensate: 'demo.release' }).map((t) => t.text)).toEqual(['undo: demo.release'])
+    const own = nodeTags({ compensate: { handler: 'demo.release', retry: { max_attempts: 5 } } })
+    expect(own.map((t) => [t.key, t.text])).toEqual([['undo', 'undo: demo.release']])
+    expect(own[0].title).toContain('own retry policy')
+  })
+  it('marks a step nothing waits for, and says nothing of the defaults', () => {
+    expect(nodeTags({ handler: 'demo.notify', wait: false }).map((t) => t.text)).toEqual(['fire and forget'])
+    expect(nodeTags({ handler: 'demo.notify', wait: true })).toEqual([])
+    expect(nodeTags({ compensate: '' })).toEqual([])
+    expect(nodeTags({ compensate: { retry: {} } })).toEqual([])
   })
 })

@@ -1,6 +1,7 @@
 /** How node types look: a colour per category and an icon per type (unknown types get a plain one). */
 import { memo } from 'react'
 import type { Config } from '../graph/types'
+import { undoTag } from '../schema/compensate'
 import { hasTemplate } from '../schema/form'
 
 export const CATEGORY_COLOUR: Record<string, string> = {
@@ -84,7 +85,49 @@ function childWorkflow(config: Config): string {
 }
 
 /** Types whose summary is a phrase ("for each in … · 10 at a time"): drawn on a line of its own. */
-export const PHRASE_KINDS: ReadonlySet<string> = new Set(['map', 'loop', 'subworkflow'])
+export const PHRASE_KINDS: ReadonlySet<string> = new Set(['map', 'loop', 'subworkflow', 'signal'])
+
+/** A number of seconds as people say it: "45 s", "5 min", "1 h 30 min", "2 d". */
+export function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return `${seconds} s`
+  if (seconds < 60) return `${Math.round(seconds * 10) / 10} s`
+  const s = Math.round(seconds)
+  const units: [number, string][] = [[86400, 'd'], [3600, 'h'], [60, 'min'], [1, 's']]
+  const i = units.findIndex(([size]) => s >= size)
+  const [big, bigName] = units[i]
+  const [small, smallName] = units[i + 1]
+  const whole = Math.floor(s / big)
+  const rest = Math.floor((s % big) / small)
+  return rest ? `${whole} ${bigName} ${rest} ${smallName}` : `${whole} ${bigName}`
+}
+
+const NBSP = '\u00a0'
+
+/** "waits for 'approve' · 1 h timeout": what a signal node waits for, and for how long. */
+function signalSummary(config: Config): string {
+  if (typeof config.name !== 'string' || !config.name) return ''
+  // no break inside "1 h 30 min timeout": the phrase wraps between its parts, not its numbers and units
+  const timeout = typeof config.timeout_s === 'number' && config.timeout_s > 0 ? ` · ${`${formatSeconds(config.timeout_s)} timeout`.replace(/ /g, NBSP)}` : ''
+  return `waits for '${config.name}'${timeout}`
+}
+
+export interface NodeTag {
+  key: 'undo' | 'detached'
+  text: string
+  title: string
+}
+
+/** Small tags under a node's title: what undoes it (saga), and that nothing waits for it. */
+export function nodeTags(config: Config): NodeTag[] {
+  const tags: NodeTag[] = []
+  const undo = undoTag(config.compensate)
+  if (undo) {
+    const own = typeof config.compensate === 'object' && config.compensate !== null && !Array.isArray(config.compensate) && config.compensate.retry !== undefined
+    tags.push({ key: 'undo', text: undo, title: `Undone by ${undo.slice(6)} when the workflow fails and undoes its completed steps${own ? ' (with its own retry policy)' : ''}` })
+  }
+  if (config.wait === false) tags.push({ key: 'detached', text: 'fire and forget', title: 'The next steps start at once; this one still runs, retries and is recorded' })
+  return tags
+}
 
 /** One line saying what the node does, from its config. */
 export function nodeSummary(kind: string, config: Config): string {
@@ -103,6 +146,7 @@ export function nodeSummary(kind: string, config: Config): string {
     return config.wait === false ? `starts ${child}, no wait` : `runs ${child}`
   }
   if (kind === 'notify') return notifySummary(config)
+  if (kind === 'signal') return signalSummary(config)
   if (typeof config.handler === 'string') return config.handler
   if (typeof config.url === 'string') return `${str(config.method ?? 'GET')} ${config.url}`
   if (typeof config.expression === 'string') return config.expression

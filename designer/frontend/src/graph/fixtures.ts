@@ -18,11 +18,31 @@ const CHILD = {
   version: { type: 'integer', minimum: 1, title: 'Version', description: 'pin a published version; empty: the latest published', 'x-widget': 'template-version' },
 }
 
+const RETRY = { type: 'object', title: 'Retry policy', additionalProperties: false, properties: { max_attempts: { type: 'integer', minimum: 1, maximum: 100, default: 1 }, initial_s: { type: 'number', minimum: 0, default: 1 } } }
+
+/** What every worker type accepts (WORKER_PROPERTIES), in the server's order: before the type's own. */
+export const WORKER = {
+  retry: RETRY,
+  timeout_s: { type: 'number', exclusiveMinimum: 0, title: 'Timeout (s)' },
+  heartbeat_s: { type: 'number', exclusiveMinimum: 0, title: 'Heartbeat (s)' },
+  wait: { type: 'boolean', default: true, title: 'Wait for it' },
+}
+
+/** A saga's undo (COMPENSATE_SCHEMA): a handler name, or one with its own retry policy. */
+export const COMPENSATE = {
+  title: 'Compensation handler',
+  'x-widget': 'handler',
+  oneOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'object', additionalProperties: false, required: ['handler'], properties: { handler: { type: 'string', minLength: 1 }, retry: RETRY } },
+  ],
+}
+
 /** Step types as GET /api/v1/step-types/ describes them (trimmed). */
 export const TYPES: Record<string, StepTypeDef> = {
   task: {
     type: 'task', label: 'Task', category: 'work', description: 'Runs a handler', inline: false, ports: ['out'], port_source: null,
-    schema: obj({ handler: { type: 'string', 'x-widget': 'handler' }, input: {}, retry: { type: 'object', properties: { max_attempts: { type: 'integer', minimum: 1 } } } }, ['handler']),
+    schema: obj({ ...WORKER, handler: { type: 'string', 'x-widget': 'handler' }, input: {}, compensate: COMPENSATE }, ['handler']),
   },
   condition: {
     type: 'condition', label: 'Condition', category: 'control', description: '', inline: true, ports: ['true', 'false'], port_source: null,
@@ -35,7 +55,7 @@ export const TYPES: Record<string, StepTypeDef> = {
   map: {
     type: 'map', label: 'Map (for each)', category: 'flow', description: 'Runs a handler or a child workflow once per item', inline: false, ports: ['out'], port_source: null,
     schema: {
-      ...obj({ items: { type: 'string', title: 'Items', 'x-widget': 'expression' }, handler: { type: 'string', title: 'Handler (per item)', 'x-widget': 'handler' }, ...CHILD, input: {}, concurrency: { type: 'integer', minimum: 1, default: 10 } }, ['items']),
+      ...obj({ ...WORKER, items: { type: 'string', title: 'Items', 'x-widget': 'expression' }, handler: { type: 'string', title: 'Handler (per item)', 'x-widget': 'handler' }, compensate: COMPENSATE, ...CHILD, input: {}, concurrency: { type: 'integer', minimum: 1, default: 10 } }, ['items']),
       oneOf: [{ required: ['handler'] }, { required: ['workflow'] }],
     },
   },
@@ -49,6 +69,10 @@ export const TYPES: Record<string, StepTypeDef> = {
   subworkflow: {
     type: 'subworkflow', label: 'Sub-workflow', category: 'flow', description: 'Starts a child workflow', inline: true, ports: ['out'], port_source: null,
     schema: obj({ ...CHILD, input: {}, wait: { type: 'boolean', default: true } }, ['workflow']),
+  },
+  signal: {
+    type: 'signal', label: 'Wait for signal', category: 'flow', description: 'Waits until a named signal is sent to the instance', inline: true, ports: ['out', 'timeout'], port_source: null,
+    schema: obj({ name: { type: 'string', minLength: 1, maxLength: 100, title: 'Signal name', pattern: '^[A-Za-z0-9_.:-]{1,100}$' }, timeout_s: { type: 'number', exclusiveMinimum: 0, title: 'Timeout (s)' } }, ['name']),
   },
   end: { type: 'end', label: 'End', category: 'flow', description: '', inline: true, ports: [], port_source: null, schema: obj({ output: {} }) },
 }

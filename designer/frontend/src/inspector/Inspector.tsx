@@ -1,10 +1,13 @@
-import { useEffect, useMemo, useState } from 'react'
+import { Fragment, useEffect, useMemo, useState } from 'react'
+import { useShallow } from 'zustand/react/shallow'
 import type { ApiFieldError } from '../api/types'
 import { TypeIcon, categoryColour } from '../canvas/look'
 import { portSource } from '../graph/ports'
 import type { Json, JsonSchema } from '../graph/types'
 import { choicesOf } from '../schema/choices'
-import { orderedFields, renderedPaths } from '../schema/form'
+import { compensationHandler } from '../schema/compensate'
+import { executionTitle, fieldShown, hiddenField, orderedFields, renderedPaths } from '../schema/form'
+import { QUERY_NAME } from '../schema/queries'
 import { deleteNodes, duplicateSelected, focusNode, renameNode, setConfig, setConfigValues, setLabel, setSettings, useEditor } from '../state/store'
 import { ChoiceField } from './ChoiceField'
 import { SchemaField, type FieldContext } from './fields'
@@ -21,7 +24,17 @@ export const SETTINGS_SCHEMA: JsonSchema = {
       enum: ['fail', 'compensate'],
       default: 'fail',
       title: 'On failure',
-      description: "fail, or compensate: run the completed steps' compensate handlers in reverse order",
+      'x-enum-labels': { fail: 'Fail the workflow', compensate: 'Undo completed steps (saga)' },
+      description: "when a step fails for good: end at once, or first undo the completed steps (their compensation handlers, latest first)",
+    },
+    queries: {
+      type: 'object',
+      title: 'Queries',
+      'x-widget': 'expressions',
+      description: 'named expressions anyone who may see an instance can ask of it, e.g. steps.review.status (GET /api/v1/instances/{id}/queries/{name}/)',
+      maxProperties: 50,
+      propertyNames: { pattern: QUERY_NAME },
+      additionalProperties: { type: 'string', minLength: 1, maxLength: 2000 },
     },
     output: { title: 'Output', description: "the instance's output; may use {{ expressions }} such as {{ steps.finalize.output }}" },
   },
@@ -69,8 +82,14 @@ function NodeInspector({ id }: { id: string }) {
   useEffect(() => setIdText(id), [id])
 
   const schema = def?.schema ?? { type: 'object', properties: {} }
-  const fields = useMemo(() => orderedFields(schema), [schema])
+  const allFields = useMemo(() => orderedFields(schema), [schema])
   const choices = useMemo(() => choicesOf(schema), [schema])
+  const kind = data?.kind ?? ''
+  const config = data?.config
+  const fields = useMemo(() => {
+    const shownHere = (k: string) => !config || !hiddenField(kind, k, config)
+    return { main: allFields.main.filter(shownHere), execution: allFields.execution.filter(shownHere) }
+  }, [allFields, kind, config])
   // the execution section opens when the step sets any of it, and whenever the server finds a problem there
   const execSet = !!data && fields.execution.some((k) => data.config[k] !== undefined)
   const execErrors = errors.some((e) => fields.execution.some((k) => e.field?.startsWith(`config.${k}`)))
@@ -151,7 +170,7 @@ function NodeInspector({ id }: { id: string }) {
         })}
         {fields.execution.length > 0 && (
           <details className="fd-section" open={execOpen} onToggle={(e) => setExecOpen((e.target as HTMLDetailsElement).open)}>
-            <summary>Execution: retries, timeout, joins, failures</summary>
+            <summary>{executionTitle(fields.execution)}</summary>
             {fields.execution.map((k) => (
               <SchemaField key={k} ctx={ctx} path={[k]} schema={schema.properties![k]} parent={schema} />
             ))}
@@ -171,12 +190,6 @@ function NodeInspector({ id }: { id: string }) {
       )}
     </div>
   )
-}
-
-function fieldShown(field: string, shown: Set<string>): boolean {
-  if (shown.has(field)) return true
-  const m = /^(.*?)(\[\d+\]|\.\d+)/.exec(field)
-  return m ? shown.has(m[1]) : false
 }
 
 function MultiInspector({ ids }: { ids: string[] }) {
@@ -203,10 +216,10 @@ function SettingsInspector() {
   const settings = useEditor((s) => s.settings)
   const graphErrors = useEditor((s) => s.validation.graphErrors)
   const readOnly = useEditor((s) => s.readOnly)
-  const counts = useEditor((s) => `${s.nodes.length} steps · ${s.edges.length} connections`)
+  const counts = useEditor((s) => `${plural(s.nodes.length, 'step')} · ${plural(s.edges.length, 'connection')}`)
   const template = useEditor((s) => s.template)
   const shown = new Set(renderedPaths(SETTINGS_SCHEMA, 'settings'))
-  const other = graphErrors.filter((e) => !e.field || !shown.has(e.field))
+  const other = graphErrors.filter((e) => !e.field || !fieldShown(e.field, shown))
   const ctx: FieldContext = {
     base: 'settings',
     root: settings as { [k: string]: Json },
@@ -229,9 +242,31 @@ function SettingsInspector() {
       <fieldset className="fd-form" disabled={readOnly}>
         <TemplateDescription />
         {Object.entries(SETTINGS_SCHEMA.properties!).map(([k, s]) => (
-          <SchemaField key={k} ctx={ctx} path={[k]} schema={s} parent={SETTINGS_SCHEMA} />
+          <Fragment key={k}>
+            <SchemaField ctx={ctx} path={[k]} schema={s} parent={SETTINGS_SCHEMA} />
+            {k === 'on_failure' && settings.on_failure === 'compensate' && <SagaNote />}
+          </Fragment>
         ))}
       </fieldset>
+    </div>
+  )
+}
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
+
+/** Under "Undo completed steps (saga)": which steps it can undo, or that none can yet. */
+function SagaNote() {
+  const undoable = useEditor(useShallow((s) => s.nodes.filter((n) => compensationHandler(n.data.config.compensate)).map((n) => n.data.label || n.id)))
+  return (
+    <div className={`fd-hint fd-saga-note ${undoable.length ? '' : 'warn'}`} data-testid="saga-note">
+      {undoable.length === 0 ? (
+        <>No step has a compensation handler yet: give the steps that must be undone one (a task's <b>Compensation handler</b>).</>
+      ) : (
+        <>
+          Can undo {undoable.length === 1 ? '1 step' : `${undoable.length} steps`}: {undoable.slice(0, 4).join(', ')}
+          {undoable.length > 4 ? ` and ${undoable.length - 4} more` : ''}. The workflow still ends failed, with the original error.
+        </>
+      )}
     </div>
   )
 }

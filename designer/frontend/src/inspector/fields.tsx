@@ -26,8 +26,11 @@ import { keyOfWidget, pinErrors, pinState, workflowChanges } from './childVersio
 import { HandlerInputFields, HandlerPicker } from './HandlerPicker'
 import { AllowedWorkflows, TemplatePicker } from './TemplatePicker'
 import { VersionPicker } from './VersionPicker'
-import { bare, liveVerdict, standing } from './messages'
+import { bare, liveVerdict, plainest, standing } from './messages'
+import { CompensateField } from './CompensateField'
+import { QueriesField } from './QueriesField'
 import { useEditor } from '../state/store'
+import { formatSeconds } from '../canvas/look'
 
 export interface FieldContext {
   /** "config" or "settings": the prefix of server error paths. */
@@ -99,7 +102,7 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
   const workflowKey = kind === 'template-version' ? keyOfWidget(parent, 'template') : undefined
   const workflow = workflowKey ? (getAt(ctx.root, [...path.slice(0, -1), workflowKey]) as Json | undefined) : undefined
   const versions = useEditor((s) => (typeof workflow === 'string' ? s.childVersions[workflow] : undefined))
-  const found = standing(errorsForField(ctx.errors, full), full, value)
+  const found = plainest(standing(errorsForField(ctx.errors, full), full, value))
   const errors = kind === 'template-version' ? pinErrors(found, pinState(workflow, value, versions)) : found
   const said = errors.map((e) => bare(e.message, e.field ?? full))
   const id = useId()
@@ -113,6 +116,8 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
   }
 
   if (kind === 'object') return <ObjectField ctx={ctx} path={path} schema={schema} required={required} title={title} errors={errors} />
+  if (kind === 'compensate') return <CompensateField ctx={ctx} path={path} schema={schema} title={title} />
+  if (kind === 'expression-map') return <QueriesField ctx={ctx} path={path} schema={schema} title={title} />
   // a list of names an expression may choose: shown once a name is an expression (or the list has some)
   if (kind === 'templates' && value === undefined && errors.length === 0 && !choosesByExpression(parent, ctx.root)) return null
 
@@ -148,6 +153,7 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
       break
     case 'enum': {
       const options = schema.enum ?? []
+      const word = (o: Json | undefined) => enumLabel(schema, o)
       widget = (
         <select
           id={id}
@@ -156,10 +162,12 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
           disabled={ctx.disabled}
           onChange={(e) => set(e.target.value === '' ? undefined : (JSON.parse(e.target.value) as Json))}
         >
-          {(!required || value === undefined) && <option value="">{schema.default !== undefined ? `default (${String(schema.default)})` : '—'}</option>}
+          {(!required || value === undefined) && <option value="">{schema.default !== undefined ? `default (${word(schema.default)})` : '—'}</option>}
+          {/* a value the list lacks (a graph written by hand) is shown as it is, not as the default */}
+          {value !== undefined && !options.some((o) => JSON.stringify(o) === JSON.stringify(value)) && <option value={JSON.stringify(value)}>{`${String(value)} (not a choice)`}</option>}
           {options.map((o) => (
             <option key={JSON.stringify(o)} value={JSON.stringify(o)}>
-              {String(o)}
+              {word(o)}
             </option>
           ))}
         </select>
@@ -177,13 +185,18 @@ export function SchemaField({ ctx, path, schema, parent }: { ctx: FieldContext; 
             disabled={ctx.disabled}
             onChange={(e) => set(e.target.checked)}
           />
-          <span>{value === undefined && schema.default !== undefined ? `default (${String(schema.default)})` : value ? 'yes' : 'no'}</span>
+          <span>{value === undefined && schema.default !== undefined ? `${schema.default ? 'yes' : 'no'} (default)` : value ? 'yes' : (OFF_WORDS[key] ?? 'no')}</span>
         </label>
       )
       break
     case 'integer':
     case 'number':
-      widget = <NumberInput id={id} testid={full} value={value} schema={schema} integer={kind === 'integer'} disabled={ctx.disabled} onChange={set} quiet={errors.length > 0} />
+      widget = (
+        <NumberInput id={id} testid={full} value={value} schema={schema} integer={kind === 'integer'} disabled={ctx.disabled} onChange={set} quiet={errors.length > 0}>
+          {/* seconds people count in minutes or hours: 3600 says "= 1 h" beside it */}
+          {key.endsWith('_s') && typeof value === 'number' && value >= 60 && <span className="fd-num-words" data-testid={`words-${full}`}>= {formatSeconds(value)}</span>}
+        </NumberInput>
+      )
       break
     case 'expression':
       widget = <ExpressionInput id={id} testid={full} value={value} kind="expression" disabled={ctx.disabled} onChange={set} placeholder="e.g. input.amount > 100" said={said} />
@@ -234,7 +247,16 @@ function choosesByExpression(parent: JsonSchema, root: { [key: string]: Json }):
   return Object.entries(parent.properties ?? {}).some(([k, s]) => s['x-widget'] === 'template' && isDynamic(root[k]))
 }
 
-function ObjectField({ ctx, path, schema, required, title, errors }: { ctx: FieldContext; path: string[]; schema: JsonSchema; required: boolean; title: string; errors: ApiFieldError[] }) {
+/** What an unticked box means where "no" says too little. */
+const OFF_WORDS: Record<string, string> = { wait: 'no: fire and forget' }
+
+/** An enum value's words: the schema's `x-enum-labels` for it, else the value itself. */
+export function enumLabel(schema: JsonSchema, value: Json | undefined): string {
+  const labels = schema['x-enum-labels'] as Record<string, string> | undefined
+  return (typeof value === 'string' && labels && Object.hasOwn(labels, value) && labels[value]) || String(value)
+}
+
+export function ObjectField({ ctx, path, schema, required, title, errors }: { ctx: FieldContext; path: string[]; schema: JsonSchema; required: boolean; title: string; errors: ApiFieldError[] }) {
   const full = `${ctx.base}.${path.join('.')}`
   const value = getAt(ctx.root, path)
   const on = value !== undefined
@@ -280,7 +302,7 @@ function useLocalText<T>(value: T, toText: (v: T) => string, sameAs: (text: stri
   return [text, setText]
 }
 
-function NumberInput({ id, testid, value, schema, integer, disabled, onChange, quiet }: { id: string; testid: string; value: Json | undefined; schema: JsonSchema; integer: boolean; disabled: boolean; onChange(v: Json | undefined): void; quiet: boolean }) {
+function NumberInput({ id, testid, value, schema, integer, disabled, onChange, quiet, children }: { id: string; testid: string; value: Json | undefined; schema: JsonSchema; integer: boolean; disabled: boolean; onChange(v: Json | undefined): void; quiet: boolean; children?: React.ReactNode }) {
   const [text, setText] = useLocalText(
     value,
     (v) => (v === undefined ? '' : String(v)),
@@ -293,22 +315,25 @@ function NumberInput({ id, testid, value, schema, integer, disabled, onChange, q
   const problem = parsed.error ?? (parsed.value !== undefined ? numberProblem(parsed.value, schema) : null)
   return (
     <>
-      <input
-        id={id}
-        type="text"
-        inputMode="decimal"
-        className="fd-num"
-        data-testid={`field-${testid}`}
-        value={text}
-        disabled={disabled}
-        placeholder={schema.default !== undefined ? `default ${String(schema.default)}` : ''}
-        aria-invalid={!!problem}
-        onChange={(e) => {
-          setText(e.target.value)
-          const p = parseNumber(e.target.value, integer)
-          if (p.error === undefined) onChange(p.value)
-        }}
-      />
+      <div className="fd-num-row">
+        <input
+          id={id}
+          type="text"
+          inputMode="decimal"
+          className="fd-num"
+          data-testid={`field-${testid}`}
+          value={text}
+          disabled={disabled}
+          placeholder={schema.default !== undefined ? `default ${String(schema.default)}` : ''}
+          aria-invalid={!!problem}
+          onChange={(e) => {
+            setText(e.target.value)
+            const p = parseNumber(e.target.value, integer)
+            if (p.error === undefined) onChange(p.value)
+          }}
+        />
+        {children}
+      </div>
       {problem && !(quiet && parsed.error === undefined) && <div className="fd-field-errors">{problem}</div>}
     </>
   )

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bare, liveVerdict, standing } from './messages'
+import { bare, compensationMessage, liveVerdict, plainest, standing } from './messages'
 
 describe('liveVerdict', () => {
   const bad = { valid: false, message: "unexpected end of expression at 'input.amount >'" }
@@ -36,5 +36,30 @@ describe('standing: what the server said that may still hold', () => {
   it('keeps every other error: only the server judges a new value', () => {
     const low = { field: 'config.count', message: 'config.count: 0 is less than the minimum of 1' }
     expect(standing([low], 'config.count', 3)).toEqual([low])
+  })
+})
+
+describe('plainest: JSON Schema wording only where nothing says it in words', () => {
+  const pattern = { field: 'config.name', message: "config.name: 'has space' does not match '^[A-Za-z0-9_.:-]{1,100}$'" }
+  const words = { field: 'config.name', message: 'config.name: letters, digits and _ . : - only, at most 100' }
+  it('drops the pattern when the same field has the words', () => {
+    expect(plainest([pattern, words])).toEqual([words])
+  })
+  it("keeps the schema's wording when it is all there is, or on another field", () => {
+    expect(plainest([pattern])).toEqual([pattern])
+    const other = { field: 'config.timeout_s', message: 'config.timeout_s: -1 is less than or equal to the minimum of 0' }
+    expect(plainest([pattern, other])).toEqual([pattern, other])
+  })
+  it('says an empty query once', () => {
+    const empty = { field: 'settings.queries.q', message: "settings.queries.q: '' should be non-empty" }
+    const expr = { field: 'settings.queries.q', message: 'settings.queries.q: the expression is empty' }
+    expect(plainest([empty, expr])).toEqual([expr])
+  })
+})
+
+describe('compensationMessage', () => {
+  it("says what a compensation needs instead of the oneOf's verdict", () => {
+    expect(compensationMessage("{'retry': {}} is not valid under any of the given schemas")).toMatch(/needs a handler/)
+    expect(compensationMessage("no handler named 'x' is registered")).toBe("no handler named 'x' is registered")
   })
 })

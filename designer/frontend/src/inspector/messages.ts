@@ -27,3 +27,24 @@ export function liveVerdict(check: CheckResult | null, fieldMessages: readonly s
   if (check && !check.valid && fieldMessages.includes(check.message ?? '')) return null
   return check
 }
+
+/** JSON Schema's own wording ("'a b' does not match '^[A-Za-z…$'"): a step's check usually says it in words too. */
+const SCHEMA_WORDING = [/ does not match '\^/, / should be non-empty$/, / is not valid under any of the given schemas$/]
+
+/**
+ * The errors with JSON Schema's wording left out where the same field also has a message in words:
+ * a signal named "has space" got both "does not match '^[A-Za-z0-9_.:-]{1,100}$'" and "letters,
+ * digits and _ . : - only", an empty query both "should be non-empty" and "the expression is empty".
+ */
+export function plainest<E extends { field?: string | null; message: string }>(errors: E[]): E[] {
+  const worded = (e: E) => SCHEMA_WORDING.some((re) => re.test(e.message))
+  const plain = new Set(errors.filter((e) => !worded(e)).map((e) => e.field ?? ''))
+  return errors.filter((e) => !worded(e) || !plain.has(e.field ?? ''))
+}
+
+/** A compensation the oneOf rejects, in words (the verdict names neither the handler nor the policy). */
+export function compensationMessage(message: string): string {
+  return / is not valid under any of the given schemas$/.test(message)
+    ? "a compensation needs a handler, and its own retry policy (if on) only the policy's fields with values in range"
+    : message
+}

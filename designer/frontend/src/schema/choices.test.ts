@@ -7,10 +7,10 @@ const [perItem] = choicesOf(TYPES.map.schema)
 const [repeat] = choicesOf(TYPES.loop.schema)
 
 describe('choicesOf', () => {
-  it("makes a map's handler-or-workflow a 'Per item' switch, the workflow bringing its allow-list and version", () => {
+  it("makes a map's handler-or-workflow a 'Per item' switch, the handler bringing its compensation, the workflow its allow-list and version", () => {
     expect(perItem.title).toBe('Per item')
     expect(perItem.options).toEqual([
-      { key: 'handler', label: 'Handler', fields: ['handler'] },
+      { key: 'handler', label: 'Handler', fields: ['handler', 'compensate'] },
       { key: 'workflow', label: 'Workflow', fields: ['workflow', 'allowed_workflows', 'version'] },
     ])
   })
@@ -55,5 +55,22 @@ describe('choosing an option', () => {
   it('keeps only the shown option of a config that sets both', () => {
     expect(switchChanges(repeat, 'count', { count: 3, while: 'true' }, new Map())).toEqual([[['while'], undefined]])
     expect(switchChanges(repeat, 'count', { count: 3 }, new Map())).toEqual([])
+  })
+})
+
+describe("a map's compensation goes with its handler", () => {
+  it('is cleared with the handler when the map switches to a workflow, and given back on switching back', () => {
+    const stash = new Map<string, Config[string]>()
+    const config: Config = { items: 'input.rows', handler: 'demo.charge', compensate: { handler: 'demo.refund', retry: { max_attempts: 5 } } }
+    const toWorkflow = switchChanges(perItem, 'workflow', config, stash)
+    expect(toWorkflow).toEqual([
+      [['handler'], undefined],
+      [['compensate'], undefined],
+    ])
+    const back = switchChanges(perItem, 'handler', { items: 'input.rows' }, stash)
+    expect(back).toEqual([
+      [['handler'], 'demo.charge'],
+      [['compensate'], { handler: 'demo.refund', retry: { max_attempts: 5 } }],
+    ])
   })
 })

@@ -26,6 +26,8 @@ const WORDS: Record<string, { title: string; labels: Record<string, string> }> =
 
 /** Fields that only mean something next to a child workflow's name. */
 const CHILD_FIELDS = ['allowed_workflows', 'version']
+/** Fields that only mean something next to a handler (a map of workflows cannot compensate its items). */
+const HANDLER_FIELDS = ['compensate']
 
 export function choicesOf(schema: JsonSchema): Choice[] {
   const props = schema.properties ?? {}
@@ -35,9 +37,15 @@ export function choicesOf(schema: JsonSchema): Choice[] {
   const options = (keys as string[]).map((key) => ({
     key,
     label: words?.labels[key] ?? fieldTitle(key, props[key]),
-    fields: [key, ...(props[key]['x-widget'] === 'template' ? CHILD_FIELDS.filter((f) => f in props) : [])],
+    fields: [key, ...companions(props[key]).filter((f) => f in props)],
   }))
   return [{ title: words?.title ?? 'One of', options }]
+}
+
+function companions(schema: JsonSchema): string[] {
+  if (schema['x-widget'] === 'template') return CHILD_FIELDS
+  if (schema['x-widget'] === 'handler' && !schema.oneOf) return HANDLER_FIELDS
+  return []
 }
 
 /** The option the config has chosen (the first whose key it sets), or null while it sets none. */

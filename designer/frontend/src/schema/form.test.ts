@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest'
+import { TYPES } from '../graph/fixtures'
 import type { JsonSchema } from '../graph/types'
 import {
   errorsForField,
+  executionTitle,
   fieldKind,
+  fieldShown,
+  hiddenField,
   fieldTitle,
   getAt,
   listItemNoun,
@@ -160,5 +164,51 @@ describe('list fields', () => {
     expect(listPlaceholder({ type: 'array', items: { type: 'integer', examples: [200] } })).toBe('e.g. 200')
     expect(listPlaceholder({ type: 'array', items: { type: 'string', examples: [{ no: 1 }] } })).toBe('')
     expect(listPlaceholder({ type: 'array', items: { type: 'string' } })).toBe('')
+  })
+})
+
+describe('the fields issue 11 added', () => {
+  const task = TYPES.task.schema
+  it("gives a step's compensation its own widget, and keeps a plain handler a handler", () => {
+    expect(fieldKind(task.properties!.compensate)).toBe('compensate')
+    expect(fieldKind(task.properties!.handler)).toBe('handler')
+    expect(fieldKind({ type: 'object', 'x-widget': 'expressions', additionalProperties: { type: 'string' } })).toBe('expression-map')
+  })
+  it("puts a worker's Wait for it and heartbeat with its execution settings", () => {
+    expect(orderedFields(task)).toEqual({ main: ['handler', 'input', 'compensate'], execution: ['wait', 'retry', 'timeout_s', 'heartbeat_s', 'join', 'on_failure'] })
+  })
+  it("keeps a signal's timeout and a sub-workflow's wait with what the step does", () => {
+    expect(orderedFields(TYPES.signal.schema)).toEqual({ main: ['name', 'timeout_s'], execution: ['join', 'on_failure'] })
+    expect(orderedFields(TYPES.subworkflow.schema).main).toContain('wait')
+  })
+  it('titles the execution section by what is in it', () => {
+    expect(executionTitle(['join', 'on_failure'])).toBe('Execution: joins, failures')
+    expect(executionTitle(['wait', 'retry', 'timeout_s', 'heartbeat_s', 'join', 'on_failure'])).toBe('Execution: waiting, retries, timeouts, joins, failures')
+    expect(executionTitle(['retry', 'timeout_s', 'join', 'on_failure'])).toBe('Execution: retries, timeouts, joins, failures')
+  })
+  it("hides a map's Wait for it unless it is set (then the server's error has a place)", () => {
+    expect(hiddenField('map', 'wait', {})).toBe(true)
+    expect(hiddenField('map', 'wait', { wait: false })).toBe(false)
+    expect(hiddenField('task', 'wait', {})).toBe(false)
+    expect(hiddenField('map', 'retry', {})).toBe(false)
+  })
+  it("lists the compensation's handler and policy fields and a query's name as rendered", () => {
+    const shown = new Set(renderedPaths(task, 'config'))
+    for (const f of ['config.compensate', 'config.compensate.handler', 'config.compensate.retry', 'config.compensate.retry.max_attempts', 'config.wait', 'config.heartbeat_s']) {
+      expect(fieldShown(f, shown)).toBe(true)
+    }
+    expect(fieldShown('config.compensatex', shown)).toBe(false)
+    const settings = new Set(renderedPaths({ properties: { queries: { type: 'object', 'x-widget': 'expressions' }, on_failure: { enum: ['fail'] } } }, 'settings'))
+    expect(fieldShown('settings.queries.progress', settings)).toBe(true)
+    expect(fieldShown('settings.queries', settings)).toBe(true)
+    expect(fieldShown('settings.on_failure', settings)).toBe(true)
+    expect(fieldShown('settings.timeout_s', settings)).toBe(false)
+    expect(fieldShown('settings', settings)).toBe(false)
+  })
+  it('shows an item of a rendered list on its list', () => {
+    const shown = new Set(['config.cases'])
+    expect(fieldShown('config.cases[2]', shown)).toBe(true)
+    expect(fieldShown('config.cases.0', shown)).toBe(true)
+    expect(fieldShown('config.casesx', shown)).toBe(false)
   })
 })

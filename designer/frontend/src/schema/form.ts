@@ -4,6 +4,7 @@ import { isPlainObject } from '../graph/json'
 
 export type FieldKind =
   | 'handler'
+  | 'compensate' // a handler name, or {handler, retry}: the handler picker plus an optional own retry policy
   | 'template' // a child workflow's template name (or a {{ expression }} choosing one)
   | 'templates' // a list of template names (allowed workflows)
   | 'template-version' // a published version of the child template chosen beside it (empty: the latest)
@@ -15,6 +16,7 @@ export type FieldKind =
   | 'string'
   | 'object' // fixed properties: a nested fieldset (retry policy)
   | 'map' // free keys: a key/value editor (headers, assignments)
+  | 'expression-map' // free keys, each a bare expression (the workflow's named queries)
   | 'list' // an array of strings or numbers (switch cases, non_retryable, expected_status)
   | 'json' // anything: a JSON (or template text) editor (input, body, output)
 
@@ -23,7 +25,8 @@ export const typesOf = (schema: JsonSchema): string[] =>
 
 export function fieldKind(schema: JsonSchema): FieldKind {
   const widget = schema['x-widget']
-  if (widget === 'handler') return 'handler'
+  if (widget === 'handler') return (schema.oneOf ?? []).some((b) => typesOf(b).includes('object')) ? 'compensate' : 'handler'
+  if (widget === 'expressions') return 'expression-map'
   if (widget === 'expression') return 'expression'
   if (widget === 'template') return 'template'
   if (widget === 'template-version') return 'template-version'
@@ -53,15 +56,29 @@ export function fieldKind(schema: JsonSchema): FieldKind {
 }
 
 /** Keys about how a step runs rather than what it does: shown after the step's own fields. */
-export const EXECUTION_KEYS = ['retry', 'timeout_s', 'heartbeat_s', 'join', 'on_failure']
+export const EXECUTION_KEYS = ['wait', 'retry', 'timeout_s', 'heartbeat_s', 'join', 'on_failure']
+/** Execution keys only for a worker type (one with a retry policy): elsewhere they are what the step does
+ *  (a signal's timeout chooses its `timeout` port; a sub-workflow's wait says whether it waits for its child). */
+const WORKER_ONLY = ['wait', 'timeout_s']
+const EXECUTION_WORDS: Record<string, string> = { wait: 'waiting', retry: 'retries', timeout_s: 'timeouts', heartbeat_s: 'timeouts', join: 'joins', on_failure: 'failures' }
 
 /** The schema's properties split into the step's own fields (in schema order) and execution ones. */
 export function orderedFields(schema: JsonSchema): { main: string[]; execution: string[] } {
   const keys = Object.keys(schema.properties ?? {})
-  return {
-    main: keys.filter((k) => !EXECUTION_KEYS.includes(k)),
-    execution: EXECUTION_KEYS.filter((k) => keys.includes(k)),
-  }
+  const worker = keys.includes('retry')
+  const execution = EXECUTION_KEYS.filter((k) => keys.includes(k) && (worker || !WORKER_ONLY.includes(k)))
+  return { main: keys.filter((k) => !execution.includes(k)), execution }
+}
+
+/** The execution section's title, naming what is in it ("Execution: joins, failures"). */
+export const executionTitle = (keys: readonly string[]) => `Execution: ${[...new Set(keys.map((k) => EXECUTION_WORDS[k] ?? k.replace(/_/g, ' ')))].join(', ')}`
+
+/** Types that always wait for their work: a map waits for its items (the server rejects `wait: false`). */
+const ALWAYS_WAITS = new Set(['map'])
+
+/** Fields not offered for this type: a map's Wait for it (shown only while set, so its error has a place). */
+export function hiddenField(kind: string, key: string, config: { [key: string]: Json }): boolean {
+  return key === 'wait' && ALWAYS_WAITS.has(kind) && config.wait === undefined
 }
 
 export function isRequired(schema: JsonSchema, key: string): boolean {
@@ -206,15 +223,38 @@ export function errorsForField(errors: readonly FieldError[], path: string): Fie
   })
 }
 
-/** The paths of every field a schema form renders (to tell which errors no field shows). */
+/**
+ * The paths of every field a schema form renders (to tell which errors no field shows). A map of
+ * free keys gives `path.*`: its entries are shown too (a named query's error on its row).
+ */
 export function renderedPaths(schema: JsonSchema, prefix: string): string[] {
   const out: string[] = []
   for (const [key, prop] of Object.entries(schema.properties ?? {})) {
     const path = `${prefix}.${key}`
     out.push(path)
-    if (fieldKind(prop) === 'object') out.push(...renderedPaths(prop, path))
+    const kind = fieldKind(prop)
+    if (kind === 'object') out.push(...renderedPaths(prop, path))
+    if (kind === 'compensate') {
+      const own = compensateObject(prop)
+      out.push(`${path}.handler`, `${path}.retry`, ...(own?.properties?.retry ? renderedPaths(own.properties.retry, `${path}.retry`) : []))
+    }
+    if (kind === 'expression-map') out.push(`${path}.*`)
   }
   return out
+}
+
+/** Whether one of the `shown` paths (from `renderedPaths`) shows an error on `field`. */
+export function fieldShown(field: string, shown: ReadonlySet<string>): boolean {
+  if (shown.has(field)) return true
+  const item = /^(.*?)(\[\d+\]|\.\d+)/.exec(field) // a list's item: its list shows it
+  if (item && shown.has(item[1])) return true
+  for (let i = field.lastIndexOf('.'); i > 0; i = field.lastIndexOf('.', i - 1)) if (shown.has(`${field.slice(0, i)}.*`)) return true
+  return false
+}
+
+/** The object branch of a compensate field's oneOf (`{handler, retry}`). */
+export function compensateObject(schema: JsonSchema): JsonSchema | undefined {
+  return (schema.oneOf ?? []).find((b) => typesOf(b).includes('object'))
 }
 
 /**
