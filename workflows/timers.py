@@ -32,10 +32,10 @@ def tick(now: float | None = None) -> dict[str, int]:
     now = time.time() if now is None else now
     moment = engine.to_dt(now)
     done = {"timers": 0, "lost": 0, "timed_out": 0, "faults": 0}
-    due = Timer.objects.filter(due_at__lte=moment).order_by("due_at").values_list("pk", "instance_id", "faults")[:200]
-    for timer_id, instance_id, faults in due:
+    due = Timer.objects.filter(due_at__lte=moment).order_by("due_at").values_list("pk", "instance_id", "faults", "message")[:200]
+    for timer_id, instance_id, faults, message in due:
         fired = isolated(
-            Fault.Source.TIMER, timer_id, lambda: engine.fire_timer(timer_id), instance_id=instance_id,
+            Fault.Source.TIMER, timer_id, lambda: engine.fire_timer(timer_id, instance_id, message), instance_id=instance_id,
             push_back=lambda at: Timer.objects.filter(pk=timer_id).update(due_at=at, faults=F("faults") + 1),
             default=None,
         )  # fmt: skip

@@ -48,14 +48,14 @@ def checked(monkeypatch):
         kept.append((seq, copy.deepcopy(rows)))
         keep(instance_id, seq, rows)
 
-    def read_checked(instance_id, items=()):
+    def read_checked(instance_id, items=(), timer=None):
         stats["transitions"] += 1
         if kept and rng.random() < 0.5:
             seq, rows = rng.choice(kept)
             engine.rows.seen.entries[instance_id] = (seq, copy.deepcopy(rows))
             stats["stale"] += 1
         stats["cached"] += instance_id in engine.rows.seen.entries
-        instance, rows, mail = read(instance_id, items)
+        instance, rows, mail = read(instance_id, items, timer)
         assert view(rows) == view(engine.rows.latest_rows(instance_id))
         return instance, rows, mail
 

@@ -9,7 +9,6 @@ from django.db.models import Q
 
 from workflows import dispatch, faults
 from workflows.core import decider as d
-from workflows.core import messages
 from workflows.core.errors import Failure
 from workflows.core.status import StepStatus as S
 from workflows.models import Fault, StepRun, Timer
@@ -19,23 +18,19 @@ from .clock import to_dt
 from .transition import deliver, transition
 
 
-def fire_timer(timer_id: int) -> bool:
-    """Deliver one due timer's message at least once; deleting the timer in the same transaction
-    makes firing idempotent. What the message means is the decider's business, not this one's."""
-    timer = Timer.objects.filter(pk=timer_id).values("instance_id", "message").first()
-    if timer is None:
-        return False
-    fired = False
-
-    def event(rows):
-        nonlocal fired
-        if not Timer.objects.filter(pk=timer_id).delete()[0]:
-            return None  # another timer loop fired it first
-        fired = True
-        return messages.decode(timer["message"])
-
-    transition(timer["instance_id"], event)
-    return fired
+def fire_timer(timer_id: int, instance_id=None, message=None) -> bool:
+    """Deliver one due timer's message at least once: the transition deletes the timer with the
+    instance's lock in its first round trip, so firing is idempotent (a timer another loop fired
+    first is gone). What the message means is the decider's business, not this one's. The timer
+    loop passes what its due query read; alone, the timer is read first."""
+    if message is None:
+        found = Timer.objects.filter(pk=timer_id).values_list("instance_id", "message").first()
+        if found is None:
+            return False
+        instance_id, message = found
+    fired: list = []
+    transition(instance_id, None, timer=(timer_id, message, fired))
+    return bool(fired)
 
 
 def expire_step(step_id: int, *, reason: str) -> bool:

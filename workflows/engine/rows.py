@@ -20,13 +20,14 @@ from typing import Any
 
 from workflows import sql
 from workflows.core import decider as d
+from workflows.core import messages
 from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
 from django.conf import settings
 
 from django.db.models import Exists, OuterRef, Q
 
-from workflows.models import Event, Instance, Signal, StepRun
+from workflows.models import Event, Instance, Signal, StepRun, Timer
 
 from . import inbox
 from .clock import to_epoch
@@ -89,9 +90,13 @@ def _ports(raw: Any) -> tuple[str, ...]:
     return tuple(value or ())
 
 
-def read(instance_id, items: list[Key] = ()) -> tuple[Instance, Rows, list[object]]:
+def read(instance_id, items: list[Key] = (), timer: tuple[int, Any, list] | None = None) -> tuple[Instance, Rows, list[object]]:
     """Lock the instance and read what a transition needs, in one round trip: the instance, its
     inbox (taken), the node rows changed since this process last saw it, and ``items``.
+
+    ``timer``: ``(id, message, fired)`` of a due timer of this instance, taken like an inbox
+    message: deleted in the same round trip, its message decided after the inbox's, and ``True``
+    appended to ``fired`` (a timer another loop took first is gone: nothing happens).
 
     One batch is safe: under READ COMMITTED each statement sees what was committed when it began,
     so the reads after the lock see everything the previous holder of the lock wrote.
@@ -106,6 +111,8 @@ def read(instance_id, items: list[Key] = ()) -> tuple[Instance, Rows, list[objec
     keys = [k for k in dict.fromkeys(items) if k[1]]
     wanted = _items_query(instance_id, keys) if keys else None
     at_items = wanted.add_to(batch) if wanted else None
+    if timer is not None:
+        at_timer = batch.add(f"DELETE FROM {sql.table(Timer)} WHERE id = %s RETURNING id", [timer[0]], returns=True)
     results = batch.run()
     found = lock.rows(results[at_lock])
     if not found:
@@ -126,7 +133,11 @@ def read(instance_id, items: list[Key] = ()) -> tuple[Instance, Rows, list[objec
     rows.instance_id = instance.pk
     if wanted is not None:
         _merge(rows, wanted.rows(results[at_items]))
-    return instance, rows, inbox.opened(results[at_mail])
+    events = inbox.opened(results[at_mail])
+    if timer is not None and results.get(at_timer):
+        events.append(messages.decode(timer[1]))
+        timer[2].append(True)
+    return instance, rows, events
 
 
 def _nodes_query(instance_id, *, changed_after: int | None = None) -> sql.Select:

@@ -63,18 +63,19 @@ def transition(
     claim_count: int = 1,
     claim_only: int | None = None,
     items: list[tuple[str, str]] = (),
+    timer: tuple[int, Any, list] | None = None,
 ):
     """Lock, read the inbox, snapshot, decide, apply, commit; then ring and deliver.
 
     ``make_event(rows)`` returns the caller's own event or events (or None), decided after the
     inbox's messages; ``check(instance, rows)`` may raise to refuse; ``claim_for`` claims up to
     ``claim_count`` due steps for a worker in the same transaction (eager continuation); ``items``
-    are the (node, item) keys the own events are about, read with the lock. Returns
-    ``(instance, claims)``.
+    are the (node, item) keys the own events are about, read with the lock; ``timer`` a due timer
+    to fire (``rows.read``). Returns ``(instance, claims)``.
     """
     now = time.time()
     with transaction.atomic():
-        instance, rows, events = reads.read(instance_id, items)
+        instance, rows, events = reads.read(instance_id, items, timer)
         # at commit, what this transition leaves (rows are updated in place, last_seq too)
         transaction.on_commit(lambda: reads.seen.keep(instance.pk, instance.last_seq, rows))
         if make_event is None and claim_for is None and not events:
