@@ -22,7 +22,8 @@ def chain(n: int, seconds: float) -> dict:
     return graph_of(nodes, [(f"s{i}", f"s{i + 1}") for i in range(n - 1)])
 
 
-def test_a_doorbell_serves_the_highest_priority_due_step_first(publish):
+def test_a_doorbell_serves_the_highest_priority_due_step_first(publish, monkeypatch):
+    monkeypatch.setattr(engine.picker, "picks", 0)  # not the fifth pick (by age alone)
     name = publish(chain(1, 0))
     low = [engine.start_instance(name, priority=10)[0] for _ in range(3)]
     high = engine.start_instance(name, priority=90)[0]
@@ -31,7 +32,8 @@ def test_a_doorbell_serves_the_highest_priority_due_step_first(publish):
     assert first.instance_id == high.pk
 
 
-def test_a_worker_continuing_down_a_low_priority_chain_yields_to_high_priority_work(publish):
+def test_a_worker_continuing_down_a_low_priority_chain_yields_to_high_priority_work(publish, monkeypatch):
+    monkeypatch.setattr(engine.picker, "picks", 0)
     low = engine.start_instance(publish(chain(6, 0.1)), priority=10)[0]
     urgent = publish(chain(1, 0))
     started = []
