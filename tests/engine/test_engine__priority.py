@@ -60,5 +60,5 @@ def test_every_fifth_pick_goes_by_age_so_low_priorities_are_not_starved(publish)
     highs = {engine.start_instance(name, priority=100)[0].pk for _ in range(3)}
     picker = Picker()
     picks = [picker.candidates(time.time()) for _ in range(Picker.AGE_EVERY)]
-    assert all(set(p) <= highs for p in picks[:-1])
-    assert old_low.pk in picks[-1]  # the age pick: the oldest due step, whatever its priority
+    assert all(set(ids) <= highs and best == 100 for ids, best in picks[:-1])
+    assert picks[-1] == ([old_low.pk], None)  # the age pick: the oldest due step, whatever its priority

@@ -55,7 +55,9 @@ class Picker:
         self.picks = 0
         self.lock = threading.Lock()
 
-    def candidates(self, now: float) -> list:
+    def candidates(self, now: float) -> tuple[list, int | None]:
+        """``(instance ids, their priority)``: a few of the instances whose due steps rank first,
+        shuffled; on an age pick, the instance of the oldest due step alone, and None."""
         with self.lock:
             self.picks += 1
             by_age = self.picks % self.AGE_EVERY == 0
@@ -70,11 +72,13 @@ class Picker:
             )
             found = cursor.fetchall()
         if not found:
-            return []
+            return [], None
+        if by_age:
+            return [found[0][0]], None
         best = found[0][1]
-        ids = list(dict.fromkeys(pk for pk, priority in found if by_age or priority == best))[: self.CANDIDATES]
+        ids = list(dict.fromkeys(pk for pk, priority in found if priority == best))[: self.CANDIDATES]
         random.shuffle(ids)
-        return ids
+        return ids, best
 
 
     def outranked(self, priority: int, now: float) -> bool:
@@ -97,8 +101,14 @@ def claim_best(hint, worker: str, count: int) -> list[Claim]:
     """Claim up to ``count`` steps of the instances that should go next (``Picker``), the
     doorbell's own instance (``hint``) when nothing is due elsewhere or the candidates were taken
     meanwhile."""
-    claims: list[Claim] = []
-    for instance_id in picker.candidates(time.time()):
+    ids, best = picker.candidates(time.time())
+    if best is None:  # an age pick, or nothing due anywhere: one instance, as a plain doorbell does
+        return (claim_steps(ids[0], worker, count) if ids else []) or claim_steps(hint, worker, count)
+    mine = sql.select(Instance, ("priority",), {"id": hint})
+    if mine and mine[0][0] >= best and (claims := claim_steps(hint, worker, count)):
+        return claims  # nothing outranks the doorbell's own instance: its steps, one instance per worker
+    claims = []
+    for instance_id in ids:  # higher priority elsewhere: fill the slots from the best instances
         claims += claim_steps(instance_id, worker, count - len(claims))
         if len(claims) >= count:
             return claims
