@@ -105,14 +105,17 @@ def claim_best(hint, worker: str, count: int) -> list[Claim]:
     if best is None:  # an age pick, or nothing due anywhere: one instance, as a plain doorbell does
         return (claim_steps(ids[0], worker, count) if ids else []) or claim_steps(hint, worker, count)
     mine = sql.select(Instance, ("priority",), {"id": hint})
-    if mine and mine[0][0] >= best and (claims := claim_steps(hint, worker, count)):
+    outranked = not mine or mine[0][0] < best
+    if not outranked and (claims := claim_steps(hint, worker, count)):
         return claims  # nothing outranks the doorbell's own instance: its steps, one instance per worker
     claims = []
-    for instance_id in ids:  # higher priority elsewhere: fill the slots from the best instances
+    # Higher priority elsewhere: the best instances fill the slots. Otherwise one of them, as its
+    # own doorbell would (a worker multiplexing many chains makes each of their steps wait).
+    for instance_id in ids if outranked else ids[:1]:
         claims += claim_steps(instance_id, worker, count - len(claims))
         if len(claims) >= count:
             return claims
-    return claims or claim_steps(hint, worker, count)
+    return claims or (claim_steps(hint, worker, count) if outranked else [])
 
 
 def claim_step(instance_id, worker: str, *, step_id: int | None = None) -> Claim | None:
