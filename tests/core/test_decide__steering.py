@@ -52,7 +52,7 @@ def test_pause_and_resume_say_who_asked_and_reach_the_waited_children():
     run = Run(graph([("a", "task", task()), ("sub", "subworkflow", {"workflow": "child"})], [])).start()
     assert pause(run, "olga") == [d.SetInstanceStatus(I.PAUSED, by="olga"), d.TellChildren(d.PauseRequested("its parent i-1"))]
     assert resume(run, "olga") == [
-        d.SetInstanceStatus(I.RUNNING, by="olga"), d.ReleaseHeld(), d.SendSelf(d.Reassess()), d.TellChildren(d.ResumeRequested("its parent i-1")),
+        d.SetInstanceStatus(I.RUNNING, by="olga"), d.ReleaseHeld(), d.TellChildren(d.ResumeRequested("its parent i-1")),
     ]  # fmt: skip
     assert run.status == I.RUNNING and run.scheduled() == ["a"]
 
@@ -60,7 +60,7 @@ def test_pause_and_resume_say_who_asked_and_reach_the_waited_children():
 def test_without_a_step_waiting_on_a_child_pause_and_resume_tell_no_children():
     run = Run(graph([("a", "task", task()), ("nap", "wait", {"for_s": 5})], [])).start()
     assert pause(run) == [d.SetInstanceStatus(I.PAUSED, by="ops")]
-    assert resume(run) == [d.SetInstanceStatus(I.RUNNING, by="ops"), d.ReleaseHeld(), d.SendSelf(d.Reassess())]
+    assert resume(run) == [d.SetInstanceStatus(I.RUNNING, by="ops"), d.ReleaseHeld()]
 
 
 def everything_pending() -> Run:
@@ -130,8 +130,7 @@ def test_a_message_that_comes_while_paused_is_held_untouched_and_acted_on_after_
     assert run.nodes == before and not acted_on(run)
     assert run.held == [message]
     resume(run)
-    # released, delivered by the next decision, then the look whether the instance is done
-    assert run.inbox == [message, d.Reassess()] and not acted_on(run)
+    assert run.inbox == [message] and not acted_on(run)  # released, delivered by the next decision
     run.deliver()
     assert acted_on(run) and run.status == I.RUNNING
 

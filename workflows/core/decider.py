@@ -176,8 +176,8 @@ class Compensate:
 
 @dataclass(frozen=True)
 class Reassess:
-    """Look again whether the instance is done: sent to itself on resume, after what was held (a
-    resume's own decision does not complete the instance: the held messages come first)."""
+    """Look again whether the instance is done: sent to itself by a resume that left nothing
+    active, so that what it released (held before this message) is decided first."""
 
 
 @dataclass(frozen=True)
@@ -446,8 +446,11 @@ class _Decision:
 
     def finish_up(self) -> list[Command]:
         # Checked once, after the whole worklist drained: a node not yet looked at is not "done".
-        if self.status == I.RUNNING and not self._resumed and not self.in_saga() and not any(s.status.is_active for s in self.nodes.values()):
-            self.complete()
+        if self.status == I.RUNNING and not self.in_saga() and not any(s.status.is_active for s in self.nodes.values()):
+            if self._resumed:  # what was held (an attempt's consequences) is decided first, then a look
+                self.commands.append(SendSelf(Reassess()))
+            else:
+                self.complete()
         return self.commands
 
     def run(self, event: object) -> list[Command]:
@@ -537,7 +540,6 @@ class _Decision:
         if self.status == I.PAUSED:
             self.set_status(I.RUNNING, by=event.by)
             self.commands.append(ReleaseHeld())
-            self.commands.append(SendSelf(Reassess()))  # after the released messages: then it may be done
             if self.may_have_children():
                 self.commands.append(TellChildren(ResumeRequested(f"its parent {self.snap.instance_id}")))
             self._resumed = True
