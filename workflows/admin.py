@@ -588,7 +588,7 @@ class StepRunInline(InstanceHistoryInline):
 
     @admin.display(description="step")
     def step(self, obj):
-        undo = format_html(' <span class="fd-muted" title="an attempt of its compensate handler (saga)">compensation</span>') if obj.compensation else ""
+        undo = format_html(' <span class="fd-muted" title="{}">compensation</span>', "an attempt of its compensate handler (saga)") if obj.compensation else ""
         return format_html("{}{}", link(obj, obj.node_id), undo)
 
     @admin.display(description="heartbeat")
@@ -662,7 +662,7 @@ class SignalInline(InstanceHistoryInline):
 
 def signal_delivery(signal: Signal) -> str:
     if signal.delivered_at is None:
-        return format_html('<span class="fd-muted">buffered: no signal node has taken it yet</span>')
+        return format_html('<span class="fd-muted">{}</span>', "buffered: no signal node has taken it yet")
     item = f"[{signal.item_key}]" if signal.item_key else ""
     return format_html("to <code>{}{}</code> {}", signal.node_id, item, when(signal.delivered_at))
 
