@@ -24,6 +24,7 @@ are dropped.
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime
 
@@ -67,6 +68,19 @@ def fire_due(now: float) -> int:
 def next_due() -> float | None:
     """The earliest moment a schedule needs the loop: its next fire (or its retry after a fault),
     or now for a buffered fire whose open run ended. One query (it runs every tick)."""
+    texts, params = due_queries()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(texts), params)
+        row = cursor.fetchone()
+    moments = [as_epoch(value) for value in row if value is not None]
+    return min(moments) if moments else None
+
+
+@functools.cache
+def due_queries() -> tuple[list[str], list]:
+    """The scalar subqueries of ``next_due`` (each a moment or NULL) and their parameters,
+    compiled once per process: nothing in them changes, and compiling three querysets on every
+    tick of the timer loop cost more CPU than running them."""
     enabled = Schedule.objects.filter(enabled=True)
     parts = [
         enabled.filter(retry_at__isnull=True, next_fire_at__isnull=False).order_by("next_fire_at").values("next_fire_at")[:1],
@@ -76,16 +90,16 @@ def next_due() -> float | None:
         .values("at")[:1],
         _buffered().annotate(at=Greatest("buffered_fire_at", Coalesce("retry_at", "buffered_fire_at"))).order_by("at").values("at")[:1],
     ]
+    return subqueries(parts)
+
+
+def subqueries(parts: list) -> tuple[list[str], list]:
+    """``(["(SQL)", ...], params)`` of querysets that each select one value."""
     compiled = [part.query.sql_with_params() for part in parts]
-    sql = "SELECT " + ", ".join(f"({text})" for text, _ in compiled)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [p for _, params in compiled for p in params])
-        row = cursor.fetchone()
-    moments = [_moment(value) for value in row if value is not None]
-    return min(moments) if moments else None
+    return [f"({text})" for text, _ in compiled], [p for _, params in compiled for p in params]
 
 
-def _moment(value) -> float:
+def as_epoch(value) -> float:
     """A raw column value (an aware datetime on PostgreSQL, text on SQLite) as epoch seconds."""
     if isinstance(value, str):
         value = parse_datetime(value)

@@ -7,13 +7,14 @@ number of loops may run (one per ``manage.py engine``): firing is claimed per ro
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections
-from django.db.models import F, Min
+from django.db import close_old_connections, connection
+from django.db.models import F
 
 from workflows import engine, scheduling
 from workflows.core.status import StepStatus as S
@@ -66,16 +67,27 @@ def tick(now: float | None = None) -> dict[str, int]:
 
 
 def next_moment() -> float | None:
-    """The earliest moment anything is due: a timer, a lease or a step deadline (two indexed reads)."""
-    moments = [Timer.objects.aggregate(m=Min("due_at"))["m"]]
-    moments += StepRun.objects.filter(status=S.RUNNING).aggregate(a=Min("lease_until"), b=Min("deadline_at")).values()
-    due = [m.timestamp() for m in moments if m is not None]
-    try:
-        due.append(scheduling.next_due())  # a schedule's next fire
-    except Exception:  # a broken schedule read must not stall the timers
-        log.exception("could not read the next schedule fire")
-    due = [m for m in due if m is not None]
+    """The earliest moment anything is due: a timer, a lease, a step deadline or a schedule's
+    fire (one round trip of indexed reads; it runs every tick)."""
+    texts, params = _moment_queries()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(texts), params)
+        row = cursor.fetchone()
+    due = [scheduling.as_epoch(value) for value in row if value is not None]
     return min(due) if due else None
+
+
+@functools.cache
+def _moment_queries() -> tuple[list[str], list]:
+    """Compiled once per process (``scheduling.due_queries``)."""
+    running = StepRun.objects.filter(status=S.RUNNING)
+    texts, params = scheduling.subqueries([
+        Timer.objects.order_by("due_at").values("due_at")[:1],
+        running.filter(lease_until__isnull=False).order_by("lease_until").values("lease_until")[:1],
+        running.filter(deadline_at__isnull=False).order_by("deadline_at").values("deadline_at")[:1],
+    ])
+    more, more_params = scheduling.due_queries()
+    return texts + more, params + more_params
 
 
 def run(stop: threading.Event) -> None:

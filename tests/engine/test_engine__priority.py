@@ -59,6 +59,6 @@ def test_every_fifth_pick_goes_by_age_so_low_priorities_are_not_starved(publish)
     old_low = engine.start_instance(name, priority=0)[0]
     highs = {engine.start_instance(name, priority=100)[0].pk for _ in range(3)}
     picker = Picker()
-    picks = [picker.candidates(time.time()) for _ in range(Picker.AGE_EVERY)]
-    assert all(set(ids) <= highs and best == 100 for ids, best in picks[:-1])
-    assert picks[-1] == ([old_low.pk], None)  # the age pick: the oldest due step, whatever its priority
+    picks = [picker.candidates(time.time(), old_low.pk) for _ in range(Picker.AGE_EVERY)]
+    assert all(set(ids) <= highs and best == 100 and mine == 0 and not by_age for ids, best, mine, by_age in picks[:-1])
+    assert picks[-1] == ([old_low.pk], 0, 0, True)  # the age pick: the oldest due step, whatever its priority

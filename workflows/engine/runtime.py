@@ -29,9 +29,10 @@ from .clock import to_dt
 from .transition import Claim, transition
 
 
-def claim_steps(instance_id, worker: str, count: int = 1, *, step_id: int | None = None) -> list[Claim]:
-    """Claim up to ``count`` due scheduled steps of the instance for ``worker``."""
-    if not StepRun.objects.filter(instance_id=instance_id, status=S.SCHEDULED).exists():
+def claim_steps(instance_id, worker: str, count: int = 1, *, step_id: int | None = None, known_due: bool = False) -> list[Claim]:
+    """Claim up to ``count`` due scheduled steps of the instance for ``worker`` (``known_due``:
+    the caller has just seen a scheduled one)."""
+    if not known_due and not StepRun.objects.filter(instance_id=instance_id, status=S.SCHEDULED).exists():
         return []  # the common no-op doorbell costs one indexed read, no lock
     try:
         _, claims = transition(instance_id, None, claim_for=worker, claim_count=count, claim_only=step_id)
@@ -55,31 +56,32 @@ class Picker:
         self.picks = 0
         self.lock = threading.Lock()
 
-    def candidates(self, now: float) -> tuple[list, int | None]:
-        """``(instance ids, their priority)``: a few of the instances whose due steps rank first,
-        shuffled; on an age pick, the instance of the oldest due step alone, and None."""
+    def candidates(self, now: float, hint) -> tuple[list, int | None, int | None, bool]:
+        """``(instance ids, their priority, the hint's priority, by_age)`` in one round trip: a few
+        of the instances whose due steps rank first, shuffled (on an age pick, the instance of the
+        oldest due step alone); the hint's priority is None when it has no scheduled step."""
         with self.lock:
             self.picks += 1
             by_age = self.picks % self.AGE_EVERY == 0
         step, instance = sql.table(StepRun), sql.table(Instance)
         order = "s.scheduled_at" if by_age else "s.priority DESC, s.scheduled_at"
+        scheduled = str(S.SCHEDULED)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT s.instance_id, s.priority FROM {step} s JOIN {instance} i ON i.id = s.instance_id"
+                f"(SELECT NULL, (SELECT h.priority FROM {instance} h WHERE h.id = %s"
+                f" AND EXISTS (SELECT 1 FROM {step} hs WHERE hs.instance_id = h.id AND hs.status = %s)))"
+                f" UNION ALL (SELECT s.instance_id, s.priority FROM {step} s JOIN {instance} i ON i.id = s.instance_id"
                 f" WHERE s.status = %s AND (s.not_before IS NULL OR s.not_before <= %s) AND i.status = %s"
-                f" ORDER BY {order} LIMIT %s",
-                [str(S.SCHEDULED), sql.value(StepRun, "not_before", to_dt(now)), str(I.RUNNING), self.CANDIDATES * 4],
+                f" ORDER BY {order} LIMIT %s)",
+                [sql.value(Instance, "id", hint), scheduled, scheduled, sql.value(StepRun, "not_before", to_dt(now)), str(I.RUNNING), 1 if by_age else self.CANDIDATES * 4],
             )
-            found = cursor.fetchall()
+            (_, mine), *found = cursor.fetchall()
         if not found:
-            return [], None
-        if by_age:
-            return [found[0][0]], None
+            return [], None, mine, by_age
         best = found[0][1]
         ids = list(dict.fromkeys(pk for pk, priority in found if priority == best))[: self.CANDIDATES]
         random.shuffle(ids)
-        return ids, best
-
+        return ids, best, mine, by_age
 
     def outranked(self, priority: int, now: float) -> bool:
         """A step of a higher priority than ``priority`` is due (one indexed read): a worker
@@ -98,24 +100,29 @@ picker = Picker()
 
 
 def claim_best(hint, worker: str, count: int) -> list[Claim]:
-    """Claim up to ``count`` steps of the instances that should go next (``Picker``), the
-    doorbell's own instance (``hint``) when nothing is due elsewhere or the candidates were taken
-    meanwhile."""
-    ids, best = picker.candidates(time.time())
-    if best is None:  # an age pick, or nothing due anywhere: one instance, as a plain doorbell does
-        return (claim_steps(ids[0], worker, count) if ids else []) or claim_steps(hint, worker, count)
-    mine = sql.select(Instance, ("priority",), {"id": hint})
-    outranked = not mine or mine[0][0] < best
-    if not outranked and (claims := claim_steps(hint, worker, count)):
-        return claims  # nothing outranks the doorbell's own instance: its steps, one instance per worker
+    """Claim up to ``count`` steps of the instances that should go next (``Picker``): the
+    doorbell's own instance (``hint``) unless another outranks it, or, on an age pick, unless the
+    oldest due step is of another priority (within one priority the queue is already in age
+    order, and serving another instance's step would leave its own doorbell nothing to do)."""
+    ids, best, mine, by_age = picker.candidates(time.time(), hint)
+    if mine is not None and (best is None or (mine == best if by_age else mine >= best)):
+        if claims := claim_steps(hint, worker, count, known_due=True):
+            return claims
+    if not ids:
+        return []
+    if by_age:
+        outranked = mine is None or mine != best
+    else:
+        outranked = mine is None or mine < best
     claims = []
-    # Higher priority elsewhere: the best instances fill the slots. Otherwise one of them, as its
-    # own doorbell would (a worker multiplexing many chains makes each of their steps wait).
+    # Higher priority elsewhere (or the oldest step's turn): the best instances fill the slots.
+    # Otherwise one of them, as its own doorbell would (a worker multiplexing many chains makes
+    # each of their steps wait).
     for instance_id in ids if outranked else ids[:1]:
         claims += claim_steps(instance_id, worker, count - len(claims))
         if len(claims) >= count:
             return claims
-    return claims or (claim_steps(hint, worker, count) if outranked else [])
+    return claims or (claim_steps(hint, worker, count, known_due=True) if outranked and mine is not None else [])
 
 
 def claim_step(instance_id, worker: str, *, step_id: int | None = None) -> Claim | None:
