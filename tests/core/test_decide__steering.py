@@ -65,13 +65,14 @@ def test_without_a_step_waiting_on_a_child_pause_and_resume_tell_no_children():
 
 def everything_pending() -> Run:
     """A paused instance with one of each thing that may come due: a wait's timer, a retry's
-    backoff, a child's end, a signal, and an attempt that ended while paused (its Continue)."""
+    backoff, a child's end, a signal, a task's decision, and an attempt that ended while paused (its Continue)."""
     g = graph(
         [
             ("nap", "wait", {"for_s": 10}),
             ("f", "task", task(retry=RETRY)),
             ("sub", "subworkflow", {"workflow": "child"}),
             ("sig", "signal", {"name": "go"}),
+            ("ok", "approval", {"title": "OK?", "assignees": ["ann"]}),
             ("a", "task", task()),
             ("after", "task", task()),
         ],
@@ -103,6 +104,10 @@ def acted_on_signal(run):
     return run.status_of("sig") == S.COMPLETED and run.taken_by(1) == ("sig", "")
 
 
+def acted_on_decision(run):
+    return run.status_of("ok") == S.COMPLETED and run.nodes["ok"].ports == ("approved",)
+
+
 def acted_on_continue(run):
     return run.scheduled() == ["after", "f"]
 
@@ -112,6 +117,7 @@ HELD = {
     "BackoffOver": (lambda run: d.BackoffOver("f", 2), acted_on_backoff),
     "ChildEnded": (lambda run: d.ChildEnded("sub", 1, "", d.child_id("i-1", "sub", "", 1), "completed", {"x": 1}), acted_on_child),
     "SignalReceived": (lambda run: run.buffer_signal("go", {"ok": True}), acted_on_signal),
+    "TaskDecided": (lambda run: d.TaskDecided("ok", 1, 7, {"decision": "approved", "by": "ann"}), acted_on_decision),
     "Continue": (lambda run: d.Continue("a", 1, status="completed"), acted_on_continue),
 }
 

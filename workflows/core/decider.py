@@ -169,6 +169,30 @@ class SignalReceived:
 
 
 @dataclass(frozen=True)
+class TaskDecided:
+    """The task of approval step (node, attempt) reached its decision (``approvals``): ``output``
+    is the step's output (decision, form data, who and when)."""
+
+    node: str
+    attempt: int
+    task: int
+    output: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class TaskNoted:
+    """Someone acted on the step's task without deciding it (claimed, delegated, commented...):
+    the instance's history says so."""
+
+    node: str
+    attempt: int
+    task: int
+    action: str
+    by: str = ""
+    data: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class Compensate:
     """Undo the next completed step (the saga began in the transition that sent this: its
     completions are committed and ordered now)."""
@@ -208,7 +232,7 @@ class ChildEnded:
 #: What waits while an instance is paused: held in its inbox and delivered on resume (DESIGN §5b).
 #: Attempts that end are recorded at once (``Continue`` carries on from them at resume); cancel,
 #: deadlines and resume itself are not held.
-HELD_WHILE_PAUSED = (TimerFired, BackoffOver, ChildEnded, SignalReceived, Continue, Compensate)
+HELD_WHILE_PAUSED = (TimerFired, BackoffOver, ChildEnded, SignalReceived, TaskDecided, Continue, Compensate)
 
 # --- commands: what to do -----------------------------------------------------------------------
 
@@ -375,6 +399,34 @@ class SendSelf:
 
 
 @dataclass(frozen=True)
+class OpenTask:
+    """Open the approval task of step (node, attempt) from the node's rendered ``spec``."""
+
+    node: str
+    attempt: int
+    spec: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class UpdateTask:
+    """Close or escalate the open task of step (node, attempt) (``A.UpdateTask``)."""
+
+    node: str
+    attempt: int
+    change: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class NoteTask:
+    node: str
+    attempt: int
+    task: int
+    action: str
+    by: str = ""
+    data: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class SetSaga:
     """The compensation's record changed (``Instance.saga``)."""
 
@@ -384,7 +436,7 @@ class SetSaga:
 Command = (
     SetInstanceStatus | CreateAttempt | FinishAttempt | MakeDue | SetVars | SetState | StartTimer | CancelTimers
     | CreateItems | StartItems | CancelItems | StartChild | CancelChildren | TellChildren | Hold | ReleaseHeld
-    | NoteSignal | TakeSignal | SetSaga | SendSelf
+    | NoteSignal | TakeSignal | SetSaga | SendSelf | OpenTask | UpdateTask | NoteTask
 )
 
 #: A child's id is derived from the step that starts it: deciding twice starts the same child.
@@ -557,6 +609,13 @@ class _Decision:
                 break
             self.take_signal(node_id, self.nodes[(node_id, "")].attempt, *found)
 
+    def on_TaskDecided(self, event: TaskDecided) -> None:
+        if self.is_current((event.node, ""), event.attempt, (S.WAITING,)):
+            self.tell(event.node, A.Message("decided", "", {**event.output, "task": event.task}))
+
+    def on_TaskNoted(self, event: TaskNoted) -> None:
+        self.commands.append(NoteTask(event.node, event.attempt, event.task, event.action, event.by, event.data))
+
     def may_have_children(self) -> bool:
         """A step waits on something that may be a child (a sub-workflow, a loop, a map of
         workflows): only then are the children looked up."""
@@ -709,6 +768,16 @@ class _Decision:
                     return bool(ports)  # fire and forget: the successors go on now
                 if isinstance(action, A.AwaitSignal):
                     return self.await_signal(node_id, attempt, action, exists)
+                if isinstance(action, A.OpenTask):
+                    spec = self.checked(dict(action.spec), "task", self.limits.input_bytes)
+                    self.record(k, attempt, S.WAITING, exists, output=None)
+                    self.commands.append(OpenTask(node_id, attempt, spec))
+                    if action.due is not None:
+                        self.commands.append(StartTimer("approval", action.due, TimerFired(node_id, attempt), node_id, attempt))
+                    return False
+                if isinstance(action, A.UpdateTask):
+                    self.commands.append(UpdateTask(node_id, attempt, dict(action.change)))
+                    continue
                 if isinstance(action, A.Fail):
                     self.fail_node(node_id, attempt, S.FAILED, action.failure, new=not exists)
                     return False

@@ -27,6 +27,8 @@ MESSAGES: dict[str, type] = {
         d.PauseRequested,
         d.ResumeRequested,
         d.SignalReceived,
+        d.TaskDecided,
+        d.TaskNoted,
         d.Continue,
         d.Compensate,
         d.Reassess,

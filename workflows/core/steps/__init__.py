@@ -1,6 +1,6 @@
 """Built-in node types. Importing this package registers them in ``step_types``."""
 
-from . import condition, end, http, loop, map, notify, signal, subworkflow, switch, task, transform, wait  # noqa: F401  (registration)
+from . import approval, condition, end, http, loop, map, notify, signal, subworkflow, switch, task, transform, wait  # noqa: F401  (registration)
 from .base import (
     CheckContext,
     Outcome,

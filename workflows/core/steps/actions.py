@@ -60,6 +60,23 @@ class AwaitSignal:
 
 
 @dataclass(frozen=True)
+class OpenTask:
+    """Open a human task (``approval``) described by ``spec`` and wait for its decision (a
+    ``decided`` message); at ``due`` the node gets a ``woken`` message (its escalation)."""
+
+    spec: Mapping[str, Any]
+    due: float | None = None
+
+
+@dataclass(frozen=True)
+class UpdateTask:
+    """Change the node's open task: ``{"close": reason}`` closes it (the node decides without
+    it), ``{"escalate": "reassign" | "notify", ...}`` escalates it and the node keeps waiting."""
+
+    change: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class EndInstance:
     """``end``: finish the whole instance now (or fail it with ``fail``)."""
 
@@ -109,12 +126,13 @@ class SetState:
     state: Mapping[str, Any]
 
 
-Action = Work | Done | Fail | WaitUntil | AwaitSignal | EndInstance | StartChild | CreateItems | StartItems | CancelItems | SetState
+Action = Work | Done | Fail | WaitUntil | AwaitSignal | OpenTask | UpdateTask | EndInstance | StartChild | CreateItems | StartItems | CancelItems | SetState
 
 
 @dataclass(frozen=True)
 class Message:
-    """What a node type is told: ``woken`` (its timer), ``child_ended``, ``item_ended`` or ``signal``."""
+    """What a node type is told: ``woken`` (its timer), ``child_ended``, ``item_ended``, ``signal``
+    or ``decided`` (its task's decision)."""
 
     kind: str
     item: str = ""
