@@ -281,6 +281,10 @@ FLOWDESK = {
     "MAX_DEPTH": env_int("FLOWDESK_MAX_DEPTH", 10),
     # A signal's JSON payload (it is kept until a signal node takes it, and becomes its output).
     "MAX_SIGNAL_BYTES": env_int("FLOWDESK_MAX_SIGNAL_BYTES", 64_000),
+    # Links in e-mails about approval tasks start with this (the address reviewers open).
+    "BASE_URL": os.environ.get("FLOWDESK_BASE_URL", "http://localhost:8000"),
+    # Send task e-mails in the committing thread instead of a background one (tests).
+    "TASK_MAIL_SYNC": env_bool("FLOWDESK_TASK_MAIL_SYNC", False),
 }
 
 # --- Outbound HTTP (the http node; README "Outbound HTTP") -------------------------------------

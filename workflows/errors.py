@@ -29,6 +29,20 @@ class Conflict(EngineError):
     code = "conflict"
 
 
+class Forbidden(EngineError):
+    """Seen, but not this user's to do (the instance's starter deciding its approval...)."""
+
+    code = "forbidden"
+
+
+class Invalid(EngineError):
+    """Several fields are wrong at once (a decision form): ``errors`` maps each to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), field=next(iter(errors), None))
+        self.errors = errors
+
+
 class InputTooLarge(EngineError):
     code = "too_large"
 

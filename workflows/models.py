@@ -272,6 +272,7 @@ class Timer(models.Model):
         WAIT = "wait"
         DEADLINE = "deadline"
         SIGNAL = "signal"  # a signal node's timeout
+        APPROVAL = "approval"  # an approval task is due: its escalation
 
     instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="timers")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -18,13 +18,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from workflows.errors import Conflict, EngineError, InputTooLarge, NotFound, StaleDraft
+from workflows.errors import Conflict, EngineError, Forbidden, InputTooLarge, Invalid, NotFound, StaleDraft
 from workflows.core.errors import InvalidGraph
 from workflows.core.expressions import ExpressionError
 
 ENGINE_STATUS = {
     NotFound: status.HTTP_404_NOT_FOUND,
     Conflict: status.HTTP_409_CONFLICT,
+    Forbidden: status.HTTP_403_FORBIDDEN,
     InputTooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
 }
 
@@ -58,6 +59,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, EngineError):
         code = next((c for cls, c in ENGINE_STATUS.items() if isinstance(exc, cls)), status.HTTP_400_BAD_REQUEST)
         data = body(str(exc), exc.code, [{"field": exc.field, "code": exc.code, "message": str(exc)}])
+        if isinstance(exc, Invalid):
+            data["errors"] = [{"field": field, "code": "invalid", "message": m} for field, messages in exc.errors.items() for m in messages]
         if isinstance(exc, StaleDraft):
             data["current"] = exc.current
         return Response(data, status=code)

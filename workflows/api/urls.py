@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from approvals.api import ApprovalViewSet
 from workflows.api import views
 from workflows.api.schedules import ScheduleViewSet
 
@@ -8,6 +9,7 @@ router = SimpleRouter()
 router.register("templates", views.TemplateViewSet, basename="template")
 router.register("instances", views.InstanceViewSet, basename="instance")
 router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("approvals", ApprovalViewSet, basename="approval")
 
 urlpatterns = router.urls + [
     path("instances/<str:id>/steps/", views.InstanceStepsView.as_view(), name="instance-steps"),

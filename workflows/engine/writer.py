@@ -167,6 +167,8 @@ class Writer:
         row.status, row.output, row.ports, row.finished_at = c.status, c.output, list(c.ports), self.now_dt
         row.lease_until = None
         _set_failure(row, c.failure)
+        if row.node_type == "approval" and c.status != S.COMPLETED:
+            self.withdraw_task(c)
         if row.pk:  # rows created in this transaction are inserted later with their final state
             changes = {"status": row.status, "output": row.output, "ports": row.ports, "finished_at": row.finished_at, "lease_until": None}
             if c.failure is not None:
@@ -286,6 +288,28 @@ class Writer:
         changes = {"delivered_at": self.now_dt, "node_id": c.node, "item_key": c.item}
         sql.update(self.batch, Signal, c.seq, changes)
         self.event("signal_delivered", c.node, c.attempt, c.item, seq=c.seq)
+
+    # --- approval tasks (the ``approvals`` app keeps them; the step's transition opens and closes them)
+    def apply_OpenTask(self, c: d.OpenTask, graph: Graph) -> None:
+        from approvals import opening
+
+        self.event("task_opened", c.node, c.attempt, **opening.open_task(self.instance, c.node, c.attempt, dict(c.spec), self.now_dt))
+
+    def apply_UpdateTask(self, c: d.UpdateTask, graph: Graph) -> None:
+        from approvals import opening
+
+        if found := opening.update_task(self.instance, c.node, c.attempt, dict(c.change), self.now_dt):
+            self.event(found[0], c.node, c.attempt, **found[1])
+
+    def apply_NoteTask(self, c: d.NoteTask, graph: Graph) -> None:
+        self.event("task_" + c.action, c.node, c.attempt, task=c.task, **({"by": c.by} if c.by else {}), **dict(c.data or {}))
+
+    def withdraw_task(self, c: d.FinishAttempt) -> None:
+        """An approval step ended without its decision: its open task is withdrawn."""
+        from approvals import opening
+
+        if (task := opening.withdraw(self.instance.pk, c.node, c.attempt, self.now_dt)) is not None:
+            self.event("task_withdrawn", c.node, c.attempt, task=task)
 
     def apply_SetSaga(self, c: d.SetSaga, graph: Graph) -> None:
         first = self.instance.saga is None
