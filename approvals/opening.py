@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from workflows.models import Instance
+from workflows.models import Instance, TemplateVersion
 
 from . import notices
 from .models import Absence, Entry, Task
@@ -24,7 +24,7 @@ def open_task(instance: Instance, node_id: str, attempt: int, spec: dict[str, An
     groups = list(Group.objects.filter(name__in=spec["groups"]))
     unknown = [f"user:{n}" for n in spec["assignees"] if n not in users] + [f"group:{n}" for n in spec["groups"] if n not in {g.name for g in groups}]
     assignees, substituted = substitutes(list(users.values()), now)
-    template_id = Instance.objects.filter(pk=instance.pk).values_list("template_id", flat=True).get()
+    template_id = TemplateVersion.objects.filter(pk=instance.version_id).values_list("template_id", flat=True).get()  # a new instance is not inserted yet
     due_at = datetime.fromtimestamp(spec["due_at"], now.tzinfo) if spec.get("due_at") else None
     task = Task.objects.create(
         instance_id=instance.pk, template_id=template_id, node_id=node_id, attempt=attempt, title=spec["title"],

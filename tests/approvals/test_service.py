@@ -54,7 +54,8 @@ def test_approving_completes_the_step_on_the_approved_port_with_the_decision_as_
     assert ok.status == "completed" and ok.ports == ["approved"]
     assert ok.output["decision"] == "approved" and ok.output["data"] == {"amount": 12.5} and ok.output["by"] == "ann"
     assert step(instance, "yes").status == "scheduled" and step(instance, "no") is None
-    assert history(instance)[-4:-1] == ["task_decided", "step_completed", "step_scheduled"] or "task_decided" in history(instance)
+    events = history(instance)
+    assert events.index("task_decided") < events.index("step_completed")  # who decided, then what it did
 
 
 def test_an_invalid_form_is_refused_with_field_errors_and_changes_nothing(start, people):
