@@ -68,6 +68,11 @@ def update_task(instance: Instance, node_id: str, attempt: int, change: dict[str
     task = Task.objects.select_for_update().filter(instance_id=instance.pk, node_id=node_id, attempt=attempt, status=Task.Status.OPEN).first()
     if task is None:
         return None
+    if change.get("remind"):
+        Task.objects.filter(pk=task.pk).update(reminded_at=now)
+        Entry.objects.create(task=task, at=now, action=Entry.Action.REMINDED, note="due soon: its holders were reminded")
+        transaction.on_commit(lambda: notices.reminder(task.pk))
+        return "task_reminded", {"task": task.pk}
     if "close" in change:
         status = Task.Status.ESCALATED if change["close"] == "escalated" else Task.Status.EXPIRED
         Task.objects.filter(pk=task.pk).update(status=status, decision=change.get("decision", ""), closed_at=now, claimed_by=None)

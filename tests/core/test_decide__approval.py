@@ -26,6 +26,11 @@ def approval_run(**config) -> Run:
     return Run(g, input={"what": "the budget", "owner": "ann"}).start()
 
 
+def due_timer(run: Run) -> d.StartTimer:
+    (timer,) = [t for t in run.timers if isinstance(t.message, d.TimerFired)]
+    return timer
+
+
 def opened(run: Run) -> d.OpenTask:
     (command,) = [c for c in run.history if isinstance(c, d.OpenTask)]
     return command
@@ -39,7 +44,16 @@ def test_reaching_an_approval_opens_its_task_rendered_from_the_instance_and_wait
     assert task_.spec["assignees"] == ["ann", "bob"]
     assert task_.spec["context"] == {"Budget": "the budget"}
     assert task_.spec["form"] == FORM and task_.spec["quorum"] == 1 and task_.spec["due_at"] == run.now + 3600
-    assert run.timer("approval", "ok").due == run.now + 3600
+    remind, due = sorted(t.due for t in run.timers if t.kind == "approval")
+    assert due == run.now + 3600 and remind == due - 720  # reminded a fifth of the way before due
+
+
+def test_the_reminder_asks_for_one_if_the_task_is_still_open():
+    run = approval_run(due_s=500)
+    (remind,) = [t for t in run.timers if isinstance(t.message, d.TaskReminder)]
+    assert run.fire(remind) == [d.UpdateTask("ok", 1, {"remind": True})]
+    run.send(d.TaskDecided("ok", 1, 41, {"decision": "approved"}))
+    assert run.send(d.TaskReminder("ok", 1)) == []
 
 
 @pytest.mark.parametrize("decision, successor", [("approved", "yes"), ("rejected", "no"), ("changes", "redo")])
@@ -68,14 +82,14 @@ def test_an_unknown_decision_fails_the_step_rather_than_guessing_a_port():
 
 def test_overdue_without_an_escalation_it_closes_the_task_and_leaves_by_timeout():
     run = approval_run(due_s=60)
-    commands = run.fire(run.timer("approval", "ok"))
+    commands = run.fire(due_timer(run))
     assert d.UpdateTask("ok", 1, {"close": "expired"}) in commands
     assert run.nodes["ok"].ports == ("timeout",) and run.scheduled() == ["late"]
 
 
 def test_overdue_with_decide_it_takes_the_stated_outcome():
     run = approval_run(due_s=60, escalation={"action": "decide", "outcome": "rejected"})
-    commands = run.fire(run.timer("approval", "ok"))
+    commands = run.fire(due_timer(run))
     assert d.UpdateTask("ok", 1, {"close": "escalated", "decision": "rejected"}) in commands
     assert run.outputs["ok"]["automatic"] is True and run.scheduled() == ["no"]
 
@@ -83,7 +97,7 @@ def test_overdue_with_decide_it_takes_the_stated_outcome():
 @pytest.mark.parametrize("escalation", [{"action": "reassign", "group": "managers"}, {"action": "notify", "to": ["boss@example.com"]}])
 def test_overdue_with_reassign_or_notify_it_escalates_and_keeps_waiting(escalation):
     run = approval_run(due_s=60, escalation=escalation)
-    commands = run.fire(run.timer("approval", "ok"))
+    commands = run.fire(due_timer(run))
     (update,) = [c for c in commands if isinstance(c, d.UpdateTask)]
     assert update.change["escalate"] == escalation["action"]
     assert run.status_of("ok") == S.WAITING and run.scheduled() == []
@@ -140,6 +154,7 @@ def test_publish_refuses_an_unknown_field_type_naming_the_node_and_field():
         ({"escalation": {"action": "reassign", "group": "g"}}, "config.due_s"),
         ({"due_s": 5, "escalation": {"action": "reassign"}}, "config.escalation.group"),
         ({"due_s": 5, "escalation": {"action": "decide"}}, "config.escalation.outcome"),
+        ({"due_s": 5, "escalation": {"action": "notify", "to": ["boss@"]}}, "config.escalation.to.0"),
     ],
 )
 def test_publish_refuses_what_cannot_work_naming_the_field(config, field):

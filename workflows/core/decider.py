@@ -180,6 +180,14 @@ class TaskDecided:
 
 
 @dataclass(frozen=True)
+class TaskReminder:
+    """The step's task is due soon: its holders are reminded (if it is still open)."""
+
+    node: str
+    attempt: int
+
+
+@dataclass(frozen=True)
 class TaskNoted:
     """Someone acted on the step's task without deciding it (claimed, delegated, commented...):
     the instance's history says so."""
@@ -613,6 +621,10 @@ class _Decision:
         if self.is_current((event.node, ""), event.attempt, (S.WAITING,)):
             self.tell(event.node, A.Message("decided", "", {**event.output, "task": event.task}))
 
+    def on_TaskReminder(self, event: TaskReminder) -> None:
+        if self.is_current((event.node, ""), event.attempt, (S.WAITING,)):
+            self.commands.append(UpdateTask(event.node, event.attempt, {"remind": True}))
+
     def on_TaskNoted(self, event: TaskNoted) -> None:
         self.commands.append(NoteTask(event.node, event.attempt, event.task, event.action, event.by, event.data))
 
@@ -774,6 +786,8 @@ class _Decision:
                     self.commands.append(OpenTask(node_id, attempt, spec))
                     if action.due is not None:
                         self.commands.append(StartTimer("approval", action.due, TimerFired(node_id, attempt), node_id, attempt))
+                    if action.remind is not None:
+                        self.commands.append(StartTimer("approval", action.remind, TaskReminder(node_id, attempt), node_id, attempt))
                     return False
                 if isinstance(action, A.UpdateTask):
                     self.commands.append(UpdateTask(node_id, attempt, dict(action.change)))

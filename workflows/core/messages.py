@@ -29,6 +29,7 @@ MESSAGES: dict[str, type] = {
         d.SignalReceived,
         d.TaskDecided,
         d.TaskNoted,
+        d.TaskReminder,
         d.Continue,
         d.Compensate,
         d.Reassess,

@@ -62,10 +62,12 @@ class AwaitSignal:
 @dataclass(frozen=True)
 class OpenTask:
     """Open a human task (``approval``) described by ``spec`` and wait for its decision (a
-    ``decided`` message); at ``due`` the node gets a ``woken`` message (its escalation)."""
+    ``decided`` message); at ``due`` the node gets a ``woken`` message (its escalation); at
+    ``remind`` the task's holders are reminded."""
 
     spec: Mapping[str, Any]
     due: float | None = None
+    remind: float | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ decide), so the task says what the instance looked like then. Who decides, the f
 quorum are checked at publish where they are literal; rendered assignees are checked when the
 task opens. The decision, the form data, who decided and when become the step's output.
 
-At ``due_s`` the escalation runs: ``reassign`` hands the task to a group (and keeps waiting),
+A fifth of the way before ``due_s`` (at most a day before) the holders get a reminder. At
+``due_s`` the escalation runs: ``reassign`` hands the task to a group (and keeps waiting),
 ``notify`` e-mails the holders and an address list (and keeps waiting), ``decide`` closes it
 with a stated outcome; with no escalation the node leaves by ``timeout``.
 """
@@ -17,6 +18,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .. import recipients
 from ..errors import GraphError
 from ..expressions import ExpressionError, render
 from ..values import clamp
@@ -31,6 +33,7 @@ NAME = re.compile(r"^[\w.@+-]{1,150}$")  # Django's username and group name char
 MAX_FIELDS = 30
 MAX_PEOPLE = 50
 MAX_TEXT = 20_000  # rendered instructions, characters
+REMIND_MAX_S = 86_400
 
 _FIELD = {
     "type": "object",
@@ -151,6 +154,9 @@ class Approval(StepType):
                 error("escalation.group", "name the group the overdue task goes to")
             if action == "decide" and not escalation.get("outcome"):
                 error("escalation.outcome", "say which decision is taken when the task is overdue")
+            for index, address in enumerate(escalation.get("to") or []):
+                if not isinstance(address, str) or not recipients.is_address(address):
+                    error(f"escalation.to.{index}", f"{address!r} is not an e-mail address")
             if action == "notify" and not escalation.get("to") and not assignees and not config.get("groups"):
                 error("escalation.to", "name who is told that the task is overdue")
             if "due_s" not in config:
@@ -174,7 +180,9 @@ class Approval(StepType):
         }
         if not spec["assignees"] and not spec["groups"]:
             return [Fail.of("NoAssignee", "the approval's assignees rendered to nobody and it names no group")]
-        return [OpenTask(spec, spec["due_at"])]
+        # Reminded a fifth of the way before due (at most a day before): time left to act.
+        remind = spec["due_at"] - min(due_s / 5, REMIND_MAX_S) if due_s else None
+        return [OpenTask(spec, spec["due_at"], remind)]
 
     def on_message(self, ctx: NodeContext, message: Message) -> list[Action]:
         if message.kind == "decided":
