@@ -60,5 +60,5 @@ def test_every_fifth_pick_goes_by_age_so_low_priorities_are_not_starved(publish)
     highs = {engine.start_instance(name, priority=100)[0].pk for _ in range(3)}
     picker = Picker()
     picks = [picker.candidates(time.time(), old_low.pk) for _ in range(Picker.AGE_EVERY)]
-    assert all(set(ids) <= highs and best == 100 and mine == 0 and not by_age for ids, best, mine, by_age in picks[:-1])
-    assert picks[-1] == ([old_low.pk], 0, 0, True)  # the age pick: the oldest due step, whatever its priority
+    assert all(set(ids) <= highs and best == 100 and mine == (0, True) and not by_age for ids, best, mine, by_age in picks[:-1])
+    assert picks[-1] == ([old_low.pk], 0, (0, True), True)  # the age pick: the oldest due step, whatever its priority

@@ -56,10 +56,10 @@ class Picker:
         self.picks = 0
         self.lock = threading.Lock()
 
-    def candidates(self, now: float, hint) -> tuple[list, int | None, int | None, bool]:
-        """``(instance ids, their priority, the hint's priority, by_age)`` in one round trip: a few
-        of the instances whose due steps rank first, shuffled (on an age pick, the instance of the
-        oldest due step alone); the hint's priority is None when it has no scheduled step."""
+    def candidates(self, now: float, hint) -> tuple[list, int | None, tuple[int, bool] | None, bool]:
+        """``(instance ids, their priority, (the hint's priority, whether it has a scheduled
+        step), by_age)`` in one round trip: a few of the instances whose due steps rank first,
+        shuffled (on an age pick, the instance of the oldest due step alone)."""
         with self.lock:
             self.picks += 1
             by_age = self.picks % self.AGE_EVERY == 0
@@ -68,14 +68,16 @@ class Picker:
         scheduled = str(S.SCHEDULED)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"(SELECT NULL, (SELECT h.priority FROM {instance} h WHERE h.id = %s"
-                f" AND EXISTS (SELECT 1 FROM {step} hs WHERE hs.instance_id = h.id AND hs.status = %s)))"
-                f" UNION ALL (SELECT s.instance_id, s.priority FROM {step} s JOIN {instance} i ON i.id = s.instance_id"
+                f"(SELECT 0, NULL, h.priority, EXISTS (SELECT 1 FROM {step} hs WHERE hs.instance_id = h.id AND hs.status = %s)"
+                f" FROM {instance} h WHERE h.id = %s)"
+                f" UNION ALL (SELECT 1, s.instance_id, s.priority, NULL FROM {step} s JOIN {instance} i ON i.id = s.instance_id"
                 f" WHERE s.status = %s AND (s.not_before IS NULL OR s.not_before <= %s) AND i.status = %s"
                 f" ORDER BY {order} LIMIT %s)",
-                [sql.value(Instance, "id", hint), scheduled, scheduled, sql.value(StepRun, "not_before", to_dt(now)), str(I.RUNNING), 1 if by_age else self.CANDIDATES * 4],
+                [scheduled, sql.value(Instance, "id", hint), scheduled, sql.value(StepRun, "not_before", to_dt(now)), str(I.RUNNING), 1 if by_age else self.CANDIDATES * 4],
             )
-            (_, mine), *found = cursor.fetchall()
+            rows = cursor.fetchall()
+        mine = next(((priority, bool(due)) for kind, _, priority, due in rows if kind == 0), None)
+        found = [(pk, priority) for kind, pk, priority, _ in rows if kind == 1]
         if not found:
             return [], None, mine, by_age
         best = found[0][1]
@@ -105,15 +107,13 @@ def claim_best(hint, worker: str, count: int) -> list[Claim]:
     oldest due step is of another priority (within one priority the queue is already in age
     order, and serving another instance's step would leave its own doorbell nothing to do)."""
     ids, best, mine, by_age = picker.candidates(time.time(), hint)
-    if mine is not None and (best is None or (mine == best if by_age else mine >= best)):
+    priority, has_due = mine or (None, False)
+    if has_due and (best is None or (priority == best if by_age else priority >= best)):
         if claims := claim_steps(hint, worker, count, known_due=True):
             return claims
     if not ids:
         return []
-    if by_age:
-        outranked = mine is None or mine != best
-    else:
-        outranked = mine is None or mine < best
+    outranked = priority is None or (priority != best if by_age else priority < best)
     claims = []
     # Higher priority elsewhere (or the oldest step's turn): the best instances fill the slots.
     # Otherwise one of them, as its own doorbell would (a worker multiplexing many chains makes
@@ -122,7 +122,7 @@ def claim_best(hint, worker: str, count: int) -> list[Claim]:
         claims += claim_steps(instance_id, worker, count - len(claims))
         if len(claims) >= count:
             return claims
-    return claims or (claim_steps(hint, worker, count, known_due=True) if outranked and mine is not None else [])
+    return claims or (claim_steps(hint, worker, count, known_due=True) if outranked and has_due else [])
 
 
 def claim_step(instance_id, worker: str, *, step_id: int | None = None) -> Claim | None:
