@@ -256,6 +256,13 @@ def steering():
     yield from steering_figures.signals()
 
 
+def approvals():
+    from bench import approvals_figures
+
+    yield from approvals_figures.decision()
+    yield from approvals_figures.inbox()
+
+
 FIGURES = {
     "chains": chains,
     "fanout": fanout,
@@ -269,6 +276,7 @@ FIGURES = {
     "timeline": timeline,
     "schedules": schedules,
     "steering": steering,
+    "approvals": approvals,
 }
 
 
