@@ -57,7 +57,7 @@ class TaskDetailSerializer(TaskSerializer):
 
     class Meta(TaskSerializer.Meta):
         fields = TaskSerializer.Meta.fields + [
-            "instructions", "context", "form", "assignees", "groups", "unknown", "rejections", "allow_starter",
+            "instructions", "context", "form", "outcomes", "assignees", "groups", "unknown", "rejections", "allow_starter",
             "decision", "output", "decided_by", "closed_at", "escalated_at", "votes", "entries",
         ]  # fmt: skip
         read_only_fields = fields
@@ -164,4 +164,4 @@ class ApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         task = service.get(request.user, pk)  # 404 before the body is looked at
         body = DecideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self.detail(service.decide(request.user, task.pk, forms.from_api(dict(body.validated_data), task.form)))
+        return self.detail(service.decide(request.user, task.pk, forms.from_api(dict(body.validated_data), task.form, task.offered)))

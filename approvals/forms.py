@@ -22,6 +22,8 @@ COMMENT_MAX = 5_000
 def _field(spec: dict[str, Any], required: bool) -> forms.Field:
     kind = spec["type"]
     common = {"label": spec.get("label") or spec["name"].replace("_", " ").capitalize(), "help_text": spec.get("help", ""), "required": required}
+    if spec.get("default") is not None:
+        common["initial"] = spec["default"]
     low, high = spec.get("min"), spec.get("max")
     if kind in ("text", "textarea"):
         cap = TEXT_MAX if kind == "text" else TEXTAREA_MAX
@@ -40,13 +42,16 @@ def _field(spec: dict[str, Any], required: bool) -> forms.Field:
 
 
 class DecisionForm(forms.Form):
-    """``decision`` and ``comment`` plus the task's own fields (``fields``)."""
+    """``decision`` and ``comment`` plus the task's own fields (``fields``); ``outcomes`` limits the
+    decisions offered (None: all)."""
 
     decision = forms.ChoiceField(choices=Task.Decision.choices)
     comment = forms.CharField(required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args: Any, fields: list[dict[str, Any]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, fields: list[dict[str, Any]], outcomes: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if outcomes:
+            self.fields["decision"].choices = [(value, label) for value, label in Task.Decision.choices if value in outcomes]
         self.specs = {spec["name"]: spec for spec in fields}
         approving = (self.data.get("decision") if self.is_bound else "approved") in ("approved", None)
         for name, spec in self.specs.items():
@@ -73,7 +78,7 @@ class DecisionForm(forms.Form):
         return result
 
 
-def from_api(data: dict[str, Any], fields: list[dict[str, Any]]) -> DecisionForm:
+def from_api(data: dict[str, Any], fields: list[dict[str, Any]], outcomes: list[str] | None = None) -> DecisionForm:
     """The same form bound to an API body: ``{decision, comment?, data: {field: value}}``."""
     values = data.get("data") if isinstance(data.get("data"), dict) else {}
     bound: dict[str, Any] = {"decision": data.get("decision", ""), "comment": data.get("comment", "")}
@@ -84,7 +89,7 @@ def from_api(data: dict[str, Any], fields: list[dict[str, Any]]) -> DecisionForm
                 bound[f"f_{spec['name']}"] = "on"
         elif value is not None:
             bound[f"f_{spec['name']}"] = value if isinstance(value, str) else str(value)
-    return DecisionForm(bound, fields=fields)
+    return DecisionForm(bound, fields=fields, outcomes=outcomes)
 
 
 def field_errors(form: DecisionForm) -> dict[str, list[str]]:

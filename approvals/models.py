@@ -37,6 +37,7 @@ class Task(models.Model):
     instructions = models.TextField(blank=True)
     context = models.JSONField(default=dict, blank=True)
     form = models.JSONField(default=list, blank=True)
+    outcomes = models.JSONField(default=list, blank=True, help_text="the decisions offered (empty: all)")
     quorum = models.PositiveSmallIntegerField(default=1)
     rejections = models.PositiveSmallIntegerField(default=1)
     allow_starter = models.BooleanField(default=False)
@@ -74,6 +75,10 @@ class Task(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def offered(self) -> list[str]:
+        return list(self.outcomes) or list(self.Decision.values)
 
 
 class Vote(models.Model):

@@ -28,7 +28,7 @@ def open_task(instance: Instance, node_id: str, attempt: int, spec: dict[str, An
     due_at = datetime.fromtimestamp(spec["due_at"], now.tzinfo) if spec.get("due_at") else None
     task = Task.objects.create(
         instance_id=instance.pk, template_id=template_id, node_id=node_id, attempt=attempt, title=spec["title"],
-        instructions=spec.get("instructions", ""), context=spec.get("context") or {}, form=spec.get("form") or [],
+        instructions=spec.get("instructions", ""), context=spec.get("context") or {}, form=spec.get("form") or [], outcomes=spec.get("outcomes") or [],
         quorum=spec.get("quorum", 1), rejections=spec.get("rejections", 1), allow_starter=spec.get("allow_starter", False),
         priority=instance.priority, unknown=unknown, created_at=now, due_at=due_at,
     )  # fmt: skip

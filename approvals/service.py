@@ -195,6 +195,8 @@ def decide(user, task_id, form: DecisionForm) -> Task:
 
     def act(task: Task, now: datetime):
         _may_act(task, user)
+        if decision not in task.offered:
+            raise Invalid({"decision": [f"this task offers {', '.join(task.offered)}"]})
         if task.claimed_by_id not in (None, user.pk):
             raise Conflict(f"{task.claimed_by.get_username()} holds this task", field="claimed_by")
         if task.quorum > 1:

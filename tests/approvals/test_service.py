@@ -198,3 +198,10 @@ def test_a_decision_while_the_instance_is_paused_is_kept_and_carried_on_from_at_
     engine.resume_instance(instance.pk, by="ops")
     drain_all(instance.pk)
     assert step(instance, "ok").ports == ["approved"]
+
+
+def test_a_decision_the_task_does_not_offer_is_refused_naming_the_field(start, people):
+    task = Task.objects.get(instance=start(outcomes=["approved", "rejected"]))
+    with pytest.raises(Invalid) as refused:
+        service.decide(people["ann"], task.pk, form(decision="changes", comment="redo"))
+    assert "decision" in refused.value.errors and Task.objects.get(pk=task.pk).is_open

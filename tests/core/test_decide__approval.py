@@ -159,3 +159,23 @@ def test_publish_refuses_an_unknown_field_type_naming_the_node_and_field():
 )
 def test_publish_refuses_what_cannot_work_naming_the_field(config, field):
     assert field in [f for _, _, f in errors(config)]
+
+
+def test_outcomes_limit_the_decisions_and_the_ports_and_defaults_are_rendered():
+    form = [{"name": "severity", "type": "choice", "choices": ["low", "high"], "default": "{{ input.proposed }}"}]
+    g = graph([("ok", "approval", {"title": "t", "assignees": ["ann"], "outcomes": ["approved", "rejected"], "form": form}), ("yes", "task", task())], [("ok", "yes", "approved")])
+    run = Run(g, input={"proposed": "high"}).start()
+    spec = opened(run).spec
+    assert spec["outcomes"] == ["approved", "rejected"] and spec["form"][0]["default"] == "high"
+    assert step_types.get("approval").ports(g.nodes["ok"].config) == ("approved", "rejected", "timeout")
+    run.send(d.TaskDecided("ok", 1, 41, {"decision": "changes"}))
+    assert run.status_of("ok") == S.FAILED  # not offered: never a port nobody drew
+
+
+def test_an_edge_from_a_decision_not_offered_and_an_automatic_one_not_offered_are_refused():
+    data = {"version": 1, "settings": {}, "edges": [{"id": "e0", "source": "ok", "target": "x", "port": "changes"}],
+            "nodes": [{"id": "ok", "type": "approval", "config": {"title": "t", "assignees": ["ann"], "outcomes": ["approved"]}},
+                      {"id": "x", "type": "task", "config": {"handler": "demo.noop"}}]}
+    result = validate(data, types=step_types, handler_names=handlers.names() or ["demo.noop"])
+    assert result.errors and any("changes" in e.message for e in result.errors)
+    assert "config.escalation.outcome" in [f for _, _, f in errors({"outcomes": ["approved"], "due_s": 5, "escalation": {"action": "decide", "outcome": "rejected"}})]

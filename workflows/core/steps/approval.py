@@ -48,6 +48,7 @@ _FIELD = {
         "min": {"type": "number", "title": "Minimum", "description": "number: the value; text: the length"},
         "max": {"type": "number", "title": "Maximum", "description": "number: the value; text: the length"},
         "choices": {"type": "array", "title": "Choices", "items": {"type": "string", "minLength": 1, "maxLength": 200}, "maxItems": 100},
+        "default": {"type": ["string", "number", "boolean"], "title": "Default", "description": "prefilled; may use {{ expressions }}"},
     },
 }
 
@@ -94,12 +95,14 @@ class Approval(StepType):
                 },
             },
             "allow_starter": {"type": "boolean", "default": False, "title": "The starter may decide"},
+            "outcomes": {"type": "array", "title": "Decisions offered", "items": {"type": "string", "enum": list(OUTCOMES)}, "minItems": 1, "uniqueItems": True,
+                         "description": "the default offers all three; each is a port"},
         },
         ["title"],
     )  # fmt: skip
 
     def ports(self, config: Mapping[str, Any]) -> tuple[str, ...]:
-        return (*OUTCOMES, "timeout")
+        return (*offered(config), "timeout")
 
     def check(self, node_id: str, config: Mapping[str, Any], ctx: CheckContext) -> list[GraphError]:
         errors: list[GraphError] = []
@@ -154,6 +157,8 @@ class Approval(StepType):
                 error("escalation.group", "name the group the overdue task goes to")
             if action == "decide" and not escalation.get("outcome"):
                 error("escalation.outcome", "say which decision is taken when the task is overdue")
+            elif action == "decide" and escalation.get("outcome") not in offered(config):
+                error("escalation.outcome", f"{escalation.get('outcome')!r} is not one of the decisions this task offers")
             for index, address in enumerate(escalation.get("to") or []):
                 if not isinstance(address, str) or not recipients.is_address(address):
                     error(f"escalation.to.{index}", f"{address!r} is not an e-mail address")
@@ -172,7 +177,8 @@ class Approval(StepType):
             "assignees": _people(render(config.get("assignees") or [], scope)),
             "groups": list(dict.fromkeys(config.get("groups") or [])),
             "context": {str(label): render(expr, scope) for label, expr in (config.get("context") or {}).items()},
-            "form": list(config.get("form") or []),
+            "form": [_with_default(field, scope) for field in config.get("form") or []],
+            "outcomes": list(offered(config)),
             "quorum": int(config.get("quorum", 1)),
             "rejections": int(config.get("rejections", 1)),
             "allow_starter": bool(config.get("allow_starter", False)),
@@ -187,7 +193,7 @@ class Approval(StepType):
     def on_message(self, ctx: NodeContext, message: Message) -> list[Action]:
         if message.kind == "decided":
             outcome = message.data.get("decision")
-            if outcome not in OUTCOMES:
+            if outcome not in offered(ctx.config):
                 return [Fail.of("UnexpectedMessage", f"an approval got the decision {outcome!r}")]
             return [Done(dict(message.data), ports=(outcome,))]
         if message.kind == "woken":
@@ -207,6 +213,20 @@ class Approval(StepType):
         if action == "notify":
             return [UpdateTask({"escalate": "notify", "to": list(escalation.get("to") or [])})]
         return [UpdateTask({"close": "expired"}), Done({"decision": None, "data": {}, "by": "", "reason": "overdue"}, ports=("timeout",))]
+
+
+def offered(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The decisions the task offers, in the canonical order (each one a port)."""
+    chosen = config.get("outcomes")
+    return tuple(o for o in OUTCOMES if o in chosen) if isinstance(chosen, list) and chosen else OUTCOMES
+
+
+def _with_default(field: Mapping[str, Any], scope: Mapping[str, Any]) -> dict[str, Any]:
+    """The field with its default rendered from the instance (a template may prefill a value)."""
+    field = dict(field)
+    if isinstance(field.get("default"), str):
+        field["default"] = render(field["default"], scope)
+    return field
 
 
 def _number(value: Any) -> bool:
