@@ -1,6 +1,10 @@
-"""Audit test cycle, the parts that need no people: sample the population, find each record's data
-owner, build one request for information per owner, test each document against the control's
-rules, grade and close each observation, and summarise the report."""
+"""Audit test cycle, the parts that need no people: profile the population, sample it, find each
+record's data owner, build one request for information per owner, test each document against the
+control's rules, grade and close each observation, and summarise the report.
+
+The whole cycle (``audit-test-cycle-whole``) puts people between them as approval tasks: the plan,
+the scope and the sample size are decided by reviewers, each data owner answers their own request,
+and a reviewer closes each exception; ``close_observation`` then takes the reviewer's decision."""
 
 from __future__ import annotations
 
@@ -34,6 +38,15 @@ ACTION_DAYS = {"high": 14, "medium": 30, "low": 60}
 EVIDENCE = ["invoice", "approval record", "payment confirmation"]
 
 
+def _day(value, field: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(f"{field} must be a date like 2026-03-31, got {value!r}") from None
+
+
 def _as_of(value) -> date:
     if not value:
         return date.today()
@@ -41,6 +54,60 @@ def _as_of(value) -> date:
         return date.fromisoformat(str(value))
     except ValueError:
         raise ValidationError(f"as_of must be a date like 2026-03-31, got {value!r}") from None
+
+
+#: Fields a payment needs for the tests; profiling counts the records that lack each.
+PROFILED_FIELDS = ("amount", "requested_by", "approved_by", "approved_on", "paid_on", "invoice_no")
+
+
+@handler(
+    "demo.audit_profile_data",
+    input_schema=reads(
+        {
+            "population": {**RECORDS, "minItems": 1, "description": "the records the control covered"},
+            "period_start": {**DAY, "description": "first payment date in the audit period (default: no bound)"},
+            "period_end": {**DAY, "description": "last payment date in the audit period (default: no bound)"},
+        },
+        "population",
+    ),
+)
+def profile_data(input, ctx):
+    """Profiles the population before scoping: the records paid within the audit period (those go
+    on to sampling), who owns them, amounts, duplicate ids and the fields the tests will miss."""
+    population = input.get("population")
+    if not isinstance(population, list) or not population:
+        raise ValidationError("population must be a non-empty list of records")
+    start, end = _day(input.get("period_start"), "period_start"), _day(input.get("period_end"), "period_end")
+    if start and end and start > end:
+        raise ValidationError(f"the period starts on {start.isoformat()}, after its end on {end.isoformat()}")
+    kept, outside, seen, duplicates = [], [], set(), []
+    for index, record in enumerate(population):
+        if not isinstance(record, dict) or not record.get("id") or not record.get("owner"):
+            raise ValidationError(f"population[{index}] needs an id and an owner")
+        if record["id"] in seen:
+            duplicates.append(record["id"])
+        seen.add(record["id"])
+        paid = _day(record.get("paid_on"), f"population[{index}].paid_on")
+        # A payment with no date stays in: the tests report it, dropping it would hide it.
+        if paid and ((start and paid < start) or (end and paid > end)):
+            outside.append(record["id"])
+        else:
+            kept.append(record)
+    if not kept:
+        raise ValidationError("no record was paid within the audit period")
+    amounts = [r["amount"] for r in kept if isinstance(r.get("amount"), (int, float)) and not isinstance(r.get("amount"), bool)]
+    return {
+        "records": kept,
+        "population_size": len(population),
+        "in_period": len(kept),
+        "out_of_period": outside,
+        "period": {"start": start.isoformat() if start else None, "end": end.isoformat() if end else None},
+        "owners": dict(sorted(Counter(r["owner"] for r in kept).items())),
+        "total_amount": round(sum(amounts), 2),
+        "largest_amount": max(amounts, default=None),
+        "missing": {field: sum(1 for r in kept if r.get(field) in (None, "")) for field in PROFILED_FIELDS},
+        "duplicates": duplicates,
+    }
 
 
 @handler(
@@ -169,26 +236,59 @@ def grade_observation(input, ctx):
     return {"id": test["id"], "owner": test.get("owner"), "severity": severity, "findings": len(test.get("findings") or []), "rules": sorted(f.get("rule") for f in test.get("findings") or [])}
 
 
+REVIEW = {
+    "type": "object",
+    "description": "the reviewer's decision on the observation (an approval step's output); none: closed as graded",
+    "properties": {
+        "decision": {"type": "string", "enum": ["approved", "rejected", "changes"]},
+        "data": {"type": "object", "description": "severity, resolution, action_due as the reviewer set them"},
+        "by": {"type": "string"},
+        "comment": {"type": "string"},
+    },
+    "required": ["decision"],
+}
+
+
 @handler(
     "demo.audit_close_observation",
     input_schema=reads(
         {
             "observation": {"type": "object", "description": "a grade_observation output", "properties": {"severity": {"type": "string", "enum": ["none", *SEVERITIES]}}, "required": ["severity"]},
             "as_of": AS_OF,
+            "review": REVIEW,
         },
         "observation",
     ),
 )
 def close_observation(input, ctx):
-    """Closes the observation: no exception, or an agreed action due sooner the worse it is."""
-    observation = dict(input["observation"])
+    """Closes the observation: no exception, or an agreed action due sooner the worse it is. With a
+    reviewer's decision: approved closes it at the severity, resolution and due date the reviewer
+    set (blank ones as graded), rejected dismisses it (no exception)."""
+    observation, resolution, due = dict(input["observation"]), "", None
+    if input.get("review"):
+        observation, resolution, due = _reviewed(observation, input["review"])
     severity = observation["severity"]
     if severity == "none":
-        return {**observation, "status": "closed", "resolution": "no exception", "action_due": None}
+        return {**observation, "status": "closed", "resolution": resolution or "no exception", "action_due": None}
     if severity not in ACTION_DAYS:
         raise ValidationError(f"unknown severity {severity!r}")
-    due = _as_of(input.get("as_of")) + timedelta(days=ACTION_DAYS[severity])
-    return {**observation, "status": "closed", "resolution": "action agreed with the owner", "action_due": due.isoformat()}
+    due = due or (_as_of(input.get("as_of")) + timedelta(days=ACTION_DAYS[severity])).isoformat()
+    return {**observation, "status": "closed", "resolution": resolution or "action agreed with the owner", "action_due": due}
+
+
+def _reviewed(observation: dict, review) -> tuple[dict, str, str | None]:
+    """``(observation, resolution, action due)`` as the reviewer's decision leaves them."""
+    if not isinstance(review, dict):
+        raise ValidationError("review must be an approval step's output")
+    decision, data = review.get("decision"), review.get("data") or {}
+    marked = {**observation, "proposed_severity": observation["severity"], "reviewed_by": review.get("by") or ""}
+    if decision == "rejected":
+        comment = (review.get("comment") or "").strip()
+        return {**marked, "severity": "none"}, "dismissed by the reviewer" + (f": {comment}" if comment else ""), None
+    if decision != "approved":
+        raise ValidationError(f"the reviewer's decision is {decision!r}: only an approved or a rejected observation can be closed")
+    due = _day(data.get("action_due"), "review.data.action_due")
+    return {**marked, "severity": data.get("severity") or observation["severity"]}, str(data.get("resolution") or "").strip(), due.isoformat() if due else None
 
 
 @handler(
@@ -198,6 +298,7 @@ def close_observation(input, ctx):
             "observations": {"type": "array", "items": {"type": "object"}, "description": "every closed observation"},
             "population_size": {"type": "integer", "minimum": 0},
             "requests": {"type": "integer", "minimum": 0, "description": "how many requests for information were sent"},
+            "scope": {"type": "object", "description": "the plan and scope as decided (objective, period, materiality): repeated in the report"},
         },
         "observations",
     ),
@@ -215,7 +316,7 @@ def finalise_report(input, ctx):
         conclusion = "effective with exceptions"
     else:
         conclusion = "effective"
-    return {
+    report = {
         "population": input.get("population_size"),
         "tested": len(observations),
         "requests": input.get("requests"),
@@ -227,3 +328,6 @@ def finalise_report(input, ctx):
         "actions": [{"id": o["id"], "owner": o["owner"], "severity": o["severity"], "due": o["action_due"]} for o in exceptions],
         "conclusion": conclusion,
     }
+    if input.get("scope"):
+        report["scope"] = input["scope"]
+    return report

@@ -1,8 +1,13 @@
-"""Loads the demo templates and, for a local run, creates the demo login (safe to run again).
+"""Loads the demo templates and, for a local run, creates the demo login and the demo's people
+(safe to run again).
 
 The demo login is a superuser whose password the README prints, so it is made only where nobody
 else can reach it: the embedded local run (no DATABASE_URL) or DEBUG, or when asked for with
 ``--demo-login``. With production settings on (FLOWDESK_SECURE) the command refuses outright.
+
+The people of the whole audit test cycle come with it, under the same password and the same
+conditions: two reviewers (the ``reviewers`` role group) who plan, scope, sample and close
+observations, and three data owners who answer their requests for information.
 """
 
 from __future__ import annotations
@@ -13,11 +18,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
+from config.demo_login import DEMO_PASSWORD, DEMO_USERNAME
 from workflows import schedules
 from workflows.authoring import load_template
 from workflows.models import Schedule
+from workflows.roles import REVIEWERS
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 #: The demo schedules: created once; an operator's later changes (a pause, another time) are kept.
@@ -32,6 +40,35 @@ DEMO_SCHEDULES = [
         "overlap": "skip",
     }
 ]
+
+
+#: The audit demo's people (username → role groups): the sample data names owner1..owner3 as
+#: the payments' data owners, so each gets their own request for information.
+DEMO_PEOPLE = {
+    "reviewer1": [REVIEWERS],
+    "reviewer2": [REVIEWERS],
+    "owner1": [],
+    "owner2": [],
+    "owner3": [],
+}
+
+
+def demo_people(password: str) -> list[str]:
+    """Create the demo's people that are missing and put each in its groups; returns the usernames
+    created. An existing user keeps its password (someone may have changed it on purpose)."""
+    User = get_user_model()
+    created = []
+    for username, groups in DEMO_PEOPLE.items():
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            # an address, so task notices (assigned, reminded, escalated) reach the console's mail
+            user = User(username=username, email=f"{username}@example.com")
+            user.set_password(password)
+            user.save()
+            created.append(username)
+        for name in groups:
+            user.groups.add(Group.objects.get_or_create(name=name)[0])
+    return created
 
 
 def demo_templates() -> list[dict]:
@@ -67,8 +104,8 @@ class Command(BaseCommand):
     help = "Load the demo workflow templates and, for a local run, create the demo login."
 
     def add_arguments(self, parser):
-        parser.add_argument("--username", default="demo")
-        parser.add_argument("--password", default="demo-flowdesk")
+        parser.add_argument("--username", default=DEMO_USERNAME)
+        parser.add_argument("--password", default=DEMO_PASSWORD, help="the demo login's password, and the demo people's")
         parser.add_argument(
             "--demo-login",
             action=argparse.BooleanOptionalAction,
@@ -110,3 +147,10 @@ class Command(BaseCommand):
             return
         password = options["password"] if created else "(unchanged)"
         self.stdout.write(self.style.SUCCESS(f"Demo login: {user.username} / {password}"))
+        made = demo_people(options["password"])
+        reviewers = [n for n, groups in DEMO_PEOPLE.items() if REVIEWERS in groups]
+        owners = [n for n in DEMO_PEOPLE if n not in reviewers]
+        password = options["password"] if made else "(unchanged)"
+        if made and len(made) < len(DEMO_PEOPLE):
+            password = f"{options['password']} for {', '.join(made)}; the others unchanged"
+        self.stdout.write(self.style.SUCCESS(f"Demo reviewers: {', '.join(reviewers)}; data owners: {', '.join(owners)} / {password}"))
