@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
-from django.db import close_old_connections
+from django.db import connections
 from django.db.models import Q
 
 from .models import Task
@@ -45,7 +45,7 @@ def _guarded(*args) -> None:
     except Exception:
         log.exception("could not send the task e-mail %s", args[:2])
     finally:
-        close_old_connections()
+        connections.close_all()  # this thread's own: a mail is rare, a connection left open is not
 
 
 def holders(task: Task) -> list[str]:
