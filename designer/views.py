@@ -9,12 +9,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Max, Q
-from django.http import HttpResponse
+from django.db.models import Count, F, Max, Q
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from approvals.models import Task
 from designer import dashboard
 from workflows import authoring, engine, template_files
 from workflows.core.errors import InvalidGraph
@@ -240,4 +243,38 @@ def editor(request, name):
 @login_required
 def instance(request, instance_id):
     obj = get_object_or_404(Instance.objects.select_related("template", "version"), pk=instance_id)
+    if request.GET.get("tasks") == "open":  # the page's open-approvals section reads them here, read-only
+        return JsonResponse({"tasks": open_tasks(obj)})
     return render(request, "designer/instance.html", {"instance": obj})
+
+
+def task_url(task_id: int) -> str:
+    """The reviewer's page of a task (the inbox, ``approvals.urls``)."""
+    try:
+        return reverse("approvals:task", args=[task_id])
+    except NoReverseMatch:  # a deployment without the inbox pages: their address all the same
+        return f"/inbox/{task_id}/"
+
+
+def open_tasks(instance: Instance) -> list[dict]:
+    """The instance's open approval tasks, soonest due first: who holds each (the claimer, else
+    its assignees and groups), since when, and when it is due. Titles and names are data; the
+    page renders them as text."""
+    now = timezone.now()
+    tasks = Task.objects.filter(instance=instance, status=Task.Status.OPEN).select_related("claimed_by").prefetch_related("assignees", "groups")
+    return [
+        {
+            "id": task.pk,
+            "title": task.title,
+            "node": task.node_id,
+            "claimed_by": task.claimed_by.get_username() if task.claimed_by else None,
+            "assignees": sorted(user.get_username() for user in task.assignees.all()),
+            "groups": sorted(group.name for group in task.groups.all()),
+            "since": (task.claimed_at if task.claimed_by else task.created_at).isoformat(),
+            "due_at": task.due_at.isoformat() if task.due_at else None,
+            "overdue": task.due_at is not None and task.due_at < now,
+            "quorum": task.quorum,
+            "url": task_url(task.pk),
+        }
+        for task in tasks.order_by(F("due_at").asc(nulls_last=True), "created_at", "pk")
+    ]

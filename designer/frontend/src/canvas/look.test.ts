@@ -33,7 +33,7 @@ describe('what map, loop and sub-workflow nodes say they do', () => {
     expect(nodeSummary('subworkflow', { workflow: '{{ input.kind }}' })).toBe('runs {{ input.kind }}')
   })
   it('draws these phrases on a line of their own, other summaries beside the type', () => {
-    expect([...PHRASE_KINDS].sort()).toEqual(['loop', 'map', 'signal', 'subworkflow'])
+    expect([...PHRASE_KINDS].sort()).toEqual(['approval', 'loop', 'map', 'signal', 'subworkflow'])
     expect(PHRASE_KINDS.has('task')).toBe(false)
   })
 })
@@ -99,5 +99,17 @@ describe('tags under a node', () => {
     expect(nodeTags({ handler: 'demo.notify', wait: true })).toEqual([])
     expect(nodeTags({ compensate: '' })).toEqual([])
     expect(nodeTags({ compensate: { retry: {} } })).toEqual([])
+  })
+})
+
+describe('what an approval node says', () => {
+  const spaced = (s: string) => s.replace(/\u00a0/g, ' ')
+  it('names who decides, the quorum, the form and the due time', () => {
+    const config = { title: 'Approve', assignees: ['ann', 'bob'], groups: ['managers'], quorum: 2, form: [{ name: 'a', type: 'text' }], due_s: 172800 }
+    expect(spaced(nodeSummary('approval', config))).toBe('by ann, bob +1 · 2 must approve · 1 field · due in 2 d')
+    expect(nodeSummary('approval', { title: 'x', groups: ['managers'] })).toBe('by group managers')
+  })
+  it('says nothing before anyone is named', () => {
+    expect(nodeSummary('approval', { title: 'Approve the budget' })).toBe('')
   })
 })

@@ -85,7 +85,7 @@ function childWorkflow(config: Config): string {
 }
 
 /** Types whose summary is a phrase ("for each in … · 10 at a time"): drawn on a line of its own. */
-export const PHRASE_KINDS: ReadonlySet<string> = new Set(['map', 'loop', 'subworkflow', 'signal'])
+export const PHRASE_KINDS: ReadonlySet<string> = new Set(['map', 'loop', 'subworkflow', 'signal', 'approval'])
 
 /** A number of seconds as people say it: "45 s", "5 min", "1 h 30 min", "2 d". */
 export function formatSeconds(seconds: number): string {
@@ -109,6 +109,18 @@ function signalSummary(config: Config): string {
   // no break inside "1 h 30 min timeout": the phrase wraps between its parts, not its numbers and units
   const timeout = typeof config.timeout_s === 'number' && config.timeout_s > 0 ? ` · ${`${formatSeconds(config.timeout_s)} timeout`.replace(/ /g, NBSP)}` : ''
   return `waits for '${config.name}'${timeout}`
+}
+
+const texts = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '') : [])
+
+/** "by ann, group managers +1 · 2 must approve · 3 fields · due in 2 d": who decides an approval, on what, by when. */
+function approvalSummary(config: Config): string {
+  const who = [...texts(config.assignees), ...texts(config.groups).map((g) => `group ${g}`)]
+  const by = who.length ? `by ${who.slice(0, 2).join(', ')}${who.length > 2 ? ` +${who.length - 2}` : ''}` : ''
+  const quorum = typeof config.quorum === 'number' && config.quorum > 1 ? `${config.quorum} must approve` : ''
+  const fields = Array.isArray(config.form) && config.form.length ? `${config.form.length} field${config.form.length === 1 ? '' : 's'}` : ''
+  const due = typeof config.due_s === 'number' && config.due_s > 0 ? `due in ${formatSeconds(config.due_s)}`.replace(/ /g, NBSP) : ''
+  return [by, quorum, fields, due].filter(Boolean).join(' · ')
 }
 
 export interface NodeTag {
@@ -147,6 +159,7 @@ export function nodeSummary(kind: string, config: Config): string {
   }
   if (kind === 'notify') return notifySummary(config)
   if (kind === 'signal') return signalSummary(config)
+  if (kind === 'approval') return approvalSummary(config)
   if (typeof config.handler === 'string') return config.handler
   if (typeof config.url === 'string') return `${str(config.method ?? 'GET')} ${config.url}`
   if (typeof config.expression === 'string') return config.expression

@@ -9,6 +9,7 @@ import { compensationHandler } from '../schema/compensate'
 import { executionTitle, fieldShown, hiddenField, orderedFields, renderedPaths } from '../schema/form'
 import { QUERY_NAME } from '../schema/queries'
 import { deleteNodes, duplicateSelected, focusNode, renameNode, setConfig, setConfigValues, setLabel, setSettings, useEditor } from '../state/store'
+import { APPROVAL_SHOWN, ApprovalFields } from '../approval/ApprovalFields'
 import { ChoiceField } from './ChoiceField'
 import { SchemaField, type FieldContext } from './fields'
 import { TemplateDescription } from './TemplateDescription'
@@ -97,7 +98,7 @@ function NodeInspector({ id }: { id: string }) {
   useEffect(() => {
     if (execErrors) setExecOpen(true)
   }, [execErrors])
-  const shown = useMemo(() => new Set(['label', ...renderedPaths(schema, 'config')]), [schema])
+  const shown = useMemo(() => new Set(['label', ...renderedPaths(schema, 'config'), ...(kind === 'approval' ? APPROVAL_SHOWN : [])]), [schema, kind])
   if (!data) return null
 
   const labelErrors = errors.filter((e) => e.field === 'label' && e.node === id)
@@ -161,7 +162,8 @@ function NodeInspector({ id }: { id: string }) {
           />
           {idError && <div className="fd-field-errors">{idError}</div>}
         </div>
-        {fields.main.map((k) => {
+        {kind === 'approval' && def && <ApprovalFields ctx={ctx} schema={schema} main={fields.main} />}
+        {!(kind === 'approval' && def) && fields.main.map((k) => {
           // a choice (handler or workflow, count or while) sits where its first field would
           const choice = choices.find((c) => c.options.some((o) => o.fields.includes(k)))
           if (!choice) return <SchemaField key={k} ctx={ctx} path={[k]} schema={schema.properties![k]} parent={schema} />

@@ -1,3 +1,4 @@
+import { OpenTasksSection } from '../approval/OpenTasksSection'
 import { formatDuration } from '../canvas/look'
 import { QueriesSection } from '../operate/QueriesSection'
 import { SignalsSection } from '../operate/SignalsSection'
@@ -100,6 +101,7 @@ export function InstancePanel() {
         </dl>
         <RunSummary run={run} />
         <RunError error={i.error} testid="instance-error" />
+        {!run.final && <OpenTasksSection instanceId={i.id} />}
         <ValueView label="Input" value={i.input} version="input" fileName={`${i.id}-input.json`} open={false} testid="instance-input" />
         {run.final && (i.output !== null || run.status === 'completed') && <ValueView label="Output" value={i.output} version={run.status} fileName={`${i.id}-output.json`} testid="instance-output" />}
         <QueriesSection instanceId={i.id} names={i.queries ?? []} />

@@ -1,0 +1,136 @@
+/**
+ * What the reviewer will see on the task page, drawn from the node's config: the title and
+ * instructions as written (their {{ expressions }} are filled in when the task opens), the context
+ * lines, the generated form's fields (the same labels, help and bounds as approvals/forms.py), the
+ * comment and the three decisions. Everything is read-only: it is a picture, not a form.
+ */
+import type { Json } from '../graph/types'
+import { hasTemplate } from '../schema/form'
+import { boundsText, contextRows, fieldsOf, shownLabel, type FormField } from './formFields'
+
+export function FormPreview({ config }: { config: { [key: string]: Json } }) {
+  const fields = fieldsOf(config.form)
+  const title = typeof config.title === 'string' && config.title ? config.title : 'Untitled approval'
+  const instructions = typeof config.instructions === 'string' ? config.instructions : ''
+  const context = contextRows(config.context).filter(([label]) => label)
+  return (
+    <div className="fd-preview" data-testid="form-preview" aria-label="Preview of the reviewer's task" role="group">
+      <div className="fd-preview-title">
+        <Text text={title} />
+      </div>
+      {instructions && (
+        <p className="fd-preview-instructions">
+          <Text text={instructions} />
+        </p>
+      )}
+      {context.length > 0 && (
+        <dl className="fd-preview-context">
+          {context.map(([label, expression]) => (
+            <div key={label}>
+              <dt>{label}</dt>
+              <dd>
+                <Text text={expression} />
+              </dd>
+            </div>
+          ))}
+        </dl>
+      )}
+      {fields.map((f, i) => (
+        <PreviewField key={`${i}:${f.name}`} field={f} />
+      ))}
+      <div className="fd-preview-field">
+        <span className="fd-preview-label">Comment</span>
+        <textarea rows={2} disabled readOnly tabIndex={-1} aria-label="Comment (preview)" placeholder="needed to reject or ask for changes" />
+      </div>
+      <div className="fd-preview-decisions" aria-hidden="true">
+        <span className="fd-preview-btn yes">Approve</span>
+        <span className="fd-preview-btn changes">Request changes</span>
+        <span className="fd-preview-btn no">Reject</span>
+      </div>
+    </div>
+  )
+}
+
+/** Text with its {{ expressions }} marked: they are filled in from the instance's data. */
+function Text({ text }: { text: string }) {
+  if (!hasTemplate(text)) return <>{text}</>
+  const parts = text.split(/(\{\{.*?\}\})/g)
+  return (
+    <>
+      {parts.map((p, i) =>
+        /^\{\{.*\}\}$/.test(p) ? (
+          <code key={i} className="fd-preview-expr" title="filled in from the instance when the task opens">
+            {p}
+          </code>
+        ) : (
+          p
+        ),
+      )}
+    </>
+  )
+}
+
+function PreviewField({ field }: { field: FormField }) {
+  const label = shownLabel(field)
+  const bounds = boundsText(field)
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined)
+  const common = { disabled: true, readOnly: true, tabIndex: -1, 'aria-label': `${label} (preview)` } as const
+  let input: React.ReactNode
+  switch (field.type) {
+    case 'textarea':
+      input = <textarea rows={3} {...common} />
+      break
+    case 'number':
+      input = <input type="number" className="fd-preview-input" min={num(field.min)} max={num(field.max)} {...common} />
+      break
+    case 'boolean':
+      input = (
+        <label className="fd-check-row">
+          <input type="checkbox" {...common} />
+          <span>
+            {label}
+            {field.required && <span className="fd-required"> *</span>}
+          </span>
+        </label>
+      )
+      break
+    case 'choice':
+      input = (
+        <select {...common} value="">
+          <option value="">—</option>
+          {(field.choices ?? []).map((c, i) => (
+            <option key={i} value={String(c)}>
+              {String(c)}
+            </option>
+          ))}
+        </select>
+      )
+      break
+    case 'date':
+      input = <input type="date" className="fd-preview-input" {...common} />
+      break
+    default:
+      input = <input type="text" maxLength={num(field.max)} {...common} />
+  }
+  return (
+    <div className="fd-preview-field" data-testid={`preview-field-${field.name}`} data-type={field.type}>
+      {field.type !== 'boolean' && (
+        <span className="fd-preview-label">
+          {label}
+          {field.required && <span className="fd-required"> *</span>}
+        </span>
+      )}
+      {input}
+      {field.type === 'choice' && (field.choices ?? []).length > 0 && (
+        <div className="fd-preview-choices" data-testid={`preview-choices-${field.name}`}>
+          {(field.choices ?? []).map((c, i) => (
+            <span key={i} className="fd-pill">
+              {String(c)}
+            </span>
+          ))}
+        </div>
+      )}
+      {(field.help || bounds) && <div className="fd-help">{[field.help, bounds].filter(Boolean).join(' · ')}</div>}
+    </div>
+  )
+}
