@@ -376,6 +376,7 @@ SPECTACULAR_SETTINGS = {
         "InstanceStatusEnum": status_choices(InstanceStatus),
         "StepStatusEnum": status_choices(StepStatus),
         "VersionStatusEnum": "workflows.models.TemplateVersion.Status",
+        "TaskStatusEnum": "approvals.models.Task.Status",
     },
 }
 
