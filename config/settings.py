@@ -312,6 +312,13 @@ EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "flowdesk@localhost")
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
+# The test suite sets FLOWDESK_FAST_PASSWORDS (tests/conftest.py) for itself and the servers it
+# starts: hashing each test user's password with PBKDF2 cost ~0.5 s. Never in production.
+if env_bool("FLOWDESK_FAST_PASSWORDS", False):
+    if env_bool("FLOWDESK_SECURE", False):
+        raise ImproperlyConfigured("FLOWDESK_FAST_PASSWORDS is for the test suite; it cannot be set with FLOWDESK_SECURE")
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

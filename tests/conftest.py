@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ from django.db import connection
 
 
 def pytest_configure(config):
+    # Cheap password hashes for the suite's users, here and in the servers it starts (they read
+    # the environment): PBKDF2 costs ~0.5 s a user (config/settings.py, FLOWDESK_FAST_PASSWORDS).
+    os.environ["FLOWDESK_FAST_PASSWORDS"] = "1"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     # whitenoise warns on every request when STATIC_ROOT is missing (collectstatic is not run here).
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     if not settings.IS_POSTGRES:

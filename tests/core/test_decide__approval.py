@@ -179,3 +179,8 @@ def test_an_edge_from_a_decision_not_offered_and_an_automatic_one_not_offered_ar
     result = validate(data, types=step_types, handler_names=handlers.names() or ["demo.noop"])
     assert result.errors and any("changes" in e.message for e in result.errors)
     assert "config.escalation.outcome" in [f for _, _, f in errors({"outcomes": ["approved"], "due_s": 5, "escalation": {"action": "decide", "outcome": "rejected"}})]
+
+
+def test_an_unknown_field_type_is_said_once():
+    found = errors({"form": [{"name": "b", "type": "signature"}]})
+    assert [e for e in found if e[2] == "config.form.0.type"] == [("unknown_field_type", "ok", "config.form.0.type")]

@@ -258,12 +258,13 @@ class _Validator:
         except Exception as exc:  # a type's check may trip over a config its schema rejected
             problems = [GraphError("invalid_config", f"config could not be checked: {exc}", nid, "config")] if schema_ok else []
         if not schema_ok:
-            # when the type's check has said what is missing in its own words (wait: "set Wait for
-            # (s) or Until"), the schema's "{} is not valid under any of the given schemas" is noise
+            # when the type's check has said what is wrong in its own words (wait: "set Wait for
+            # (s) or Until"; approval: "field 'b' has the unknown type 'signature'"), the schema's
+            # message about the same field ("{} is not valid under...", "is not one of") is noise
             said = {p.field for p in problems}
             for field, message in schema.errors(config, "config", choices=not problems):
                 missing = _MISSING.match(message)
-                if missing and f"config.{missing[1]}" in said:  # the check named the field in its words
+                if field in said or (missing and f"config.{missing[1]}" in said):
                     continue
                 self.error("invalid_config", message, nid, field)
         self.errors.extend(problems)
