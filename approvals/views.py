@@ -411,6 +411,8 @@ def snooze(request: HttpRequest, task_id: int) -> HttpResponse:
 def decide(request: HttpRequest, task_id: int) -> HttpResponse:
     task = _task_or_404(request.user, task_id)  # 404 before the form is looked at
     form = DecisionForm(request.POST, fields=task.form or [])
+    if not task.is_open:  # said before the form's errors, which the page of a closed task does not show
+        return _refused(request, task, Conflict(f"the task is {task.status} already", field="status"))
     if not form.is_valid():
         return _page(request, task, status=400, form=form, problem="The decision was not recorded: correct the fields marked below.")
     try:

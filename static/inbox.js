@@ -19,6 +19,21 @@
   };
 
   // --- the inbox: fetch the list again ----------------------------------------------------------
+  // The top bar's count (templates/base.html renders it only when there is something to count).
+  const badge = (count) => {
+    const link = document.querySelector('[data-testid="nav-inbox"]');
+    let shown = document.querySelector('[data-inbox-badge]');
+    if (!link) return;
+    if (count === '0' || !count) { if (shown) shown.remove(); return; }
+    if (!shown) {
+      shown = document.createElement('span');
+      shown.className = 'status status-running';
+      shown.dataset.inboxBadge = '';
+      shown.title = 'open tasks for you or your groups';
+      link.append(' ', shown);
+    }
+    shown.textContent = count;
+  };
   let busy = false;
   let again = false;
   let timer = null;
@@ -39,12 +54,7 @@
       const before = rowIds();
       fresh.querySelectorAll('[data-part]').forEach((part) => {
         const name = part.dataset.part;
-        if (name === 'badge') {
-          const badge = document.querySelector('[data-inbox-badge]');
-          const count = part.textContent.trim();
-          if (badge) { badge.textContent = count; badge.hidden = count === '0'; }
-          return;
-        }
+        if (name === 'badge') { badge(part.textContent.trim()); return; }
         const now = listPage.querySelector(`[data-part="${name}"]`);
         if (now) now.replaceWith(document.importNode(part, true));
       });
@@ -88,8 +98,20 @@
     banner.hidden = false;
   };
 
-  const closeForms = () => {
+  // The task is over: its forms can do nothing any more, and its state says so.
+  const closeForms = (label, state) => {
     taskPage.querySelectorAll('form button, form input, form textarea, form select').forEach((field) => { field.disabled = true; });
+    const pill = taskPage.querySelector('[data-testid="task-status"]');
+    if (pill && label) {
+      pill.textContent = label;
+      pill.className = `task-state state-${state}`;
+    }
+    taskPage.dataset.status = state;
+  };
+
+  const holder = (text) => {
+    const held = taskPage.querySelector('[data-testid="held-by"]');
+    if (held) held.textContent = text;
   };
 
   const tell = (event) => {
@@ -99,15 +121,15 @@
     const decision = DECISIONS[event.decision] || event.decision || '';
     if (event.by && event.by === me && !['task_decided', 'task_withdrawn', 'task_closed'].includes(event.type)) return;  // this page did it
     switch (event.type) {
-      case 'task_claimed': say(`Claimed by ${by} just now: only they can decide it while they hold it.`, '', event.type); break;
-      case 'task_unclaimed': say(`${by} released the task: it can be claimed again.`, '', event.type); break;
+      case 'task_claimed': say(`Claimed by ${by} just now: only they can decide it while they hold it.`, '', event.type); holder(`Claimed by ${by}`); break;
+      case 'task_unclaimed': say(`${by} released the task: it can be claimed again.`, '', event.type); holder('Unclaimed'); break;
       case 'task_delegated': say(`${by} delegated the task.`, '', event.type); break;
       case 'task_commented': say(`${by} added a comment.`, '', event.type); break;
       case 'task_voted': say(`${by} decided: ${decision}. The other reviewers' decisions are awaited.`, '', event.type); break;
       case 'task_escalated': say('The task is overdue and was escalated.', '', event.type); break;
-      case 'task_decided': say(`Decided by ${by}: ${decision}.`, 'done', event.type); closeForms(); break;
-      case 'task_closed': say(`Closed: overdue${decision ? `, decided ${decision} automatically` : ''}.`, 'gone', event.type); closeForms(); break;
-      case 'task_withdrawn': say('Withdrawn: the step ended without a decision (the instance was cancelled, failed or went another way).', 'gone', event.type); closeForms(); break;
+      case 'task_decided': say(`Decided by ${by}: ${decision}.`, 'done', event.type); closeForms(`Decided: ${decision}`, 'decided'); break;
+      case 'task_closed': say(`Closed: overdue${decision ? `, decided ${decision} automatically` : ''}.`, 'gone', event.type); closeForms(decision ? 'Escalated' : 'Expired', decision ? 'escalated' : 'expired'); break;
+      case 'task_withdrawn': say('Withdrawn: the step ended without a decision (the instance was cancelled, failed or went another way).', 'gone', event.type); closeForms('Withdrawn', 'withdrawn'); break;
       default: break;
     }
   };
@@ -120,7 +142,7 @@
       const fresh = new DOMParser().parseFromString(await response.text(), 'text/html').querySelector('[data-task-page]');
       if (fresh && Number(fresh.dataset.seq || 0) > seen && fresh.dataset.status !== taskPage.dataset.status) {
         say('This task changed while the connection was down.', fresh.dataset.status === 'open' ? '' : 'gone', 'catch_up');
-        if (fresh.dataset.status !== 'open') closeForms();
+        if (fresh.dataset.status !== 'open') closeForms('', fresh.dataset.status);
       }
     } catch (error) {
       // nothing to add

@@ -195,7 +195,8 @@ class Relay:
             if len(self.task_seq) > INBOX_FOLLOW_MAX:  # bounded memory: start again (a repeat, not a miss)
                 self.task_seq.clear()
             try:
-                changes, marks = await database_sync_to_async(task_changes)(ids, self.task_seq, self.inbox_since)
+                after = {i: self.task_seq[i] for i in ids if i in self.task_seq}  # the thread gets its own dict
+                changes, marks = await database_sync_to_async(task_changes)(ids, after, self.inbox_since)
             except Exception:  # the database went away: read these again next time
                 log.exception("live relay: the inbox's task events could not be read")
                 self.task_changed |= set(ids)

@@ -98,8 +98,16 @@ def test_a_task_arrives_by_itself_the_form_is_checked_and_approving_moves_the_wo
     page.get_by_test_id("approve").click()
     page.wait_for_url("**/inbox/")
     expect(page.get_by_test_id("messages")).to_contain_text("You approved “Approve the purchase of a laptop”")
-    expect(page.get_by_test_id("task-row")).to_have_count(1)  # the chair is left
     screenshot(page, "inbox-5-approved")
+    expect(page.get_by_test_id("task-row")).to_have_count(1)  # the chair is left
+    chair = Task.objects.filter(status="open").get()
+    Task.objects.filter(pk=chair.pk).update(due_at=timezone.now() - timedelta(hours=2))  # as if it had waited
+    page.reload()
+    overdue = page.locator(f'[data-testid="task-row"][data-task="{chair.pk}"]')
+    expect(overdue).to_have_class("overdue")
+    expect(overdue.get_by_test_id("overdue")).to_have_text("overdue")
+    expect(page.get_by_test_id("overdue-count")).to_have_text("1 overdue")
+    screenshot(page, "inbox-5-approved-and-overdue")
 
     instance = wait_for(instance_id)
     assert instance.status == "completed"
@@ -195,6 +203,7 @@ def test_out_of_office_and_delegation_show_in_the_history(served_page_for):
     bob.get_by_test_id("task-link").click()
     expect(bob.get_by_test_id("history")).to_contain_text("bob stands in for ann (out of office)")
 
+    bob.get_by_test_id("delegate-panel").locator("summary").click()
     bob.fill("#id_to_user", "dee")
     bob.fill("#id_note", "dee negotiated this quote")
     bob.get_by_test_id("delegate").click()
