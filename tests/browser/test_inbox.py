@@ -23,6 +23,13 @@ from workflows.roles import REVIEWERS
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def mail_now(settings):
+    """Task e-mail sent in the caller's thread: a transition that runs in this process (a start, a
+    cancel) leaves no mail thread holding a connection to the test database at its teardown."""
+    settings.FLOWDESK = {**settings.FLOWDESK, "TASK_MAIL_SYNC": True}
+
+
 def purchase_graph(**config) -> dict:
     """An approval with a form, then one step per way out."""
     node = {
