@@ -27,6 +27,7 @@ urlpatterns = [
     path("instances/", monitor.instance_list, name="instances"),
     path("instances/bulk/", monitor.bulk, name="instances-bulk"),
     path("instances/<uuid:instance_id>/", designer_views.instance, name="instance"),
+    path("inbox/", include("approvals.urls")),  # the reviewer's pages (each view asks for a login)
     path("api/v1/", include("workflows.api.urls")),
     # Both need a login (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]): the schema answers 401 like the
     # API, the docs page sends a browser to the login page.

@@ -1,7 +1,8 @@
-"""WebSocket routes: live instance status (DESIGN §6)."""
+"""WebSocket routes: live instance status (DESIGN §6) and the reviewers' inbox (§7)."""
 
 from django.urls import path, re_path
 
+from approvals.consumers import InboxEvents
 from workflows.consumers import InstanceEvents, InstanceListEvents
 
 
@@ -15,5 +16,6 @@ async def no_such_socket(scope, receive, send) -> None:
 websocket_urlpatterns = [
     path("ws/instances/<uuid:instance_id>/", InstanceEvents.as_asgi()),
     path("ws/instances/", InstanceListEvents.as_asgi()),
+    path("ws/inbox/", InboxEvents.as_asgi()),
     re_path(r"", no_such_socket),  # last: whatever nothing above matched
 ]
