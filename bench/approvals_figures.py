@@ -69,13 +69,24 @@ def inbox(samples: int = 200):
 
     from approvals import lists
 
+    from django.test import Client
+
     users = _population()
     rng = random.Random(7)
     client = APIClient(SERVER_NAME="localhost")
-    timings: dict[str, list[float]] = {"mine": [], "groups": [], "counts": []}
+    browser = Client(SERVER_NAME="localhost")
+    timings: dict[str, list[float]] = {"mine": [], "groups": [], "counts": [], "page": []}
     for k in range(samples + 10):
         user = rng.choice(users)
         client.force_authenticate(user)
+        browser.force_login(user)
+        t0 = time.perf_counter()
+        response = browser.get("/inbox/")
+        elapsed = (time.perf_counter() - t0) * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"/inbox/ answered {response.status_code}")
+        if k >= 10:
+            timings["page"].append(elapsed)
         for view in ("mine", "groups"):
             t0 = time.perf_counter()
             response = client.get(f"/api/v1/approvals/?view={view}")
@@ -89,7 +100,10 @@ def inbox(samples: int = 200):
         if k >= 10:
             timings["counts"].append((time.perf_counter() - t0) * 1000)
     workload = f"{TASKS:,} open tasks, {USERS} reviewers in {GROUPS} groups; first page (50) of GET /api/v1/approvals/, {samples} random reviewers"
+    page = f"{TASKS:,} open tasks, {USERS} reviewers in {GROUPS} groups; GET /inbox/ (the page: tabs with counts, first 50 rows, nav badge), {samples} random reviewers"
     return [
+        figure("inbox_page_p50", percentile(timings["page"], 50), "ms", samples=samples, workload=page),
+        figure("inbox_page_p95", percentile(timings["page"], 95), "ms", samples=samples),
         figure("inbox_mine_p50", percentile(timings["mine"], 50), "ms", samples=samples, workload=workload),
         figure("inbox_mine_p95", percentile(timings["mine"], 95), "ms", samples=samples),
         figure("inbox_groups_p95", percentile(timings["groups"], 95), "ms", samples=samples),
