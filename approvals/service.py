@@ -41,12 +41,20 @@ def visible(user) -> QuerySet[Task]:
         return Task.objects.none()
     if is_admin(user):
         return Task.objects.all()
+    return Task.objects.filter(pk__in=_assigned_ids(user).union(_group_ids(user), _claimed_ids(user)))
+
+
+def _assigned_ids(user) -> QuerySet:
+    return Task.assignees.through.objects.filter(user_id=user.pk).values("task_id")
+
+
+def _group_ids(user) -> QuerySet:
     groups = user.groups.through.objects.filter(user_id=user.pk).values("group_id")
-    ids = Task.assignees.through.objects.filter(user_id=user.pk).values("task_id").union(
-        Task.groups.through.objects.filter(group_id__in=groups).values("task_id"),
-        Task.objects.filter(claimed_by=user).values("id"),
-    )
-    return Task.objects.filter(pk__in=ids)
+    return Task.groups.through.objects.filter(group_id__in=groups).values("task_id")
+
+
+def _claimed_ids(user) -> QuerySet:
+    return Task.objects.filter(claimed_by=user).values("id")
 
 
 def _assigned(user) -> Exists:
@@ -60,12 +68,21 @@ def _grouped(user) -> Exists:
 
 def mine(user) -> QuerySet[Task]:
     """Open tasks assigned to ``user`` or claimed by them (not snoozed)."""
-    return _unsnoozed(Task.objects.filter(Q(claimed_by=user) | Q(_assigned(user), claimed_by__isnull=True), status=Task.Status.OPEN), user)
+    found = Task.objects.filter(pk__in=_assigned_ids(user).union(_claimed_ids(user)), status=Task.Status.OPEN)
+    return _unsnoozed(found.filter(Q(claimed_by=user) | Q(claimed_by__isnull=True)), user)
 
 
 def groups_unclaimed(user) -> QuerySet[Task]:
     """Open, unclaimed tasks of ``user``'s groups that are not assigned to them by name."""
-    return _unsnoozed(Task.objects.filter(_grouped(user), ~Q(_assigned(user)), status=Task.Status.OPEN, claimed_by__isnull=True), user)
+    found = Task.objects.filter(pk__in=_group_ids(user), status=Task.Status.OPEN, claimed_by__isnull=True).exclude(pk__in=_assigned_ids(user))
+    return _unsnoozed(found, user)
+
+
+def waiting(user) -> QuerySet[Task]:
+    """``mine`` and ``groups_unclaimed`` together (the top bar's badge), in one query."""
+    ids = _assigned_ids(user).union(_group_ids(user), _claimed_ids(user))
+    found = Task.objects.filter(Q(claimed_by=user) | Q(claimed_by__isnull=True), pk__in=ids, status=Task.Status.OPEN)
+    return _unsnoozed(found, user)
 
 
 def _unsnoozed(tasks: QuerySet[Task], user) -> QuerySet[Task]:

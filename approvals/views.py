@@ -118,9 +118,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     view = data["view"] or "mine"
     found = lists.tasks(request.user, view=view, template=data["template"], due=data["due"], priority_min=data["priority_min"])
     found = found.select_related("template", "claimed_by", "instance").prefetch_related("assignees", "groups")
-    page = Paginator(found, PAGE_SIZE).get_page(data["page"] or 1)
-    now = timezone.now()
     counts = lists.counts(request.user)
+    paginator = Paginator(found, PAGE_SIZE)
+    if not (data["template"] or data["due"] or data["priority_min"] is not None):
+        paginator.count = counts[view]  # the tab's count is the list's length: not counted twice
+    page = paginator.get_page(data["page"] or 1)
+    now = timezone.now()
 
     def link(**changes: Any) -> str:
         query = params.copy()
