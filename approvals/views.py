@@ -20,13 +20,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from designer.monitor import present
 from workflows.errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from workflows.models import Event, Template
 
@@ -88,15 +89,6 @@ class InboxFilters(forms.Form):
     fragment = forms.BooleanField(required=False)
 
 
-def _present(params: QueryDict) -> QueryDict:
-    kept = QueryDict(mutable=True)
-    for name, values in params.lists():
-        values = [v for v in values if v.strip()]
-        if values:
-            kept.setlist(name, values)
-    return kept
-
-
 def _rows(tasks: list[Task], now: datetime) -> list[Task]:
     """What each row shows. Who a task is for comes from two small name queries, and its links
     are built from the inbox's prefix: 50 rows of prefetched users and five ``{% url %}`` each
@@ -123,7 +115,7 @@ def _rows(tasks: list[Task], now: datetime) -> list[Task]:
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    params = _present(request.GET)
+    params = present(request.GET)
     filters = InboxFilters(params)
     if not filters.is_valid():
         return render(request, "approvals/bad_request.html", {"errors": filters.errors}, status=400)

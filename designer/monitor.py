@@ -153,7 +153,7 @@ class Filters(forms.Form):
         return data
 
 
-def _present(params: QueryDict) -> QueryDict:
+def present(params: QueryDict) -> QueryDict:
     """The query without empty values: a submitted filter form leaves its blank fields in the URL."""
     kept = QueryDict(mutable=True)
     for name, values in params.lists():
@@ -309,7 +309,7 @@ def bad_request(request, errors, *, back: str):
 
 @login_required
 def instance_list(request):
-    params = _present(request.GET)
+    params = present(request.GET)
     form = Filters(params)
     if not form.is_valid():
         return bad_request(request, form.errors, back=reverse("instances"))
