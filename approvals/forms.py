@@ -22,8 +22,11 @@ COMMENT_MAX = 5_000
 def _field(spec: dict[str, Any], required: bool) -> forms.Field:
     kind = spec["type"]
     common = {"label": spec.get("label") or spec["name"].replace("_", " ").capitalize(), "help_text": spec.get("help", ""), "required": required}
-    if spec.get("default") is not None:
-        common["initial"] = spec["default"]
+    default = spec.get("default")
+    if kind == "boolean" and isinstance(default, str):  # a checkbox would show any text but "" as ticked
+        default = default.strip().lower() in ("true", "1", "yes", "on")
+    if default is not None:
+        common["initial"] = default
     low, high = spec.get("min"), spec.get("max")
     if kind in ("text", "textarea"):
         cap = TEXT_MAX if kind == "text" else TEXTAREA_MAX

@@ -205,3 +205,9 @@ def test_a_decision_the_task_does_not_offer_is_refused_naming_the_field(start, p
     with pytest.raises(Invalid) as refused:
         service.decide(people["ann"], task.pk, form(decision="changes", comment="redo"))
     assert "decision" in refused.value.errors and Task.objects.get(pk=task.pk).is_open
+
+
+@pytest.mark.parametrize("default, ticked", [("false", False), ("true", True), (False, False), (True, True), ("no", False)])
+def test_a_boolean_default_written_as_text_prefills_the_box_as_it_reads(default, ticked):
+    decision = DecisionForm(fields=[{"name": "ok", "type": "boolean", "default": default}])
+    assert ('checked' in str(decision["f_ok"])) is ticked
