@@ -17,16 +17,18 @@ import { FormFieldsEditor } from './FormFieldsEditor'
 import { FormPreview } from './FormPreview'
 import { NamesField } from './NamesField'
 import { ESCALATIONS, OUTCOMES, contextProblems, contextRows, contextValue, escalationUses, fieldsOf, withAction, type ContextRow } from './formFields'
+import { OUTCOME_WORDS, offeredOutcomes, toggleOutcome } from './outcomes'
+import { useEditor } from '../state/store'
 
 /** The keys this inspector lays out itself; any other key of the schema is drawn after them. */
-const OWN = ['title', 'instructions', 'assignees', 'groups', 'quorum', 'rejections', 'allow_starter', 'context', 'form', 'due_s', 'escalation']
+const OWN = ['title', 'instructions', 'assignees', 'groups', 'quorum', 'rejections', 'allow_starter', 'outcomes', 'context', 'form', 'due_s', 'escalation']
 
 /** Paths whose errors a field here shows (for the inspector's "said nowhere else" list). */
 export const APPROVAL_SHOWN = ['config.context.*']
 
 const under = (errors: readonly ApiFieldError[], path: string) => errors.filter((e) => e.field === path || (e.field ?? '').startsWith(`${path}.`))
 
-export function ApprovalFields({ ctx, schema, main }: { ctx: FieldContext; schema: JsonSchema; main: readonly string[] }) {
+export function ApprovalFields({ ctx, schema, main, nodeId }: { ctx: FieldContext; schema: JsonSchema; main: readonly string[]; nodeId: string }) {
   const props = schema.properties ?? {}
   const root = ctx.root
   const field = (k: string) => (props[k] ? <SchemaField key={k} ctx={ctx} path={[k]} schema={props[k]} parent={schema} /> : null)
@@ -60,6 +62,7 @@ export function ApprovalFields({ ctx, schema, main }: { ctx: FieldContext; schem
         {field('rejections')}
       </div>
       {field('allow_starter')}
+      {props.outcomes && <OutcomesField ctx={ctx} schema={props.outcomes} nodeId={nodeId} />}
 
       <h3 className="fd-approval-head">What the reviewer sees</h3>
       {props.context && <ContextField ctx={ctx} schema={props.context} />}
@@ -183,7 +186,70 @@ const ACTION_HELP: Record<string, string> = {
   decide: 'The task is closed with this decision and the node leaves by its port.',
 }
 
-const OUTCOME_WORDS: Record<string, string> = { approved: 'Approve', rejected: 'Reject', changes: 'Request changes' }
+/**
+ * The decisions the task offers, one checkbox each (each one a port of the node). Unticking the
+ * last one is refused, and said; a decision unticked while edges still leave its port says so (the
+ * canvas draws that port as stray and validation names the edge).
+ */
+function OutcomesField({ ctx, schema, nodeId }: { ctx: FieldContext; schema: JsonSchema; nodeId: string }) {
+  const path = 'config.outcomes'
+  const offered = offeredOutcomes(ctx.root)
+  const choices = (schema.items?.enum as string[] | undefined) ?? [...OUTCOMES]
+  // the ports of this node's edges, one entry per edge (a string: the selector's answer compares by value)
+  const ports = useEditor((s) => s.edges.filter((e) => e.source === nodeId).map((e) => e.sourceHandle ?? 'out').join('\u0000')).split('\u0000')
+  const [said, setSaid] = useState('')
+  const id = useId()
+  const errors = under(ctx.errors, path)
+  const toggle = (outcome: string, on: boolean) => {
+    const next = toggleOutcome(ctx.root, outcome, on)
+    if (!next) {
+      setSaid('The task must offer at least one decision.')
+      return
+    }
+    setSaid('')
+    ctx.onChange(['outcomes'], next.value)
+  }
+  return (
+    <fieldset className={`fd-field fd-outcomes ${errors.length ? 'has-error' : ''}`} data-field={path} data-testid={`field-${path}`} aria-describedby={`${id}-help`}>
+      <legend className="fd-label">{fieldTitle('outcomes', schema)}</legend>
+      <div className="fd-outcome-list">
+        {choices.map((o) => {
+          const on = offered.includes(o)
+          const count = on ? 0 : ports.filter((p) => p === o).length
+          const stray = count > 0
+          return (
+            <label key={o} className={`fd-outcome ${on ? 'is-on' : ''} ${stray ? 'is-stray' : ''}`} data-outcome={o}>
+              <input
+                type="checkbox"
+                data-testid={`field-${path}.${o}`}
+                checked={on}
+                disabled={ctx.disabled}
+                aria-describedby={stray ? `${id}-${o}-stray` : undefined}
+                onChange={(e) => toggle(o, e.target.checked)}
+              />
+              <span className="fd-outcome-word">{OUTCOME_WORDS[o] ?? o}</span>
+              <span className="fd-outcome-port">
+                <code>{o}</code> port
+              </span>
+              {stray && (
+                <span className="fd-outcome-stray" id={`${id}-${o}-stray`} data-testid={`outcome-stray-${o}`}>
+                  ⚠ {count} connection{count === 1 ? '' : 's'} still leave{count === 1 ? 's' : ''} this port: reconnect or delete {count === 1 ? 'it' : 'them'}
+                </span>
+              )}
+            </label>
+          )
+        })}
+      </div>
+      <div className="fd-help" id={`${id}-help`}>
+        Each decision offered is a port of the node, beside timeout. At least one stays offered.
+      </div>
+      <div className="fd-field-errors" role="status" aria-live="polite" data-testid="outcomes-said" hidden={!said}>
+        {said}
+      </div>
+      <Errors path={path} errors={errors} />
+    </fieldset>
+  )
+}
 
 /** When overdue: the action, then only the settings that action uses. */
 function EscalationField({ ctx, schema, parent }: { ctx: FieldContext; schema: JsonSchema; parent: JsonSchema }) {
@@ -203,7 +269,10 @@ function EscalationField({ ctx, schema, parent }: { ctx: FieldContext; schema: J
     ctx.onChange(['escalation'], next)
   }
   const actions = (props.action?.enum as string[] | undefined) ?? [...ESCALATIONS]
-  const outcomes = (props.outcome?.enum as string[] | undefined) ?? [...OUTCOMES]
+  // only the decisions the task offers; a chosen one no longer offered stays visible, marked, until changed
+  const offered = offeredOutcomes(ctx.root)
+  const chosen = typeof esc.outcome === 'string' ? esc.outcome : ''
+  const outcomes = ((props.outcome?.enum as string[] | undefined) ?? [...OUTCOMES]).filter((o) => offered.includes(o) || o === chosen)
   return (
     <div className={`fd-field fd-escalation ${errors.length ? 'has-error' : ''}`} data-field={path} data-testid={`field-${path}`}>
       <label className="fd-label" htmlFor={`${id}-action`}>
@@ -254,11 +323,12 @@ function EscalationField({ ctx, schema, parent }: { ctx: FieldContext; schema: J
                 {props.outcome?.title ?? 'Decide'}
                 <span className="fd-required"> *</span>
               </label>
-              <select id={`${id}-outcome`} data-testid={`field-${path}.outcome`} value={typeof esc.outcome === 'string' ? esc.outcome : ''} disabled={ctx.disabled} onChange={(e) => set('outcome', e.target.value)}>
+              <select id={`${id}-outcome`} data-testid={`field-${path}.outcome`} value={chosen} disabled={ctx.disabled} onChange={(e) => set('outcome', e.target.value)}>
                 <option value="">—</option>
                 {outcomes.map((o) => (
                   <option key={o} value={o}>
                     {OUTCOME_WORDS[o] ?? o}
+                    {offered.includes(o) ? '' : ' (not offered)'}
                   </option>
                 ))}
               </select>

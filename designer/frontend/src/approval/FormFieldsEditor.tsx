@@ -15,6 +15,8 @@ import {
   TYPE_LABELS,
   addField,
   boundsNoun,
+  defaultProblem,
+  defaultText,
   errorsByRow,
   fieldsOf,
   formValue,
@@ -22,7 +24,9 @@ import {
   messagesOf,
   moveField,
   nameProblems,
+  parseDefault,
   relabel,
+  withDefault,
   removeAt,
   retype,
   rowMessageCount,
@@ -181,7 +185,7 @@ function FieldCard({ cardKey, index, count, path, field, errors, nameProblem, op
   const known = (FIELD_TYPES as readonly string[]).includes(field.type)
   const serverName = messagesOf(errors, 'name')
   const nameMessages = serverName.length ? serverName : nameProblem ? [nameProblem] : []
-  const problems = rowMessageCount(errors) + (serverName.length ? 0 : nameProblem ? 1 : 0)
+  const problems = rowMessageCount(errors) + (serverName.length ? 0 : nameProblem ? 1 : 0) + (defaultProblem(field) ? 1 : 0)
   const set = (key: keyof FormField & string, v: Json | undefined) => {
     const next: FormField = { ...field }
     if (v === undefined || v === '' || v === false) delete next[key]
@@ -217,6 +221,7 @@ function FieldCard({ cardKey, index, count, path, field, errors, nameProblem, op
             <span className="fd-ff-meta">
               <code>{field.name || '—'}</code> · {known ? TYPE_LABELS[field.type as keyof typeof TYPE_LABELS] : `${field.type} (unknown)`}
               {field.type === 'choice' && ` · ${(field.choices ?? []).length} choice${(field.choices ?? []).length === 1 ? '' : 's'}`}
+              {field.default !== undefined && ' · prefilled'}
             </span>
           </span>
           {problems > 0 && (
@@ -310,6 +315,7 @@ function FieldCard({ cardKey, index, count, path, field, errors, nameProblem, op
             />
             <Messages path={`${base}.help`} messages={messagesOf(errors, 'help')} />
           </div>
+          <DefaultInput tid={`${tid}-default`} path={`${base}.default`} field={field} messages={messagesOf(errors, 'default')} disabled={disabled} onChange={(v) => onChange(withDefault(field, v))} />
           <label className="fd-check-row fd-ff-required">
             <input type="checkbox" data-part="required" data-testid={`${tid}-required`} checked={field.required === true} disabled={disabled} onChange={(e) => set('required', e.target.checked)} />
             <span>Required to approve</span>
@@ -346,6 +352,61 @@ function Messages({ path, messages }: { path: string; messages: readonly string[
       {messages.map((m, i) => (
         <div key={i}>{m}</div>
       ))}
+    </div>
+  )
+}
+
+const DEFAULT_HINTS: Record<string, string> = {
+  number: 'e.g. 100',
+  boolean: 'true or false',
+  date: 'e.g. 2026-01-31',
+  choice: 'one of the choices',
+}
+
+/**
+ * The value the field starts with: typed as text, written as its type reads it (a number field's
+ * "12" is 12, a yes/no field's "true" is true); a {{ expression }} is filled in when the task opens.
+ */
+function DefaultInput({ tid, path, field, messages, disabled, onChange }: { tid: string; path: string; field: FormField; messages: string[]; disabled: boolean; onChange(v: FormField['default']): void }) {
+  const id = useId()
+  const [text, setText] = useState(() => defaultText(field.default))
+  useEffect(() => {
+    // changed elsewhere (undo, a retype): show the value, unless the text already means it
+    if (parseDefault(text, field.type) !== field.default) setText(defaultText(field.default))
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [field.default])
+  const problem = defaultProblem(field)
+  const said = [...(problem ? [problem] : []), ...messages]
+  return (
+    <div className={`fd-ff-cell ${said.length ? 'has-error' : ''}`}>
+      <label className="fd-label" htmlFor={id}>
+        Default <span className="fd-help-inline">a value or {'{{ expression }}'}</span>
+      </label>
+      <input
+        id={id}
+        type="text"
+        className={/\{\{/.test(text) ? 'fd-mono' : undefined}
+        data-part="default"
+        data-testid={tid}
+        value={text}
+        maxLength={1000}
+        spellCheck={false}
+        placeholder={`prefilled for the reviewer; ${DEFAULT_HINTS[field.type] ?? 'e.g. {{ input.reason }}'}`}
+        disabled={disabled}
+        aria-invalid={said.length > 0}
+        aria-describedby={said.length ? `${id}-said` : undefined}
+        onChange={(e) => {
+          setText(e.target.value)
+          onChange(parseDefault(e.target.value, field.type))
+        }}
+      />
+      {said.length > 0 && (
+        <div className="fd-field-errors" id={`${id}-said`} data-testid={`field-error-${path}`}>
+          {said.map((m, i) => (
+            <div key={i}>{m}</div>
+          ))}
+        </div>
+      )}
     </div>
   )
 }

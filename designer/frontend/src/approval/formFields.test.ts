@@ -6,6 +6,8 @@ import {
   contextProblems,
   contextRows,
   contextValue,
+  defaultProblem,
+  defaultText,
   errorsByRow,
   escalationUses,
   fieldsOf,
@@ -15,6 +17,7 @@ import {
   moveField,
   nameFromLabel,
   nameProblems,
+  parseDefault,
   relabel,
   removeAt,
   retype,
@@ -181,5 +184,50 @@ describe('the escalation', () => {
     expect(escalationUses('notify', 'group')).toBe(false)
     expect(escalationUses('decide', 'outcome')).toBe(true)
     expect(escalationUses('decide', 'to')).toBe(false)
+  })
+})
+
+describe('a field\'s default', () => {
+  it('is a number when a number field\'s text is a plain number, else the text', () => {
+    expect(parseDefault('12', 'number')).toBe(12)
+    expect(parseDefault(' -2.5 ', 'number')).toBe(-2.5)
+    expect(parseDefault('1e3', 'number')).toBe(1000)
+    expect(parseDefault('{{ input.amount }}', 'number')).toBe('{{ input.amount }}')
+    expect(parseDefault('12 EUR', 'number')).toBe('12 EUR')
+    expect(parseDefault('0x10', 'number')).toBe('0x10')
+  })
+  it('is nothing for blank text', () => {
+    for (const type of ['text', 'number', 'boolean', 'choice', 'date']) expect(parseDefault('  ', type)).toBeUndefined()
+  })
+  it('keeps a text field\'s text as typed and reads true and false for a yes/no field', () => {
+    expect(parseDefault(' 12 ', 'text')).toBe(' 12 ')
+    expect(parseDefault('Looks fine', 'textarea')).toBe('Looks fine')
+    expect(parseDefault('True', 'boolean')).toBe(true)
+    expect(parseDefault('false', 'boolean')).toBe(false)
+    expect(parseDefault('{{ input.urgent }}', 'boolean')).toBe('{{ input.urgent }}')
+    expect(parseDefault('Sales', 'choice')).toBe('Sales')
+  })
+  it('shows as the text that means it', () => {
+    expect(defaultText(undefined)).toBe('')
+    expect(defaultText(12)).toBe('12')
+    expect(defaultText(false)).toBe('false')
+    expect(parseDefault(defaultText(-0.5), 'number')).toBe(-0.5)
+  })
+  it('is read again when the field changes type', () => {
+    expect(retype({ name: 'n', type: 'text', default: '12' }, 'number').default).toBe(12)
+    expect(retype({ name: 'n', type: 'number', default: 12 }, 'text').default).toBe('12')
+    expect(retype({ name: 'n', type: 'text', default: '{{ input.x }}' }, 'boolean').default).toBe('{{ input.x }}')
+    expect('default' in retype({ name: 'n', type: 'text' }, 'number')).toBe(false)
+  })
+  it('says when a value does not suit the field\'s type (an expression always may)', () => {
+    expect(defaultProblem({ name: 'n', type: 'number', default: 'lots' })).toBe('a number or a {{ expression }}')
+    expect(defaultProblem({ name: 'n', type: 'number', default: 5, min: 10 })).toBe('below the minimum, 10')
+    expect(defaultProblem({ name: 'n', type: 'number', default: '{{ input.n }}' })).toBeNull()
+    expect(defaultProblem({ name: 'b', type: 'boolean', default: 'yes' })).toBe('true, false or a {{ expression }}')
+    expect(defaultProblem({ name: 'd', type: 'date', default: '31/01/2026' })).toMatch(/YYYY-MM-DD/)
+    expect(defaultProblem({ name: 'd', type: 'date', default: '2026-01-31' })).toBeNull()
+    expect(defaultProblem({ ...level, default: 'medium' })).toBe('one of the choices or a {{ expression }}')
+    expect(defaultProblem({ ...level, default: 'high' })).toBeNull()
+    expect(defaultProblem({ name: 't', type: 'text', default: 'anything' })).toBeNull()
   })
 })

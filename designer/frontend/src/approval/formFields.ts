@@ -33,6 +33,8 @@ export interface FormField {
   min?: number
   max?: number
   choices?: string[]
+  /** Prefilled when the task opens: a value, or a {{ template }} rendered from the instance. */
+  default?: string | number | boolean
   /** Keys the editor does not know are kept as they are (the server says whether they are allowed). */
   [key: string]: Json | undefined
 }
@@ -98,7 +100,69 @@ export function retype(field: FormField, type: string): FormField {
     delete next.min
     delete next.max
   }
+  // the default is read again as the new type would read its text ("12" becomes a number)
+  const preset = parseDefault(defaultText(field.default), type)
+  if (preset === undefined) delete next.default
+  else next.default = preset
   return next
+}
+
+// --- a field's default: typed as text, written as the field's type reads it --------------------------
+
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/
+
+/** The text of a default in its input ("" when there is none). */
+export function defaultText(value: Json | undefined): string {
+  if (value === undefined || value === null) return ''
+  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value)
+}
+
+/**
+ * The `default` a field's typed text means: nothing for blank text; for a number field a number
+ * when the text is a plain number; for a yes/no field true or false for those words; else the text
+ * itself (a {{ template }} stays a string, rendered when the task opens).
+ */
+export function parseDefault(text: string, type: string): string | number | boolean | undefined {
+  const t = text.trim()
+  if (t === '') return undefined
+  if (type === 'number' && PLAIN_NUMBER.test(t)) return Number(t)
+  if (type === 'boolean' && /^(true|false)$/i.test(t)) return t.toLowerCase() === 'true'
+  return type === 'text' || type === 'textarea' ? text : t
+}
+
+/** The field with this default (undefined: none; false stays false, unlike the checkboxes' keys). */
+export function withDefault(field: FormField, value: FormField['default']): FormField {
+  const next: FormField = { ...field }
+  if (value === undefined) delete next.default
+  else next.default = value
+  return next
+}
+
+/** Whether a default is filled in from the instance when the task opens. */
+export const isTemplateDefault = (value: Json | undefined) => typeof value === 'string' && /\{\{.*?\}\}/s.test(value)
+
+/** What is wrong with a field's default for its type, as typed (the server does not check it). */
+export function defaultProblem(field: FormField): string | null {
+  const value = field.default
+  if (value === undefined || isTemplateDefault(value)) return null
+  switch (field.type) {
+    case 'number':
+      if (typeof value !== 'number') return 'a number or a {{ expression }}'
+      if (typeof field.min === 'number' && value < field.min) return `below the minimum, ${field.min}`
+      if (typeof field.max === 'number' && value > field.max) return `above the maximum, ${field.max}`
+      return null
+    case 'boolean':
+      return typeof value === 'boolean' ? null : 'true, false or a {{ expression }}'
+    case 'date':
+      return typeof value === 'string' && ISO_DATE.test(value) ? null : 'a date as YYYY-MM-DD or a {{ expression }}'
+    case 'choice': {
+      const choices = Array.isArray(field.choices) ? field.choices : []
+      return choices.includes(String(value)) ? null : `one of the choices or a {{ expression }}`
+    }
+    default:
+      return null
+  }
 }
 
 /** A label as a field name: "Cost centre (EU)" → "cost_centre_eu"; "" when nothing is left. */

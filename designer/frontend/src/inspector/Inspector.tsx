@@ -162,7 +162,7 @@ function NodeInspector({ id }: { id: string }) {
           />
           {idError && <div className="fd-field-errors">{idError}</div>}
         </div>
-        {kind === 'approval' && def && <ApprovalFields ctx={ctx} schema={schema} main={fields.main} />}
+        {kind === 'approval' && def && <ApprovalFields ctx={ctx} schema={schema} main={fields.main} nodeId={id} />}
         {!(kind === 'approval' && def) && fields.main.map((k) => {
           // a choice (handler or workflow, count or while) sits where its first field would
           const choice = choices.find((c) => c.options.some((o) => o.fields.includes(k)))
