@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST
 
 from designer.monitor import present
 from workflows.errors import Conflict, EngineError, Forbidden, Invalid, NotFound
-from workflows.models import Event, Template
+from workflows.models import Event, Instance, Template
 
 from . import lists, service
 from .forms import DecisionForm
@@ -89,7 +89,7 @@ class InboxFilters(forms.Form):
     fragment = forms.BooleanField(required=False)
 
 
-def _rows(tasks: list[Task], now: datetime) -> list[Task]:
+def _rows(tasks: list[Task], now: datetime, user) -> list[Task]:
     """What each row shows. Who a task is for comes from two small name queries, and its links
     are built from the inbox's prefix: 50 rows of prefetched users and five ``{% url %}`` each
     cost more than the rest of the page."""
@@ -100,6 +100,8 @@ def _rows(tasks: list[Task], now: datetime) -> list[Task]:
         users.setdefault(task_id, []).append(name)
     for task_id, name in Task.groups.through.objects.filter(task_id__in=ids).order_by("group__name").values_list("task_id", "group__name"):
         groups.setdefault(task_id, []).append(name)
+    # the instances this user started: a task that forbids its starter offers them no Claim
+    started = set(Instance.objects.filter(pk__in={task.instance_id for task in tasks if not task.allow_starter}, started_by_id=user.pk).values_list("pk", flat=True))
     inbox, instances = reverse("approvals:inbox"), reverse("instances")
     for task in tasks:
         task.overdue = task.due_at is not None and task.due_at < now
@@ -107,7 +109,7 @@ def _rows(tasks: list[Task], now: datetime) -> list[Task]:
         task.due_relative = _relative(task.due_at, now) if task.due_at else ""
         task.for_users = users.get(task.pk, [])
         task.for_groups = groups.get(task.pk, [])
-        task.can_claim = task.claimed_by_id is None and task.quorum == 1
+        task.can_claim = task.claimed_by_id is None and task.quorum == 1 and task.instance_id not in started
         task.url, task.claim_url = f"{inbox}{task.pk}/", f"{inbox}{task.pk}/claim/"
         task.instance_url = f"{instances}{task.instance_id}/"
     return tasks
@@ -147,7 +149,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "view": view,
         "tabs": [{"key": key, "label": label, "count": counts[key], "href": link(view=key if key != "mine" else None), "on": key == view} for key, label in TABS],
         "counts": counts,
-        "rows": _rows(list(page.object_list), now),
+        "rows": _rows(list(page.object_list), now, request.user),
         "page": page,
         "prev_href": link(page=page.previous_page_number()) if page.has_previous() else None,
         "next_href": link(page=page.next_page_number()) if page.has_next() else None,
@@ -285,7 +287,7 @@ def _task_context(request: HttpRequest, task: Task, **forms_: Any) -> dict[str, 
         "mine": task.claimed_by_id == user.pk,
         "can_claim": open_ and task.quorum == 1 and task.claimed_by_id is None and (holds or admin) and not starter,
         "can_unclaim": open_ and task.claimed_by_id is not None and (task.claimed_by_id == user.pk or admin),
-        "can_delegate": open_ and (admin or (holds and not claimed_by_other)),
+        "can_delegate": open_ and not starter and (admin or (holds and not claimed_by_other)),  # the service refuses the starter first
         "can_decide": open_ and not blocked,
         "blocked": blocked,
         "decided_data": [(labels.get(k, k), *_value_text(v)) for k, v in (decided.get("data") or {}).items()],

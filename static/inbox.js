@@ -1,7 +1,8 @@
 // The reviewer's pages, live (/ws/inbox/, approvals/consumers.py). The socket says which of the
 // user's tasks changed; the inbox then fetches its list again (?fragment=1: the tabs with their
 // counts, the rows, the top bar's badge) and swaps it in without a reload; a task page says who
-// claimed or decided it, or that it was withdrawn, as it happens. Kept in a file because the CSP
+// claimed or decided it, or that it was withdrawn, as it happens, and keeps its history, the
+// decisions so far and the comments current (its forms are left as the reviewer left them). Kept in a file because the CSP
 // allows no inline script; both pages work without it (the server checks everything).
 'use strict';
 
@@ -114,9 +115,44 @@
     if (held) held.textContent = text;
   };
 
+  // The page's read-only parts (history, decisions so far, comments) as the server renders them
+  // now; the forms are left alone, so nothing the reviewer is typing is lost.
+  let partsTimer = null;
+  let partsBusy = false;
+  let partsAgain = false;
+  const swapParts = (fresh) => {
+    fresh.querySelectorAll('[data-live-part]').forEach((part) => {
+      const now = taskPage.querySelector(`[data-live-part="${part.dataset.livePart}"]`);
+      if (now) now.replaceWith(document.importNode(part, true));
+    });
+  };
+  const fetchPage = async () => {
+    const response = await fetch(window.location.pathname, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+    if (!response.ok) return null;
+    return new DOMParser().parseFromString(await response.text(), 'text/html').querySelector('[data-task-page]');
+  };
+  const refreshParts = () => {
+    if (partsBusy) { partsAgain = true; return; }  // fetched again once this one is in
+    if (partsTimer !== null) return;
+    partsTimer = window.setTimeout(async () => {
+      partsTimer = null;
+      partsBusy = true;
+      try {
+        const fresh = await fetchPage();
+        if (fresh) swapParts(fresh);
+      } catch (error) {
+        // the next change or reconnect tries again
+      } finally {
+        partsBusy = false;
+        if (partsAgain) { partsAgain = false; refreshParts(); }
+      }
+    }, 200);
+  };
+
   const tell = (event) => {
     if (event.task !== taskId || !(event.seq > seen)) return;
     seen = event.seq;
+    refreshParts();
     const by = event.by || 'someone';
     const decision = DECISIONS[event.decision] || event.decision || '';
     if (event.by && event.by === me && !['task_decided', 'task_withdrawn', 'task_closed'].includes(event.type)) return;  // this page did it
@@ -137,9 +173,8 @@
   // After the socket was down: did the task change meanwhile? (Its page carries the last seq.)
   const catchUpTask = async () => {
     try {
-      const response = await fetch(window.location.pathname, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
-      if (!response.ok) return;
-      const fresh = new DOMParser().parseFromString(await response.text(), 'text/html').querySelector('[data-task-page]');
+      const fresh = await fetchPage();
+      if (fresh) swapParts(fresh);
       if (fresh && Number(fresh.dataset.seq || 0) > seen && fresh.dataset.status !== taskPage.dataset.status) {
         say('This task changed while the connection was down.', fresh.dataset.status === 'open' ? '' : 'gone', 'catch_up');
         if (fresh.dataset.status !== 'open') closeForms('', fresh.dataset.status);
