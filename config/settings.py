@@ -313,10 +313,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "flowdesk@localhost")
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
 # The test suite sets FLOWDESK_FAST_PASSWORDS (tests/conftest.py) for itself and the servers it
-# starts: hashing each test user's password with PBKDF2 cost ~0.5 s. Never in production.
-if env_bool("FLOWDESK_FAST_PASSWORDS", False):
-    if env_bool("FLOWDESK_SECURE", False):
-        raise ImproperlyConfigured("FLOWDESK_FAST_PASSWORDS is for the test suite; it cannot be set with FLOWDESK_SECURE")
+# starts: hashing each test user's password with PBKDF2 cost ~0.5 s. Ignored in production
+# (FLOWDESK_SECURE): new passwords there are always hashed with PBKDF2.
+if env_bool("FLOWDESK_FAST_PASSWORDS", False) and not env_bool("FLOWDESK_SECURE", False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
 AUTH_PASSWORD_VALIDATORS = [

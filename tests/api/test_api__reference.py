@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_step_types_list_every_type_with_its_config_schema(reviewer):
     types = {t["type"]: t for t in reviewer.get("/api/v1/step-types/").json()}
-    assert set(types) == {"task", "http", "notify", "transform", "condition", "switch", "wait", "end", "map", "loop", "subworkflow", "signal"}
+    assert set(types) == {"task", "http", "notify", "transform", "condition", "switch", "wait", "end", "map", "loop", "subworkflow", "signal", "approval"}
     assert types["task"]["schema"]["required"] == ["handler"]
     assert types["condition"]["inline"] is True and types["task"]["inline"] is False
 

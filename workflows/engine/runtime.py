@@ -56,32 +56,33 @@ class Picker:
         self.picks = 0
         self.lock = threading.Lock()
 
-    def candidates(self, now: float, hint) -> tuple[list, int | None, tuple[int, bool] | None, bool]:
+    def candidates(self, now: float, hint) -> tuple[list, int | None, tuple[int | None, bool] | None, bool]:
         """``(instance ids, their priority, (the hint's priority, whether it has a scheduled
         step), by_age)`` in one round trip: a few of the instances whose due steps rank first,
-        shuffled (on an age pick, the instance of the oldest due step alone)."""
+        shuffled (on an age pick, the instance of the oldest due step alone). The hint's two
+        values ride on every row as uncorrelated subqueries (computed once; a UNION would be one
+        statement too, but SQLite refuses ORDER BY inside one); with no row, nothing is due."""
         with self.lock:
             self.picks += 1
             by_age = self.picks % self.AGE_EVERY == 0
         step, instance = sql.table(StepRun), sql.table(Instance)
         order = "s.scheduled_at" if by_age else "s.priority DESC, s.scheduled_at"
-        scheduled = str(S.SCHEDULED)
+        scheduled, hint_id = str(S.SCHEDULED), sql.value(Instance, "id", hint)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"(SELECT 0, NULL, h.priority, EXISTS (SELECT 1 FROM {step} hs WHERE hs.instance_id = h.id AND hs.status = %s)"
-                f" FROM {instance} h WHERE h.id = %s)"
-                f" UNION ALL (SELECT 1, s.instance_id, s.priority, NULL FROM {step} s JOIN {instance} i ON i.id = s.instance_id"
+                f"SELECT s.instance_id, s.priority, (SELECT h.priority FROM {instance} h WHERE h.id = %s),"
+                f" EXISTS (SELECT 1 FROM {step} hs WHERE hs.instance_id = %s AND hs.status = %s)"
+                f" FROM {step} s JOIN {instance} i ON i.id = s.instance_id"
                 f" WHERE s.status = %s AND (s.not_before IS NULL OR s.not_before <= %s) AND i.status = %s"
-                f" ORDER BY {order} LIMIT %s)",
-                [scheduled, sql.value(Instance, "id", hint), scheduled, sql.value(StepRun, "not_before", to_dt(now)), str(I.RUNNING), 1 if by_age else self.CANDIDATES * 4],
+                f" ORDER BY {order} LIMIT %s",
+                [hint_id, hint_id, scheduled, scheduled, sql.value(StepRun, "not_before", to_dt(now)), str(I.RUNNING), 1 if by_age else self.CANDIDATES * 4],
             )
             rows = cursor.fetchall()
-        mine = next(((priority, bool(due)) for kind, _, priority, due in rows if kind == 0), None)
-        found = [(pk, priority) for kind, pk, priority, _ in rows if kind == 1]
-        if not found:
-            return [], None, mine, by_age
-        best = found[0][1]
-        ids = list(dict.fromkeys(pk for pk, priority in found if priority == best))[: self.CANDIDATES]
+        if not rows:
+            return [], None, None, by_age
+        mine = (rows[0][2], bool(rows[0][3]))
+        best = rows[0][1]
+        ids = list(dict.fromkeys(pk for pk, priority, _, _ in rows if priority == best))[: self.CANDIDATES]
         random.shuffle(ids)
         return ids, best, mine, by_age
 
@@ -107,13 +108,16 @@ def claim_best(hint, worker: str, count: int) -> list[Claim]:
     oldest due step is of another priority (within one priority the queue is already in age
     order, and serving another instance's step would leave its own doorbell nothing to do)."""
     ids, best, mine, by_age = picker.candidates(time.time(), hint)
-    priority, has_due = mine or (None, False)
-    if has_due and (best is None or (priority == best if by_age else priority >= best)):
+    if not ids:  # nothing due anywhere (or not yet): as a plain doorbell does
+        return claim_steps(hint, worker, count)
+    priority, has_due = mine
+    if has_due and priority is not None and (priority == best if by_age else priority >= best):
         if claims := claim_steps(hint, worker, count, known_due=True):
             return claims
-    if not ids:
-        return []
-    outranked = priority is None or (priority != best if by_age else priority < best)
+    if by_age:
+        outranked = priority is None or priority != best
+    else:
+        outranked = priority is None or priority < best
     claims = []
     # Higher priority elsewhere (or the oldest step's turn): the best instances fill the slots.
     # Otherwise one of them, as its own doorbell would (a worker multiplexing many chains makes
