@@ -120,7 +120,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     params = present(request.GET)
     filters = InboxFilters(params)
     if not filters.is_valid():
-        return render(request, "approvals/bad_request.html", {"errors": filters.errors}, status=400)
+        return render(request, "bad_filters.html", {"errors": filters.errors, "back": reverse("approvals:inbox"), "back_label": "the inbox"}, status=400)
     data = filters.cleaned_data
     view = data["view"] or "mine"
     found = lists.tasks(request.user, view=view, template=data["template"], due=data["due"], priority_min=data["priority_min"])

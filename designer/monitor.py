@@ -304,7 +304,7 @@ def _how_many(counts: dict[str, int]) -> str:
 
 
 def bad_request(request, errors, *, back: str):
-    return render(request, "instances/bad_request.html", {"errors": errors, "back": back}, status=400)
+    return render(request, "bad_filters.html", {"errors": errors, "back": back, "back_label": "the instances"}, status=400)
 
 
 @login_required
