@@ -42,6 +42,41 @@
 
   const rowIds = () => new Set(Array.from(document.querySelectorAll('[data-testid="task-row"]')).map((r) => r.dataset.task));
 
+  // The rows are patched, not swapped: a row the server renders as before stays the same element,
+  // so a click on it is never lost to a refresh that lands between the press and the release.
+  // (The CSRF token is masked afresh on every render, so it is left out of the comparison.)
+  const signature = (element) => {
+    const copy = element.cloneNode(true);
+    copy.classList.remove('inbox-row-new');
+    if (!copy.classList.length) copy.removeAttribute('class');
+    copy.querySelectorAll('input[name="csrfmiddlewaretoken"]').forEach((input) => input.removeAttribute('value'));
+    return copy.outerHTML;
+  };
+  const taskRows = (part) => {
+    const body = part.querySelector('tbody');
+    const rows = body ? Array.from(body.children) : [];
+    return rows.length && rows.every((row) => row.dataset.task) ? rows : null;
+  };
+  const patchRows = (now, fresh) => {
+    const had = taskRows(now);
+    const wanted = taskRows(fresh);
+    if (!had || !wanted) { now.replaceWith(document.importNode(fresh, true)); return; }  // to or from the empty list
+    const body = now.querySelector('tbody');
+    const kept = new Map(had.map((row) => [row.dataset.task, row]));
+    const rows = wanted.map((row) => {
+      const old = kept.get(row.dataset.task);
+      if (old && signature(old) === signature(row)) { kept.delete(row.dataset.task); return old; }
+      return document.importNode(row, true);
+    });
+    kept.forEach((row) => row.remove());
+    rows.forEach((row, i) => { if (body.children[i] !== row) body.insertBefore(row, body.children[i] || null); });
+    const pager = now.querySelector('[data-testid="pager"]');
+    const freshPager = fresh.querySelector('[data-testid="pager"]');
+    if (pager && freshPager && signature(pager) === signature(freshPager)) return;
+    if (pager) pager.remove();
+    if (freshPager) now.append(document.importNode(freshPager, true));
+  };
+
   const refresh = async () => {
     if (!listPage) return;
     if (busy) { again = true; return; }
@@ -57,7 +92,8 @@
         const name = part.dataset.part;
         if (name === 'badge') { badge(part.textContent.trim()); return; }
         const now = listPage.querySelector(`[data-part="${name}"]`);
-        if (now) now.replaceWith(document.importNode(part, true));
+        if (now && name === 'rows') patchRows(now, part);
+        else if (now) now.replaceWith(document.importNode(part, true));
       });
       document.querySelectorAll('[data-testid="task-row"]').forEach((row) => {
         if (before.size && !before.has(row.dataset.task)) row.classList.add('inbox-row-new');

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.core.management.base import CommandError
+from django.db import OperationalError, connection
+from django.test import TransactionTestCase
 
 
 def pytest_configure(config):
@@ -17,11 +22,32 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     # whitenoise warns on every request when STATIC_ROOT is missing (collectstatic is not run here).
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    TransactionTestCase._fixture_teardown = _flush_again_after_a_clash(TransactionTestCase._fixture_teardown)
     if not settings.IS_POSTGRES:
         raise pytest.UsageError(
             "The test suite runs on PostgreSQL: run it with bin/test, or set DATABASE_URL "
             "(e.g. postgres://postgres@127.0.0.1:5432/postgres)."
         )
+
+
+def _flush_again_after_a_clash(teardown):
+    """A transactional test ends with a flush: one TRUNCATE of every table, which takes its locks
+    table by table while the engines an e2e module keeps running still poll and finish leftover
+    work. PostgreSQL may abort the TRUNCATE (a deadlock with a poll that locks the same tables in
+    another order); the poll is gone a moment later, so the flush is tried again, saying why."""
+
+    @functools.wraps(teardown)
+    def flush(self):
+        for attempt in range(1, 6):
+            try:
+                return teardown(self)
+            except CommandError as error:
+                if attempt == 5 or not isinstance(error.__cause__, OperationalError):
+                    raise
+                print(f"\nflush of the test database failed ({error.__cause__}); trying again", file=sys.stderr)
+                time.sleep(0.2 * attempt)
+
+    return flush
 
 
 @pytest.fixture
