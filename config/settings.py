@@ -261,6 +261,9 @@ FLOWDESK = {
     "REDISPATCH_S": env_float("FLOWDESK_REDISPATCH_S", 5.0),
     # How often the timer loop looks for due timers and expired leases.
     "TICK_S": env_float("FLOWDESK_TICK_S", 0.05),
+    # How many due timers (of different instances) the timer loop fires at once; each thread holds
+    # a database connection of its own. 1 fires them one by one in the loop's thread.
+    "TIMER_THREADS": max(1, env_int("FLOWDESK_TIMER_THREADS", 4)),
     # A worker keeps running one instance's ready steps for at most this long before yielding.
     "DRAIN_BUDGET_S": env_float("FLOWDESK_DRAIN_BUDGET_S", 2.0),
     # How many attempts of one instance a worker process runs at once, each handler on a thread of

@@ -7,10 +7,14 @@ number of loops may run (one per ``manage.py engine``): firing is claimed per ro
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -22,48 +26,82 @@ from workflows.faults import clear, isolated
 from workflows.models import Fault, StepRun, Timer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
-def tick(now: float | None = None) -> dict[str, int]:
+def tick(now: float | None = None, *, pool: Executor | None = None) -> dict[str, int]:
     """One pass; returns what it did (for logs and tests).
 
     Each item is isolated (``faults.isolated``): one that raises is recorded and pushed back by its
-    backoff while the others go on, so one broken instance cannot stall everyone's timers.
+    backoff while the others go on, so one broken instance cannot stall everyone's timers. With a
+    ``pool`` (the loop's), instances are served side by side and each instance's items in order:
+    a fire is a transition of a few round trips, and a burst of timers due together (forty
+    retries after one outage) fired one by one makes the last one late by the sum of the others.
     """
     now = time.time() if now is None else now
     moment = engine.to_dt(now)
     done = {"timers": 0, "lost": 0, "timed_out": 0, "faults": 0}
     due = Timer.objects.filter(due_at__lte=moment).order_by("due_at").values_list("pk", "instance_id", "faults", "message")[:200]
-    for timer_id, instance_id, faults, message in due:
-        fired = isolated(
-            Fault.Source.TIMER, timer_id, lambda: engine.fire_timer(timer_id, instance_id, message), instance_id=instance_id,
-            push_back=lambda at: Timer.objects.filter(pk=timer_id).update(due_at=at, faults=F("faults") + 1),
-            default=None,
-        )  # fmt: skip
-        if fired is None:
-            done["faults"] += 1
-            continue
-        done["timers"] += fired
-        if faults:
-            clear(Fault.Source.TIMER, timer_id)
+    _count(done, "timers", _per_instance(pool, _fire, [(row[1], row) for row in due]))
     running = StepRun.objects.filter(status=S.RUNNING)
     for reason, source, column, key in (
         ("timeout", Fault.Source.DEADLINE, "deadline_at", "timed_out"),
         ("lost", Fault.Source.LEASE, "lease_until", "lost"),
     ):
-        for step_id, instance_id in running.filter(**{f"{column}__lt": moment}).values_list("pk", "instance_id")[:200]:
-            expired = isolated(
-                source, step_id, lambda: engine.expire_step(step_id, reason=reason), instance_id=instance_id,
-                push_back=lambda at: StepRun.objects.filter(pk=step_id, status=S.RUNNING).update(**{column: at}),
-                default=None,
-            )  # fmt: skip
-            if expired is None:
-                done["faults"] += 1
-            else:
-                done[key] += expired
+        expired = running.filter(**{f"{column}__lt": moment}).values_list("pk", "instance_id")[:200]
+        expire = functools.partial(_expire, reason, source, column)
+        _count(done, key, _per_instance(pool, expire, [(row[1], row) for row in expired]))
     # Cron schedules (each one isolated inside; this guards the query that finds them).
     done["schedules"] = isolated(Fault.Source.SCHEDULE, "due", lambda: scheduling.fire_due(now), default=0)
     return done
+
+
+def _count(done: dict[str, int], key: str, results: list[int | None]) -> None:
+    for result in results:
+        if result is None:  # isolated: recorded as a fault and pushed back
+            done["faults"] += 1
+        else:
+            done[key] += result
+
+
+def _fire(row) -> int | None:
+    timer_id, instance_id, faults, message = row
+    fired = isolated(
+        Fault.Source.TIMER, timer_id, lambda: engine.fire_timer(timer_id, instance_id, message), instance_id=instance_id,
+        push_back=lambda at: Timer.objects.filter(pk=timer_id).update(due_at=at, faults=F("faults") + 1),
+        default=None,
+    )  # fmt: skip
+    if fired is not None and faults:
+        clear(Fault.Source.TIMER, timer_id)
+    return None if fired is None else int(fired)
+
+
+def _expire(reason: str, source: str, column: str, row) -> int | None:
+    step_id, instance_id = row
+    expired = isolated(
+        source, step_id, lambda: engine.expire_step(step_id, reason=reason), instance_id=instance_id,
+        push_back=lambda at: StepRun.objects.filter(pk=step_id, status=S.RUNNING).update(**{column: at}),
+        default=None,
+    )  # fmt: skip
+    return None if expired is None else int(expired)
+
+
+def _per_instance(pool: Executor | None, work: Callable[[Any], T], keyed: list[tuple[Any, Any]]) -> list[T]:
+    """``work`` on each item, in order per instance; instances side by side on ``pool`` if any.
+    Items of one instance stay on one thread: they would only queue for its lock."""
+    groups: dict[Any, list] = {}
+    for key, item in keyed:
+        groups.setdefault(key, []).append(item)
+    if pool is None or len(groups) < 2:
+        return [work(item) for items in groups.values() for item in items]
+
+    def serve(items: list) -> list[T]:
+        try:
+            return [work(item) for item in items]
+        finally:
+            close_old_connections()  # a pool thread keeps its connection, unless it broke
+
+    return [result for results in pool.map(serve, groups.values()) for result in results]
 
 
 def next_moment() -> float | None:
@@ -90,15 +128,44 @@ def _moment_queries() -> tuple[list[str], list]:
     return texts + more, params + more_params
 
 
+@contextlib.contextmanager
+def fire_pool(threads: int) -> Iterator[Executor | None]:
+    """Threads for ``tick`` (none for 1); each keeps a database connection, closed at the end."""
+    if threads < 2:
+        yield None
+        return
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="timer-fire")
+    try:
+        yield pool
+    finally:
+        # One closing job per thread: the barrier holds each thread until all have taken one.
+        barrier = threading.Barrier(threads, timeout=10)
+
+        def close(_) -> None:
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                pass
+            connection.close()
+
+        list(pool.map(close, range(threads)))
+        pool.shutdown()
+
+
 def run(stop: threading.Event) -> None:
     cfg = settings.FLOWDESK
+    with fire_pool(cfg["TIMER_THREADS"]) as pool:
+        _loop(stop, cfg, pool)
+
+
+def _loop(stop: threading.Event, cfg: dict, pool: Executor | None) -> None:
     last_sweep = 0.0
     while not stop.is_set():
         try:
             due = next_moment()
             now = time.time()
             if due is not None and due <= now:
-                did = tick(now)
+                did = tick(now, pool=pool)
                 log.debug("timer loop: %s", did)
                 due = next_moment()
             if time.monotonic() - last_sweep >= 1.0:

@@ -3,6 +3,8 @@ one with its own retry policy), heartbeat_s, ``wait: false``, signal nodes, name
 
 from __future__ import annotations
 
+import pytest
+
 from workflows.core.handlers import handlers
 from workflows.core.steps import step_types
 from workflows.core.validation import validate
@@ -53,3 +55,15 @@ def test_a_signal_node_needs_a_plain_name():
 def test_named_queries_are_bounded_expressions():
     assert errors(graph({}, {"queries": {"progress": "vars.done"}})) == []
     assert [c for c, _, _ in errors(graph({}, {"queries": {"bad name!": "1"}}))] == ["invalid_settings"]
+
+
+@pytest.mark.parametrize(("type_name", "config"), [
+    ("http", {"url": "https://example.com/"}),
+    ("notify", {"to": ["ops@example.com"], "subject": "Done"}),
+])  # fmt: skip
+def test_a_heartbeat_on_a_built_in_type_that_never_beats_is_refused(type_name, config):
+    """http and notify never call ctx.heartbeat(): a heartbeat_s could only fail their attempts."""
+    data = {"version": 1, "nodes": [{"id": "n", "type": type_name, "config": {**config, "heartbeat_s": 5}}], "edges": []}
+    assert errors(data) == [("invalid_config", "n", "config.heartbeat_s")]
+    data["nodes"][0]["config"] = config
+    assert errors(data) == []

@@ -487,8 +487,19 @@ class _Schema:
             if not choices and error.validator in ("oneOf", "anyOf") and not error.absolute_path:
                 continue
             field = prefix + "".join(f".{p}" for p in error.absolute_path)
+            if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+                # named by the key itself, so a form can point at it
+                known = error.schema.get("properties", {})
+                for key in (k for k in error.instance if k not in known):
+                    out.append((f"{field}.{key}", f"{field}.{key}: unknown setting; allowed here: {_names(known)}"))
+                continue
             out.append((field, f"{field}: {error.message}"))
         return out
+
+
+def _names(keys: Any, most: int = 12) -> str:
+    names = sorted(keys)
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "") if names else "none"
 
 
 def _schema(name: str, schema: Any) -> _Schema:

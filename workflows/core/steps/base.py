@@ -91,8 +91,11 @@ COMPENSATE_SCHEMA: dict[str, Any] = {
 }  # fmt: skip
 
 
-def object_schema(properties: dict[str, Any], required: list[str] | None = None, *, worker: bool = False) -> dict:
-    props = {**COMMON_PROPERTIES, **(WORKER_PROPERTIES if worker else {}), **properties}
+def object_schema(properties: dict[str, Any], required: list[str] | None = None, *, worker: bool = False, heartbeats: bool = True) -> dict:
+    """``heartbeats=False``: a built-in worker type whose code never calls ``ctx.heartbeat()``, so
+    a ``heartbeat_s`` on it could only ever fail its attempts; refused at publish."""
+    worker_properties = {k: v for k, v in WORKER_PROPERTIES.items() if heartbeats or k != "heartbeat_s"} if worker else {}
+    props = {**COMMON_PROPERTIES, **worker_properties, **properties}
     schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
     if required:
         schema["required"] = required

@@ -51,6 +51,7 @@ class Http(StepType):
         },
         ["url"],
         worker=True,
+        heartbeats=False,
     )
 
     def prepare(self, config: Mapping[str, Any], scope: Mapping[str, Any]) -> Any:

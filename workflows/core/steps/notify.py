@@ -53,6 +53,7 @@ class Notify(StepType):
         },
         ["to", "subject"],
         worker=True,
+        heartbeats=False,
     )
 
     def check(self, node_id: str, config: Mapping[str, Any], ctx: CheckContext) -> list[GraphError]:
