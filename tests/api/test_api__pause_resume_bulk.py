@@ -55,6 +55,8 @@ def test_a_signal_sent_while_paused_is_delivered_on_resume(operator, waiting, dj
     drain_all(instance.pk)
     instance.refresh_from_db()
     assert instance.status == "completed" and instance.steps.get(node_id="wait").output == {"n": 1}
+    order = list(Event.objects.filter(instance=instance, type__in=["instance_paused", "signal_received", "instance_running", "signal_delivered"]).values_list("type", flat=True))
+    assert order[-4:] == ["instance_paused", "signal_received", "instance_running", "signal_delivered"]  # received when it came
 
 
 def test_pausing_a_paused_or_finished_instance_and_resuming_a_running_one_are_409(operator, waiting):

@@ -5,6 +5,8 @@ failed compensation and its retry) and ``wait: false``. Operator events say who 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from workflows.core import decider as d
@@ -126,19 +128,29 @@ def test_every_kind_of_held_message_is_covered_here_or_by_the_saga_tests():
     assert {cls.__name__ for cls in d.HELD_WHILE_PAUSED} == set(HELD) | {"Compensate"}
 
 
+def held_form(message) -> tuple[list[d.Command], object]:
+    """What a pause writes at once for ``message``, and the message it holds: a signal's arrival is
+    noted when it arrives (the history's order), its delivery waits."""
+    if isinstance(message, d.SignalReceived):
+        return [d.NoteSignal(message.name, message.seq, message.by)], replace(message, noted=True)
+    return [], message
+
+
 @pytest.mark.parametrize("kind", sorted(HELD))
 def test_a_message_that_comes_while_paused_is_held_untouched_and_acted_on_after_resume(kind):
     make, acted_on = HELD[kind]
     run = everything_pending()
     before = dict(run.nodes)
     message = make(run)
-    assert run.send(message) == [d.Hold(message)]
+    now, kept = held_form(message)
+    assert run.send(message) == [*now, d.Hold(kept)]
     assert run.nodes == before and not acted_on(run)
-    assert run.held == [message]
+    assert run.held == [kept]
     resume(run)
-    assert run.inbox == [message] and not acted_on(run)  # released, delivered by the next decision
-    run.deliver()
+    assert run.inbox == [kept] and not acted_on(run)  # released, delivered by the next decision
+    commands = run.deliver()
     assert acted_on(run) and run.status == I.RUNNING
+    assert not any(isinstance(c, d.NoteSignal) for c in commands)  # noted once, when it came
 
 
 @pytest.mark.parametrize("kind", sorted(HELD))
@@ -149,7 +161,7 @@ def test_a_released_message_is_held_again_when_a_pause_comes_before_its_delivery
     run.send(message)
     resume(run)
     pause(run)
-    assert run.deliver() == [d.Hold(message)] and not acted_on(run)
+    assert run.deliver() == [d.Hold(held_form(message)[1])] and not acted_on(run)
     resume(run)
     run.deliver()
     assert acted_on(run)
@@ -418,6 +430,20 @@ def test_a_signal_with_nobody_waiting_is_only_noted_and_the_next_node_to_wait_ta
     assert run.taken_by(1) is None and run.status_of("s") is None
     run.complete("first")
     assert run.taken_by(1) == ("s", "") and run.outputs["s"] == {"early": True}
+    assert run.status == I.COMPLETED
+
+
+def test_a_signal_that_came_while_paused_is_noted_before_a_node_reached_after_the_resume_takes_it():
+    """The node that takes it may start waiting in the resume's own decisions, before the held
+    message is released: the history still says received, then delivered."""
+    run = Run(graph([("first", "task", task()), ("s", "signal", {"name": "go"})], chain("first", "s"))).start()
+    pause(run)
+    noted = run.signal("go", {"late": True}, by="api")
+    assert noted[0] == d.NoteSignal("go", 1, "api") and isinstance(noted[1], d.Hold)
+    run.complete("first")  # recorded; its successor waits for the resume
+    after = resume(run) + run.deliver() + run.deliver()
+    assert run.taken_by(1) == ("s", "") and run.outputs["s"] == {"late": True}
+    assert not any(isinstance(c, d.NoteSignal) for c in after)
     assert run.status == I.COMPLETED
 
 

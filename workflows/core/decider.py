@@ -166,6 +166,7 @@ class SignalReceived:
     seq: int
     payload: Any = None
     by: str = ""
+    noted: bool = False  # its arrival is in the history already (it came while paused)
 
 
 @dataclass(frozen=True)
@@ -500,6 +501,11 @@ class _Decision:
     # ---------------------------------------------------------------------------------------------
     def handle(self, event: object) -> None:
         if self.status == I.PAUSED and isinstance(event, HELD_WHILE_PAUSED):
+            if isinstance(event, SignalReceived) and not event.noted:
+                # It arrived now, whenever it is delivered: the history says so in this order, even
+                # when a node that starts waiting after the resume takes it before this is released.
+                self.commands.append(NoteSignal(event.name, event.seq, event.by))
+                event = replace(event, noted=True)
             self.commands.append(Hold(event))
             return
         getattr(self, "on_" + type(event).__name__)(event)
@@ -610,7 +616,8 @@ class _Decision:
     def on_SignalReceived(self, event: SignalReceived) -> None:
         if self.status != I.RUNNING:
             return  # ended: the signal stays recorded, undelivered
-        self.commands.append(NoteSignal(event.name, event.seq, event.by))
+        if not event.noted:
+            self.commands.append(NoteSignal(event.name, event.seq, event.by))
         for node_id in self.signal_waiters(event.name):
             found = self.next_signal(event.name)
             if found is None:
