@@ -14,7 +14,7 @@ import { ExpressionInput, type FieldContext } from './fields'
 export function QueriesField({ ctx, path, schema, title }: { ctx: FieldContext; path: string[]; schema: JsonSchema; title: string }) {
   const full = `${ctx.base}.${path.join('.')}`
   const value = getAt(ctx.root, path) as Json | undefined
-  const [rows, setRows] = useState<QueryRow[]>(() => rowsOf(value))
+  const [rows, setRows] = useState<QueryRow[]>(() => rowsOf(value, true))
   const lastSent = useRef(canonical(value ?? {}))
   useEffect(() => {
     // changed elsewhere (undo, another tab's save): the rows follow

@@ -4,9 +4,10 @@ import { QUERY_NAME, errorsOfAll, errorsOfQuery, nameProblems, namePattern, rows
 const RULE = new RegExp(QUERY_NAME)
 
 describe('query rows', () => {
-  it('reads the value as rows in order and writes every named row back', () => {
-    const value = { progress: 'steps.work.status', owner: "get(input, 'owner')" }
-    expect(rowsOf(value)).toEqual([['progress', 'steps.work.status'], ['owner', "get(input, 'owner')"]])
+  it('reads the value as rows, by name when stored (jsonb keeps no order), and writes every named row back', () => {
+    const value = { progress: 'steps.work.status', owner: "get(input, 'owner')", Zed: 'vars.z' }
+    expect(rowsOf(value)).toEqual([['progress', 'steps.work.status'], ['owner', "get(input, 'owner')"], ['Zed', 'vars.z']])
+    expect(rowsOf(value, true)).toEqual([['Zed', 'vars.z'], ['owner', "get(input, 'owner')"], ['progress', 'steps.work.status']])
     expect(valueOf(rowsOf(value))).toEqual(value)
     expect(rowsOf(undefined)).toEqual([])
     expect(rowsOf('junk')).toEqual([])

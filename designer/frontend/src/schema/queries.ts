@@ -11,8 +11,14 @@ export type QueryRow = [name: string, expression: string]
 /** The server's rule (SETTINGS_SCHEMA's propertyNames), for servers that do not send one. */
 export const QUERY_NAME = '^[A-Za-z_][A-Za-z0-9_-]{0,63}$'
 
-export function rowsOf(value: Json | undefined): QueryRow[] {
-  return isPlainObject(value) ? Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]) : []
+/** The value as rows. ``byName`` for a value as stored: PostgreSQL's jsonb keeps no key order,
+ * so the order typed would not survive a reload, and by name it is the same on every load (the
+ * instance page sorts so too). Within a session the order typed is kept. */
+export function rowsOf(value: Json | undefined, byName = false): QueryRow[] {
+  if (!isPlainObject(value)) return []
+  const names = Object.keys(value)
+  if (byName) names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  return names.map((k) => [k, typeof value[k] === 'string' ? (value[k] as string) : JSON.stringify(value[k])])
 }
 
 /** The value the rows stand for: every named row (a later row with the same name wins, as in JSON). */
