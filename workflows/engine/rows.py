@@ -25,6 +25,7 @@ from workflows.core.status import InstanceStatus as I
 from workflows.core.status import StepStatus as S
 from django.conf import settings
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 
 from workflows.models import Event, Instance, Signal, StepRun, Timer
@@ -74,6 +75,8 @@ class Rows(dict):
     transition's events name them (``load_items``)."""
 
     instance_id: Any = None
+    #: outputs this transition's read brought along: (node, item) -> (step id, output)
+    outputs: dict[Key, tuple[int, Any]] = {}  # noqa: RUF012 - replaced, never changed in place
 
 
 _INSTANCE_FIELDS = (
@@ -103,7 +106,10 @@ def read(instance_id, items: list[Key] = (), timer: tuple[int, Any, list] | None
     """
     kept = seen.take(instance_id)
     batch = sql.Batch()
-    lock = sql.selecting(Instance, _INSTANCE_FIELDS, {"id": instance_id}, for_update=True)
+    # A small input comes along with the lock the first time this process meets the instance: a
+    # task without an ``input`` config gets the instance's, so its scheduling would read it next.
+    also_input = None if inputs.has(instance_id) else _small_input()
+    lock = sql.selecting(Instance, _INSTANCE_FIELDS, {"id": instance_id}, for_update=True, extra=also_input)
     at_lock = lock.add_to(batch)
     at_mail = inbox.take_into(batch, instance_id)
     nodes = _nodes_query(instance_id, changed_after=kept[0] if kept else None)
@@ -113,11 +119,22 @@ def read(instance_id, items: list[Key] = (), timer: tuple[int, Any, list] | None
     at_items = wanted.add_to(batch) if wanted else None
     if timer is not None:
         at_timer = batch.add(f"DELETE FROM {sql.table(Timer)} WHERE id = %s RETURNING id", [timer[0]], returns=True)
+        # What the timer wakes (a wait completing keeps the output it recorded) is read along with
+        # it, not by a round trip of its own while deciding.
+        woken = messages.decode(timer[1])
+        key = (getattr(woken, "node", ""), getattr(woken, "item", "") or "")
+        if key[0] and getattr(woken, "attempt", None) is not None:
+            step = {"instance": instance_id, "node_id": key[0], "item_key": key[1], "attempt": woken.attempt}
+            output = sql.selecting(StepRun, ("id", "output"), step)
+            at_output = output.add_to(batch)
     results = batch.run()
     found = lock.rows(results[at_lock])
     if not found:
         raise Instance.DoesNotExist(f"no instance {instance_id}")
     values = dict(zip(_INSTANCE_FIELDS, found[0]))
+    if also_input is not None and found[0][-1] is not None:
+        wrapped = found[0][-1]  # [input]: a JSON null input is [null], a large one SQL NULL
+        inputs.keep(instance_id, (json.loads(wrapped) if isinstance(wrapped, str) else wrapped)[0])
     values["version_id"] = values.pop("version")
     values["parent_step_id"] = values.pop("parent_step")
     instance = Instance(**values)
@@ -134,10 +151,23 @@ def read(instance_id, items: list[Key] = (), timer: tuple[int, Any, list] | None
     if wanted is not None:
         _merge(rows, wanted.rows(results[at_items]))
     events = inbox.opened(results[at_mail])
+    rows.outputs = {}
     if timer is not None and results.get(at_timer):
-        events.append(messages.decode(timer[1]))
+        events.append(woken)
         timer[2].append(True)
+        if key[0] and getattr(woken, "attempt", None) is not None:
+            rows.outputs = {key: found[0] for found in [output.rows(results[at_output])] if found}
     return instance, rows, events
+
+
+SMALL_INPUT_BYTES = 4096
+
+
+def _small_input() -> tuple[str, list]:
+    column = sql.column(Instance, "input")
+    if connection.vendor == "postgresql":
+        return f"CASE WHEN pg_column_size({column}) <= %s THEN jsonb_build_array({column}) END", [SMALL_INPUT_BYTES]
+    return f"CASE WHEN length({column}) <= %s THEN json_array(json({column})) END", [SMALL_INPUT_BYTES]
 
 
 def _nodes_query(instance_id, *, changed_after: int | None = None) -> sql.Select:
@@ -249,10 +279,14 @@ class Inputs:
         raw = found[0][0] if found else None
         value = json.loads(raw) if isinstance(raw, str) else raw
         if isinstance(raw, str) and len(raw) <= self.max_chars:
-            self._keep(instance_id, value)
+            self.keep(instance_id, value)
         return value
 
-    def _keep(self, instance_id, value: Any) -> None:
+    def has(self, instance_id) -> bool:
+        with self.lock:
+            return str(instance_id) in self.entries
+
+    def keep(self, instance_id, value: Any) -> None:
         with self.lock:
             self.entries[str(instance_id)] = value
             while len(self.entries) > self.size:
@@ -273,6 +307,8 @@ class LazyOutputs(Mapping):
     def __init__(self, rows: Rows):
         self._pks = {row.pk: key for key, row in rows.items() if row.pk}
         self._data: dict[Key, Any] | None = None
+        # read along with the lock: valid while it is the latest attempt's (same step id)
+        self._known = {key: output for key, (pk, output) in rows.outputs.items() if self._pks.get(pk) == key}
 
     def _load(self) -> dict[Key, Any]:
         if self._data is None:
@@ -281,6 +317,8 @@ class LazyOutputs(Mapping):
         return self._data
 
     def __getitem__(self, key: Key) -> Any:
+        if self._data is None and key in self._known:
+            return self._known[key]
         return self._load()[key]
 
     def __iter__(self):

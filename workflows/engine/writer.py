@@ -330,16 +330,17 @@ class Writer:
         self.event("vars_set", values=dict(c.values))
 
     def apply_StartTimer(self, c: d.StartTimer, graph: Graph) -> None:
-        Timer.objects.create(
+        timer = Timer(
             instance_id=self.instance.pk, kind=c.kind, node_id=c.node, item_key=c.item, attempt=c.attempt, due_at=to_dt(c.due),
-            message=messages.encode(c.message),
+            message=messages.encode(c.message), created_at=self.now_dt,
         )  # fmt: skip
+        sql.insert(self.batch, [timer])  # with the transition's other writes, in order with them
         if c.kind == "deadline":
             return  # the instance_running event already carries deadline_at
         self.event("timer_started", c.node, c.attempt or None, c.item, kind=c.kind, due_at=to_dt(c.due).isoformat())
 
     def apply_CancelTimers(self, c: d.CancelTimers, graph: Graph) -> None:
-        Timer.objects.filter(instance_id=self.instance.pk).delete()
+        self.batch.add(f"DELETE FROM {sql.table(Timer)} WHERE {sql.column(Timer, 'instance')} = %s", [self.pk_value])
 
     def claim(self, worker: str, count: int = 1, *, only: int | None = None) -> list[Row]:
         """Take up to ``count`` due scheduled steps of this instance for ``worker`` (in the same
