@@ -156,7 +156,8 @@ def read(instance_id, items: list[Key] = (), timer: tuple[int, Any, list] | None
         events.append(woken)
         timer[2].append(True)
         if key[0] and getattr(woken, "attempt", None) is not None:
-            rows.outputs = {key: found[0] for found in [output.rows(results[at_output])] if found}
+            step_output = output.rows(results[at_output])
+            rows.outputs = {key: step_output[0]} if step_output else {}
     return instance, rows, events
 
 
