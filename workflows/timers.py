@@ -130,26 +130,40 @@ def _moment_queries() -> tuple[list[str], list]:
 
 @contextlib.contextmanager
 def fire_pool(threads: int) -> Iterator[Executor | None]:
-    """Threads for ``tick`` (none for 1); each keeps a database connection, closed at the end."""
+    """Threads for ``tick`` (none for 1); each holds a database connection, opened at the start
+    (not by the first burst of timers) and closed at the end."""
     if threads < 2:
         yield None
         return
     pool = ThreadPoolExecutor(threads, thread_name_prefix="timer-fire")
     try:
+        _on_every_thread(pool, threads, _connect)
         yield pool
     finally:
-        # One closing job per thread: the barrier holds each thread until all have taken one.
-        barrier = threading.Barrier(threads, timeout=10)
-
-        def close(_) -> None:
-            try:
-                barrier.wait()
-            except threading.BrokenBarrierError:
-                pass
-            connection.close()
-
-        list(pool.map(close, range(threads)))
+        _on_every_thread(pool, threads, lambda: connection.close())  # that thread's connection
         pool.shutdown()
+
+
+def _connect() -> None:
+    try:
+        connection.ensure_connection()
+    except Exception:  # the database is down: the first fire connects, or the loop says why
+        log.warning("timer thread could not connect yet", exc_info=True)
+
+
+def _on_every_thread(pool: Executor, threads: int, work: Callable[[], Any]) -> None:
+    """``work()`` once on each of the pool's threads: the barrier holds each thread until all have
+    taken one job, so no thread takes two."""
+    barrier = threading.Barrier(threads, timeout=10)
+
+    def once(_) -> None:
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+        work()
+
+    list(pool.map(once, range(threads)))
 
 
 def run(stop: threading.Event) -> None:

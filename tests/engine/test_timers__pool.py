@@ -12,6 +12,7 @@ import threading
 import time
 
 import pytest
+from django.db import connection
 
 from tests.factories import VersionFactory, graph_of
 from workflows import engine, timers
@@ -82,3 +83,25 @@ def test_a_burst_of_due_timers_fires_once_each_on_the_pool_and_a_broken_one_stay
     assert Fault.objects.get().instance_id == bad.pk
     assert Timer.objects.get(instance=bad).faults == 1  # pushed back by its backoff
     assert timers.tick(time.time() + 1, pool=pool)["timers"] == 0  # nothing fires twice
+
+
+def sessions() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def test_the_pools_threads_connect_at_the_start_and_close_at_the_end():
+    before = sessions()
+    with timers.fire_pool(3):
+        assert sessions() == before + 3  # ready before the first burst of timers
+    assert wait_for_sessions(before)
+
+
+def wait_for_sessions(count: int) -> bool:
+    give_up = time.monotonic() + 5
+    while sessions() != count:  # a closed session leaves pg_stat_activity a moment later
+        if time.monotonic() > give_up:
+            return False
+        time.sleep(0.02)
+    return True
