@@ -29,7 +29,9 @@ from workflows.admin import (
     timestamp,
     when,
 )
+from workflows.errors import Conflict
 
+from . import service
 from .models import Absence, Entry, Task, Vote
 
 #: The workflows admin's styles (badges, JSON blocks) serve these pages too.
@@ -103,7 +105,7 @@ class TaskVoteInline(ReadOnlyInline):
 class TaskForm(forms.ModelForm):
     class Meta:
         model = Task
-        fields = ("title", "instructions", "priority")
+        fields = service.EDITABLE  # everything else is the engine's or the reviewers'
         widgets = {"title": forms.TextInput(attrs={"class": "vLargeTextField"}), "instructions": forms.Textarea(attrs={"rows": 6, "class": "vLargeTextField"})}
 
     def clean_title(self):
@@ -119,8 +121,6 @@ class TaskForm(forms.ModelForm):
         return priority
 
 
-#: The columns an admin may change (``TaskForm``); everything else is the engine's or the reviewers'.
-EDITABLE = TaskForm.Meta.fields
 
 
 @admin.register(Task)
@@ -175,9 +175,12 @@ class TaskAdmin(admin.ModelAdmin):
         # status, claim and decision this form was loaded with over what a reviewer did since.
         # (A task closed before the form was sent is refused by ``has_change_permission``; this
         # covers the moment between that check and this write.)
-        changed = {name: form.cleaned_data[name] for name in EDITABLE if name in form.changed_data}
-        if changed and not Task.objects.filter(pk=obj.pk, status=Task.Status.OPEN).update(**changed):
-            obj.closed_meanwhile = True
+        changed = {name: form.cleaned_data[name] for name in service.EDITABLE if name in form.changed_data}
+        if changed:
+            try:
+                service.edit(request.user, obj.pk, changed)  # in the audit trail and the instance's history
+            except Conflict:
+                obj.closed_meanwhile = True
 
     def response_change(self, request, obj):
         if getattr(obj, "closed_meanwhile", False):

@@ -112,6 +112,7 @@ class Entry(models.Model):
         REMINDED = "reminded"
         ESCALATED = "escalated"
         CLOSED = "closed"
+        EDITED = "edited"  # an administrator corrected its title, instructions or priority
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="entries")
     at = models.DateTimeField()

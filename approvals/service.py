@@ -250,6 +250,29 @@ def _tally(task: Task) -> str | None:
     return None
 
 
+#: What an administrator may correct on an open task; the rest is the engine's or the reviewers'.
+EDITABLE = ("title", "instructions", "priority")
+
+
+def edit(user, task_id, changes: dict[str, Any]) -> Task:
+    """An administrator's correction (the caller, the admin, checked the permission): written with
+    the task's row locked, so it never lands on a task decided meanwhile (409), and recorded in the
+    audit trail and the instance's history like any reviewer's action."""
+    if unknown := sorted(set(changes) - set(EDITABLE)):
+        raise EngineError(f"only {', '.join(EDITABLE)} may be changed", field=unknown[0])
+
+    def act(task: Task, now: datetime):
+        changed = {name: value for name, value in changes.items() if getattr(task, name) != value}
+        if not changed:
+            return None
+        Task.objects.filter(pk=task.pk).update(**changed)
+        data: dict[str, Any] = {"fields": sorted(changed)}
+        data.update({name: [getattr(task, name), value] for name, value in changed.items() if name != "instructions"})  # instructions may be long
+        return _noted(task, user, now, Entry.Action.EDITED, data=data)
+
+    return _run(user, task_id, act, permitted=True)
+
+
 # --- out of office -------------------------------------------------------------------------------
 
 
@@ -267,11 +290,14 @@ def set_absence(user, *, substitute: str, starts: datetime, ends: datetime, note
 # --- the machinery ---------------------------------------------------------------------------------
 
 
-def _run(user, task_id, act) -> Task:
-    """Check visibility, then run ``act(task, now)`` in a transition of the task's instance with
-    the task's row locked; ``act`` returns the event(s) for the instance (or None), optionally
-    with something to do after the commit, or raises to refuse (nothing is written)."""
-    seen = get(user, task_id)
+def _run(user, task_id, act, *, permitted: bool = False) -> Task:
+    """Check visibility (unless the caller checked a permission), then run ``act(task, now)`` in a
+    transition of the task's instance with the task's row locked; ``act`` returns the event(s) for
+    the instance (or None), optionally with something to do after the commit, or raises to refuse
+    (nothing is written)."""
+    seen = Task.objects.filter(pk=task_id).first() if permitted else get(user, task_id)
+    if seen is None:
+        raise NotFound(f"no task {task_id}")
     after: list = []
 
     def event(rows):

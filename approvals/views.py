@@ -220,6 +220,8 @@ def _describe(entry: Entry) -> str:
         return "stands in for an absent reviewer (out of office)"
     if entry.action == Entry.Action.COMMENTED:
         return "commented"
+    if entry.action == Entry.Action.EDITED:
+        return "corrected the task's " + " and ".join(data.get("fields") or ["details"])
     return {"claimed": "claimed it", "unclaimed": "released it", "reminded": "reminder sent", "escalated": "escalated", "closed": "closed"}.get(entry.action, entry.action)
 
 

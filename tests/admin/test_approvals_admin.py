@@ -21,7 +21,8 @@ from tests.approvals.conftest import approval_graph
 from tests.engine.conftest import drain_all
 from tests.factories import TemplateFactory, UserFactory, VersionFactory
 from workflows import engine
-from workflows.models import Template
+from workflows.errors import Conflict, EngineError
+from workflows.models import Event, Template
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +148,41 @@ def test_an_admin_corrects_title_and_priority_and_only_those_are_written(staff, 
     assert (task.title, task.priority) == ("Approve the Q3 budget", 90)
     assert task.status == "open" and task.claimed_by == people["bob"]  # fields it does not take are ignored
     assert LogEntry.objects.filter(object_id=str(task.pk)).exists()
-    assert list(Entry.objects.filter(task=task).values_list("action", flat=True)) == ["opened", "claimed"]
+    assert list(Entry.objects.filter(task=task).values_list("action", flat=True)) == ["opened", "claimed", "edited"]
+    edited = Entry.objects.get(task=task, action="edited")  # in the task's audit trail, by whom and what
+    assert edited.user == people["root"]
+    assert edited.data == {"fields": ["priority", "title"], "priority": [50, 90], "title": ["Approve the budget", "Approve the Q3 budget"]}
+    event = Event.objects.get(instance=task.instance, type="task_edited")  # and in the instance's history
+    assert event.data["by"] == "root" and event.data["task"] == task.pk and event.data["fields"] == ["priority", "title"]
+    page = staff.get(url("task_change", task.pk)).content.decode()
+    assert "edited" in page.lower()
+
+
+def test_a_correction_racing_a_decision_is_refused_and_writes_nothing(open_task, people):
+    task = open_task()
+    decide(people["ann"], task, amount="7")  # decided between the admin's permission check and the write
+    with pytest.raises(Conflict, match="decided"):
+        service.edit(people["root"], task.pk, {"title": "Renamed"})
+    with pytest.raises(EngineError) as refused:
+        service.edit(people["root"], task.pk, {"status": "open"})
+    assert refused.value.field == "status"
+    assert Task.objects.get(pk=task.pk).title == "Approve the budget"
+    assert not Entry.objects.filter(task=task, action="edited").exists()
+
+
+def test_the_reviewers_page_says_who_corrected_what(open_task, people, client):
+    task = open_task()
+    service.edit(people["root"], task.pk, {"priority": 80})
+    client.force_login(people["ann"])
+    html = client.get(f"/inbox/{task.pk}/").content.decode()
+    assert "corrected the task&#x27;s priority" in html or "corrected the task's priority" in html
+
+
+def test_saving_the_form_unchanged_writes_nothing(staff, open_task):
+    task = open_task()
+    assert staff.post(url("task_change", task.pk), edit_form(task)).status_code == 302
+    assert list(Entry.objects.filter(task=task).values_list("action", flat=True)) == ["opened"]
+    assert not Event.objects.filter(instance=task.instance, type="task_edited").exists()
 
 
 @pytest.mark.parametrize(("changes", "field"), [({"title": "   "}, "title"), ({"priority": "101"}, "priority"), ({"priority": "-1"}, "priority")])

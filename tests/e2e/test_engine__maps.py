@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from django.db import close_old_connections
+from django.db import connection
 
 from tests.e2e.conftest import Engine, wait_for, wait_until
 from tests.factories import VersionFactory, graph_of
@@ -90,7 +90,7 @@ def test_parent_cancels_racing_child_completions_never_deadlock_or_lose_one(clus
         except Exception as exc:  # a deadlock would surface here as a database error
             errors.append(exc)
         finally:
-            close_old_connections()
+            connection.close()  # this thread's: a thread's end does not close it
 
     threads = [threading.Thread(target=cancel, args=(pk, 0.05 * i)) for i, pk in enumerate(parents)]
     for t in threads:
