@@ -60,6 +60,12 @@ def test_an_analyst_builds_an_approval_with_a_form_and_publishes_it(page_for):
     inspector.get_by_test_id("field-config.title").fill("Approve {{ input.what }}")
     inspector.get_by_test_id("field-config.instructions").fill("Check the amount against the plan <b>first</b>.")
     people = inspector.get_by_test_id("field-config.assignees")
+    UserFactory(username="annabel", first_name="Annabel", last_name="Park")
+    people.fill("anna")  # the directory suggests who starts so, with their full name
+    suggested = inspector.get_by_test_id("suggestions-config.assignees").locator("option")
+    expect(suggested).to_have_count(1)
+    expect(suggested).to_have_attribute("value", "annabel")
+    expect(suggested).to_have_attribute("label", "Annabel Park")
     people.fill("ann")
     people.press("Enter")
     people.fill("bob, a b")  # a comma ends a name
@@ -70,6 +76,9 @@ def test_an_analyst_builds_an_approval_with_a_form_and_publishes_it(page_for):
     inspector.get_by_role("button", name="Remove assignee a b").click()
     expect(inspector.get_by_test_id("field-error-config.assignees")).to_have_count(0, timeout=15_000)
     groups = inspector.get_by_test_id("field-config.groups")
+    Group.objects.get_or_create(name="managers")
+    groups.fill("mana")
+    expect(inspector.get_by_test_id("suggestions-config.groups").locator("option")).to_have_attribute("value", "managers")
     groups.fill("managers")
     groups.press("Enter")
 

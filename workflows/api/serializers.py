@@ -386,6 +386,20 @@ class ExpressionCheckSerializer(Strict):
     kind = serializers.ChoiceField(choices=["expression", "template"], default="template")
 
 
+class DirectoryQuerySerializer(Strict):
+    q = serializers.CharField(min_length=1, max_length=150, help_text="the start of a username (or a name) or a group name")
+    kind = serializers.ChoiceField(choices=["users", "groups"], default="users")
+
+
+class DirectoryEntrySerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="what a graph names: a username or a group name")
+    label = serializers.CharField(help_text="who it is, for people (their full name, else the username)")
+
+
+class DirectorySerializer(serializers.Serializer):
+    results = DirectoryEntrySerializer(many=True)
+
+
 class ExpressionCheckResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     message = serializers.CharField(allow_null=True)

@@ -16,5 +16,6 @@ urlpatterns = router.urls + [
     path("stats/", views.StatsView.as_view(), name="stats"),
     path("step-types/", views.StepTypesView.as_view(), name="step-types"),
     path("handlers/", views.HandlersView.as_view(), name="handlers"),
+    path("directory/", views.DirectoryView.as_view(), name="directory"),
     path("expressions/check/", views.ExpressionCheckView.as_view(), name="expression-check"),
 ]

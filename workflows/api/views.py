@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import Count, Exists, Max, OuterRef, Q
-from django.db.models.functions import Length
+from django.db.models.functions import Length, Lower
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -29,7 +32,7 @@ from workflows.core.handlers import handlers
 from workflows.core.steps import step_types
 from workflows.models import Event, Instance, Signal, StepRun, Template, TemplateVersion
 from workflows.signal_start import signal_with_start
-from workflows.roles import ANALYSTS, OPERATORS
+from workflows.roles import ANALYSTS, OPERATORS, in_group
 
 
 class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -409,6 +412,30 @@ class ExpressionCheckView(APIView):
         except ExpressionError as exc:
             return Response({"valid": False, "message": str(exc)})
         return Response({"valid": True, "message": None})
+
+
+class DirectoryView(APIView):
+    """Users and groups whose names start with what an analyst types (the designer's suggestions
+    for assignees, candidate groups and recipients): at most ``LIMIT``, active users only."""
+
+    permission_classes = [IsAuthenticated]
+    LIMIT = 10
+
+    @extend_schema(parameters=[s.DirectoryQuerySerializer], responses=s.DirectorySerializer)
+    def get(self, request):
+        if not in_group(request.user, ANALYSTS):
+            raise PermissionDenied("only analysts may look people up (they name them in templates)")
+        query = s.DirectoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q, kind = query.validated_data["q"].strip(), query.validated_data["kind"]
+        if kind == "groups":
+            found = Group.objects.filter(name__istartswith=q).order_by(Lower("name"), "name").values_list("name", flat=True)[: self.LIMIT]
+            return Response({"results": [{"name": name, "label": name} for name in found]})
+        people = get_user_model().objects.filter(is_active=True).filter(
+            Q(username__istartswith=q) | Q(first_name__istartswith=q) | Q(last_name__istartswith=q)
+        )
+        found = people.order_by(Lower("username"), "username").values_list("username", "first_name", "last_name")[: self.LIMIT]
+        return Response({"results": [{"name": u, "label": f"{first} {last}".strip() or u} for u, first, last in found]})
 
 
 class StepTypesView(ListAPIView):

@@ -44,6 +44,7 @@ export function ApprovalFields({ ctx, schema, main, nodeId }: { ctx: FieldContex
         noun={noun}
         max={props[k].maxItems}
         disabled={ctx.disabled}
+        suggestFrom={k === 'assignees' ? 'users' : 'groups'}
         onChange={(v) => ctx.onChange([k], v)}
       />
     )
@@ -314,6 +315,7 @@ function EscalationField({ ctx, schema, parent }: { ctx: FieldContext; schema: J
               noun="recipient"
               max={props.to?.maxItems}
               disabled={ctx.disabled}
+              suggestFrom="recipients"
               onChange={(v) => set('to', v)}
             />
           )}

@@ -3,11 +3,12 @@
  * press Enter (or a comma) to add it, × or Backspace in the empty box to remove one. A chip the
  * server refuses (`config.assignees.1`) is marked, and its message said under the box.
  */
-import { useId, useRef, useState } from 'react'
+import { useEffect, useId, useRef, useState } from 'react'
 import type { ApiFieldError } from '../api/types'
 import type { Json } from '../graph/types'
 import { hasTemplate } from '../schema/form'
 import { bare } from '../inspector/messages'
+import { suggest, type DirectoryKind, type Suggestion } from './directory'
 
 /** What a pasted or typed text adds: its parts between commas, semicolons and line breaks. */
 export function splitNames(text: string): string[] {
@@ -37,13 +38,28 @@ interface Props {
   max?: number
   required?: boolean
   disabled: boolean
+  /** Suggest names from the directory as they are typed (a list under the box). */
+  suggestFrom?: DirectoryKind
   onChange(next: string[] | undefined): void
 }
 
-export function NamesField({ path, title, help, value, errors, placeholder, noun, max, required, disabled, onChange }: Props) {
+export function NamesField({ path, title, help, value, errors, placeholder, noun, max, required, disabled, suggestFrom, onChange }: Props) {
   const names = Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))) : []
   const [text, setText] = useState('')
+  const [options, setOptions] = useState<Suggestion[]>([])
   const id = useId()
+  const listId = `${id}-suggestions`
+  useEffect(() => {
+    if (!suggestFrom || !text.trim()) {
+      setOptions([])
+      return
+    }
+    const abort = new AbortController()
+    const timer = window.setTimeout(() => {
+      void suggest(suggestFrom, text, abort.signal).then((found) => abort.signal.aborted || setOptions(found))
+    }, 150) // one question per pause in the typing, not per key
+    return () => (window.clearTimeout(timer), abort.abort())
+  }, [suggestFrom, text])
   const input = useRef<HTMLInputElement>(null)
   const mine = errors.filter((e) => e.field === path || (e.field ?? '').startsWith(`${path}.`))
   const badIndex = new Set(mine.map((e) => /\.(\d+)$/.exec(e.field ?? '')?.[1]).filter((i): i is string => i !== undefined).map(Number))
@@ -85,11 +101,15 @@ export function NamesField({ path, title, help, value, errors, placeholder, noun
             value={text}
             placeholder={names.length ? `add ${noun}…` : placeholder}
             spellCheck={false}
+            autoComplete="off"
+            list={suggestFrom ? listId : undefined}
             aria-invalid={mine.length > 0}
             onChange={(e) => {
               const t = e.target.value
+              // a suggestion picked from the list is a whole name: added at once
+              if ((e.nativeEvent as InputEvent).inputType === 'insertReplacementText' && options.some((o) => o.value === t)) commit(t)
               // a comma ends a name, except inside a {{ template }}
-              if (/[,;]$/.test(t) && !(hasTemplate(t) && !t.includes('}}'))) commit(t.slice(0, -1))
+              else if (/[,;]$/.test(t) && !(hasTemplate(t) && !t.includes('}}'))) commit(t.slice(0, -1))
               else setText(t)
             }}
             onKeyDown={(e) => {
@@ -113,6 +133,15 @@ export function NamesField({ path, title, help, value, errors, placeholder, noun
         )}
         {disabled && names.length === 0 && <span className="fd-muted">none</span>}
       </div>
+      {suggestFrom && (
+        <datalist id={listId} data-testid={`suggestions-${path}`}>
+          {options
+            .filter((o) => !names.includes(o.value))
+            .map((o) => (
+              <option key={o.value} value={o.value} label={o.label || undefined} />
+            ))}
+        </datalist>
+      )}
       {help && <div className="fd-help">{help}</div>}
       {mine.length > 0 && (
         <div className="fd-field-errors" role="alert" data-testid={`field-error-${path}`}>
