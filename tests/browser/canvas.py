@@ -115,6 +115,16 @@ def wait_saved(page: Page, timeout: float = 10_000) -> None:
     expect(page.get_by_test_id("save-status")).to_have_attribute("data-state", "saved", timeout=timeout)
 
 
+def publish(page: Page, number: int = 1) -> None:
+    """Publish through the dialog, as an analyst does, and wait for the toast naming the version."""
+    page.get_by_test_id("btn-publish").click()
+    dialog = page.get_by_test_id("publish-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_test_id("btn-confirm-publish").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_test_id("toast").filter(has_text=f"Published version {number}")).to_be_visible()
+
+
 def open_problems(page: Page) -> None:
     """Expand the problems list under the canvas (a click on its header, when it is folded)."""
     toggle = page.get_by_test_id("btn-problems")

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from approvals import service
 from approvals.models import Task
-from tests.browser.canvas import connect, drop_from_palette, graph, open_editor, wait_ready, wait_saved
+from tests.browser.canvas import connect, drop_from_palette, graph, open_editor, publish, wait_ready, wait_saved
 from tests.browser.conftest import screenshot
 from tests.engine.conftest import drain_all
 from tests.factories import UserFactory, VersionFactory, graph_of
@@ -170,12 +170,7 @@ def test_an_analyst_builds_an_approval_with_a_form_and_publishes_it(page_for):
     inspector.get_by_test_id("form-preview").scroll_into_view_if_needed()
     screenshot(page, "designer-approval-preview")
 
-    page.get_by_test_id("btn-publish").click()
-    dialog = page.get_by_test_id("publish-dialog")
-    expect(dialog).to_be_visible()
-    dialog.get_by_test_id("btn-confirm-publish").click()
-    expect(dialog).to_be_hidden()
-    expect(page.get_by_test_id("toast").filter(has_text="Published version 1")).to_be_visible()
+    publish(page)
     version = template.versions.get(number=1)
     assert version.status == TemplateVersion.Status.PUBLISHED
     assert [f["name"] for f in next(n for n in version.graph["nodes"] if n["id"] == node)["config"]["form"]] == ["amount", "cost_centre", "reason"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.canvas import graph, open_editor, open_problems, wait_saved
+from tests.browser.canvas import graph, open_editor, open_problems, publish, wait_saved
 from tests.browser.conftest import screenshot
 from workflows import authoring
 from workflows.models import TemplateVersion
@@ -119,12 +119,7 @@ def test_unticking_a_decision_takes_its_port_away_and_the_defaults_are_saved_and
         {"name": "urgent", "type": "boolean", "label": "Urgent", "default": True},
     ]
 
-    page.get_by_test_id("btn-publish").click()
-    dialog = page.get_by_test_id("publish-dialog")
-    expect(dialog).to_be_visible()
-    dialog.get_by_test_id("btn-confirm-publish").click()
-    expect(dialog).to_be_hidden()
-    expect(page.get_by_test_id("toast").filter(has_text="Published version 1")).to_be_visible()
+    publish(page)
     version = template.versions.get(number=1)
     assert version.status == TemplateVersion.Status.PUBLISHED
     published = next(n for n in version.graph["nodes"] if n["id"] == "review")["config"]

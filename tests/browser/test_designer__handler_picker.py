@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.canvas import drop_from_palette, open_editor, wait_ready, wait_saved
+from tests.browser.canvas import drop_from_palette, open_editor, publish, wait_ready, wait_saved
 from tests.browser.conftest import screenshot
 from tests.factories import chain_graph
 from workflows import authoring
@@ -120,9 +120,7 @@ def test_a_new_workflow_opens_its_run_dialog_with_an_input_suggested_by_what_its
     page.get_by_test_id("tab-test").click()
     assert json.loads(page.get_by_test_id("test-input").input_value()) == {"x": "a lighthouse at dawn"}
 
-    page.get_by_test_id("btn-publish").click()
-    page.get_by_test_id("btn-confirm-publish").click()
-    expect(page.get_by_test_id("toast").filter(has_text="Published version 1")).to_be_visible()
+    publish(page)
 
     page.get_by_test_id("btn-run").click()
     dialog = page.get_by_test_id("run-dialog")
